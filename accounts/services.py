@@ -1,0 +1,172 @@
+"""Every write on users, API keys and the audit log."""
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from accounts.models import ApiKey, AuditLog, Role, Scope, User, hash_api_key
+from core.tasks import send_email
+from tenants.selectors import current_tenant, tenant_url
+
+API_KEY_PREFIX = "vw_"
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def record_audit(
+    *,
+    actor: User | None,
+    action: str,
+    target: object | None = None,
+    ip_address: str | None = None,
+    **details,
+) -> AuditLog:
+    return AuditLog.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=str(getattr(actor, "email", "") or "system"),
+        action=action,
+        target_type=type(target).__name__ if target is not None else "",
+        target_id=str(getattr(target, "pk", "") or ""),
+        target_label=str(target)[:255] if target is not None else "",
+        ip_address=ip_address,
+        details=details,
+    )
+
+
+def password_setup_url(user: User) -> str:
+    """A one-time link where the user chooses a password (invitation and reset share it)."""
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    tenant = current_tenant()
+    return tenant_url(tenant, path) if tenant else path
+
+
+def _check_user_limit() -> None:
+    tenant = current_tenant()
+    if tenant and tenant.max_users is not None:
+        if User.objects.filter(is_active=True).count() >= tenant.max_users:
+            raise ValidationError(
+                _("Your plan allows %(limit)s active users; deactivate one or ask us for more.")
+                % {"limit": tenant.max_users}
+            )
+
+
+def invite_user(
+    *, email: str, role: str, full_name: str = "", invited_by: User | None = None, ip_address: str | None = None
+) -> User:
+    """Create a tenant user without a password and email them a link to choose one."""
+    email = email.strip().lower()
+    if role not in Role.values:
+        raise ValidationError({"role": _("Choose one of: %s.") % ", ".join(Role.values)})
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("A user with this email already exists.")})
+    _check_user_limit()
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email, None, role=role, full_name=full_name, invited_by=invited_by, is_staff=role == Role.ADMIN
+        )
+        record_audit(actor=invited_by, action="user.invited", target=user, ip_address=ip_address, role=role)
+        send_invitation(user, invited_by=invited_by)
+    return user
+
+
+def send_invitation(user: User, *, invited_by: User | None = None) -> None:
+    tenant = current_tenant()
+    language = user.language or (tenant.language if tenant else "en")
+    with translation.override(language):
+        context = {
+            "user": user,
+            "tenant_name": tenant.name if tenant else "Voltwatch",
+            "inviter": invited_by,
+            "setup_url": password_setup_url(user),
+            "login_url": tenant_url(tenant, reverse("login")) if tenant else "",
+        }
+        subject = _("You are invited to %(tenant)s on Voltwatch") % {"tenant": context["tenant_name"]}
+        body = render_to_string("accounts/email/invitation.txt", context)
+    transaction.on_commit(lambda: send_email.delay(subject=subject, body=body, to=[user.email]))
+
+
+def change_role(*, user: User, role: str, by: User, ip_address: str | None = None) -> User:
+    if role not in Role.values:
+        raise ValidationError({"role": _("Choose one of: %s.") % ", ".join(Role.values)})
+    if user == by and role != Role.ADMIN:
+        raise ValidationError({"role": _("You cannot remove your own admin role.")})
+    previous = user.role
+    user.role = role
+    user.is_staff = role == Role.ADMIN
+    user.save(update_fields=["role", "is_staff"])
+    record_audit(actor=by, action="user.role_changed", target=user, ip_address=ip_address, previous=previous, role=role)
+    return user
+
+
+def set_user_active(*, user: User, active: bool, by: User, ip_address: str | None = None) -> User:
+    if user == by and not active:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    if active and not user.is_active:
+        _check_user_limit()
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    record_audit(
+        actor=by, action="user.activated" if active else "user.deactivated", target=user, ip_address=ip_address
+    )
+    return user
+
+
+def create_api_key(
+    *, name: str, scopes: list[str], created_by: User | None = None, token: str | None = None,
+    ip_address: str | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its secret token, which is never stored and never shown again."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the key a name that says who uses it.")})
+    unknown = set(scopes) - set(Scope.values)
+    if unknown or not scopes:
+        raise ValidationError({"scopes": _("Choose one or more of: %s.") % ", ".join(Scope.values)})
+    token = token or API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        name=name,
+        prefix=token[: len(API_KEY_PREFIX) + 8],
+        key_hash=hash_api_key(token),
+        scopes=sorted(set(scopes)),
+        created_by=created_by,
+    )
+    record_audit(actor=created_by, action="api_key.created", target=key, ip_address=ip_address, scopes=key.scopes)
+    return key, token
+
+
+def revoke_api_key(*, key: ApiKey, by: User | None, ip_address: str | None = None) -> ApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.revoked_by = by
+        key.save(update_fields=["revoked_at", "revoked_by"])
+        record_audit(actor=by, action="api_key.revoked", target=key, ip_address=ip_address)
+    return key
+
+
+def authenticate_api_key(token: str) -> ApiKey | None:
+    """The active key of the current tenant matching `token`, or None. Notes when it was last used."""
+    if not token or not token.startswith(API_KEY_PREFIX) or len(token) > 128:
+        return None
+    key = ApiKey.objects.filter(key_hash=hash_api_key(token), revoked_at__isnull=True).first()
+    if key is None:
+        return None
+    now = timezone.now()
+    # Writing on every request would turn each API call into a write; a minute's precision is enough.
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key

@@ -1,0 +1,91 @@
+"""Every API error is `{"error": code, "detail": text a person can act on, "fields": {...}}`."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+CODES = {
+    exceptions.ParseError: "malformed_request",
+    exceptions.AuthenticationFailed: "not_authenticated",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ValidationError: "invalid",
+}
+
+
+def _flatten(detail):
+    """DRF nests messages in lists and dicts; keep the structure, turn each leaf into text."""
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return " ".join(str(item) for item in detail)
+        return [_flatten(item) for item in detail]
+    return str(detail)
+
+
+def error_body(code: str, detail: str, fields: dict | None = None, **extra) -> dict:
+    return {"error": code, "detail": detail, "fields": fields or {}, **extra}
+
+
+def exception_handler(exc, context):
+    request = context.get("request")
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("Not found."))
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, RequestDataTooBig):
+        set_rollback()
+        return Response(
+            error_body("request_too_large", _("The request body is larger than the limit. Send smaller batches.")),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real bug: let Django log it and answer 500
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    code = CODES.get(type(exc), getattr(exc, "default_code", "error"))
+    extra = {}
+    fields: dict = {}
+    if isinstance(exc, exceptions.ValidationError):
+        flat = _flatten(exc.detail)
+        fields = flat if isinstance(flat, dict) else {"non_field_errors": flat}
+        names = ", ".join(fields)
+        detail = _("Invalid input in: %(fields)s.") % {"fields": names} if names else _("Invalid input.")
+        if list(fields) == ["non_field_errors"]:
+            detail = str(fields["non_field_errors"])
+    elif isinstance(exc, exceptions.Throttled):
+        wait = int(exc.wait or 1)
+        headers["Retry-After"] = str(wait)
+        limit = getattr(request, "throttle_description", "") if request is not None else ""
+        detail = _("Rate limit exceeded (%(limit)s for these credentials). Retry in %(wait)s seconds.") % {
+            "limit": limit or _("the API limit"),
+            "wait": wait,
+        }
+        extra = {"limit": limit, "retry_after": wait}
+    else:
+        detail = str(exc.detail) if not isinstance(exc.detail, (list, dict)) else str(_flatten(exc.detail))
+        if isinstance(exc, exceptions.AuthenticationFailed) and getattr(exc.detail, "code", "") == "invalid_api_key":
+            code = "invalid_api_key"
+    set_rollback()
+    return Response(error_body(code, detail, fields, **extra), status=exc.status_code, headers=headers)

@@ -1,0 +1,47 @@
+"""Liveness and readiness of the services Voltwatch depends on."""
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection
+
+
+def _timed(check: Callable[[], None]) -> dict:
+    started = time.perf_counter()
+    try:
+        check()
+    except Exception as exc:  # a health check reports every failure, whatever its kind
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _postgres() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _redis() -> None:
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def _kafka() -> None:
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "socket.timeout.ms": 3000})
+    admin.list_topics(timeout=3)
+
+
+def service_health() -> dict:
+    checks = {"postgres": _timed(_postgres), "redis": _timed(_redis)}
+    if settings.KAFKA_BOOTSTRAP_SERVERS:
+        checks["kafka"] = _timed(_kafka)
+    else:
+        checks["kafka"] = {"ok": True, "configured": False}
+    return {"status": "ok" if all(c["ok"] for c in checks.values()) else "degraded", "checks": checks}

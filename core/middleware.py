@@ -1,0 +1,136 @@
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from core.health import service_health
+from core.logging import request_id_var, tenant_var
+from core.views import error_response
+
+
+def is_api_request(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+class HealthzMiddleware:
+    """`/healthz` answers on every host, before tenant resolution, for load balancers and probes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/healthz":
+            connection.set_schema_to_public()
+            report = service_health()
+            return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+        return self.get_response(request)
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request.id = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else uuid.uuid4().hex
+        token = request_id_var.set(request.id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+            tenant_var.set("-")
+        response["X-Request-ID"] = request.id
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuse oversized bodies with 413 before anything reads them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.MAX_REQUEST_BODY_BYTES
+        if length > limit:
+            return error_response(
+                request,
+                413,
+                "request_too_large",
+                _("The request body is %(size)s bytes; the limit is %(limit)s bytes. Send smaller batches.")
+                % {"size": length, "limit": limit},
+            )
+        return self.get_response(request)
+
+
+class TenantMiddleware(TenantMainMiddleware):
+    """Chooses the tenant by host; an unknown host gets a plain 404 page (JSON under /api/)."""
+
+    def process_request(self, request):
+        response = super().process_request(request)
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None:
+            tenant_var.set(tenant.schema_name)
+        return response
+
+    def no_tenant_found(self, request, hostname):
+        return error_response(request, 404, "not_found", _("There is no Voltwatch portal at this address."))
+
+
+class TenantSuspendedMiddleware:
+    """A suspended tenant's portal shows why; its API answers 403 with the reason."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and tenant.schema_name != settings.PUBLIC_SCHEMA_NAME and not tenant.is_active:
+            detail = _("The account of %(name)s is suspended. Contact Voltwatch support to reactivate it.") % {
+                "name": tenant.name
+            }
+            if tenant.suspended_reason:
+                detail += " " + _("Reason: %(reason)s") % {"reason": tenant.suspended_reason}
+            return error_response(request, 403, "tenant_suspended", detail, template="errors/suspended.html")
+        return self.get_response(request)
+
+
+class UserPreferencesMiddleware:
+    """Language: the user's choice, then the browser's. Time zone: the user's, then the tenant's."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        tenant = getattr(request, "tenant", None)
+        if user is not None and user.is_authenticated and user.language:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        tz_name = (user.time_zone if user is not None and user.is_authenticated else "") or getattr(
+            tenant, "timezone", ""
+        )
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(tz_name)) if tz_name else timezone.deactivate()
+        except zoneinfo.ZoneInfoNotFoundError:
+            timezone.deactivate()
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response

@@ -1,0 +1,49 @@
+"""Push events to the open portal pages of one tenant, from any server code, in one call."""
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
+
+logger = logging.getLogger(__name__)
+
+
+def tenant_group(schema_name: str) -> str:
+    return f"tenant.{schema_name}"
+
+
+def user_group(schema_name: str, user_id: int) -> str:
+    return f"tenant.{schema_name}.user.{user_id}"
+
+
+def _schema_of(tenant) -> str:
+    return tenant if isinstance(tenant, str) else tenant.schema_name
+
+
+def _message(event_type: str, payload: dict) -> dict:
+    return {
+        "type": "tenant.event",
+        "event_type": event_type,
+        # Serialised here so datetimes, decimals and UUIDs survive the channel layer.
+        "payload": json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
+        "sent_at": datetime.now(UTC).isoformat(),
+    }
+
+
+async def anotify_tenant(tenant, event_type: str, payload: dict, *, user_id: int | None = None) -> bool:
+    schema = _schema_of(tenant)
+    group = user_group(schema, user_id) if user_id is not None else tenant_group(schema)
+    try:
+        await get_channel_layer().group_send(group, _message(event_type, payload))
+    except Exception:  # live updates are best effort: the database stays the source of truth
+        logger.warning("could not push %s to %s", event_type, group, exc_info=True)
+        return False
+    return True
+
+
+def notify_tenant(tenant, event_type: str, payload: dict, *, user_id: int | None = None) -> bool:
+    """Send `event_type` with `payload` to every open portal page of `tenant` (or of one of its users)."""
+    return async_to_sync(anotify_tenant)(tenant, event_type, payload, user_id=user_id)

@@ -1,0 +1,134 @@
+"""Provisioning and lifecycle of client companies (tenants)."""
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context, schema_exists
+
+from tenants.models import Client, Domain
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9]{1,39}$")
+RESERVED_SLUGS = {"public", "www", "admin", "api", "static", "media", "mail", "ws", "healthz", "status"}
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class ProvisionedClient:
+    client: Client
+    domain: Domain
+    admin_email: str
+    admin_password: str | None  # shown once; None when an invitation link was emailed instead
+    portal_url: str
+
+
+def validate_slug(slug: str) -> str:
+    slug = slug.strip().lower()
+    if not SLUG_RE.match(slug):
+        raise ValidationError(
+            {"slug": _("Use 2-40 lowercase letters and digits, starting with a letter (it becomes the host name).")}
+        )
+    if slug in RESERVED_SLUGS or slug == settings.TENANT_BASE_SCHEMA or slug.startswith("pg"):
+        raise ValidationError({"slug": _("“%(slug)s” is reserved; choose another.") % {"slug": slug}})
+    if Client.objects.filter(schema_name=slug).exists():
+        raise ValidationError({"slug": _("A client with the slug “%(slug)s” already exists.") % {"slug": slug}})
+    return slug
+
+
+def validate_domain(domain: str) -> str:
+    domain = domain.strip().lower().rstrip(".")
+    if not DOMAIN_RE.match(domain):
+        raise ValidationError({"domain": _("“%(domain)s” is not a valid host name.") % {"domain": domain}})
+    if domain == settings.BASE_DOMAIN:
+        raise ValidationError({"domain": _("The base domain is the public site's; give the client its own.")})
+    if Domain.objects.filter(domain=domain).exists():
+        raise ValidationError({"domain": _("The domain “%(domain)s” is already in use.") % {"domain": domain}})
+    return domain
+
+
+def ensure_template_schema(verbosity: int = 0) -> None:
+    """Create or migrate the schema new tenants are cloned from."""
+    template = settings.TENANT_BASE_SCHEMA
+    if not schema_exists(template):
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{template}"')
+    call_command("migrate_schemas", schema_name=template, tenant=True, interactive=False, verbosity=verbosity)
+    connection.set_schema_to_public()
+
+
+def create_client(
+    *,
+    name: str,
+    slug: str,
+    admin_email: str,
+    domain: str = "",
+    time_zone: str = "Europe/Paris",
+    language: str = "fr",
+    admin_password: str | None = None,
+    send_invitation: bool = False,
+    created_by=None,
+) -> ProvisionedClient:
+    """Create a ready tenant in one step: schema (cloned from the template), domain and first admin.
+
+    Either all of it exists afterwards or none of it does.
+    """
+    from accounts import services as account_services
+    from accounts.models import Role, User
+
+    if not name.strip():
+        raise ValidationError({"name": _("Give the client company a name.")})
+    slug = validate_slug(slug)
+    domain = validate_domain(domain or f"{slug}.{settings.BASE_DOMAIN}")
+    admin_email = admin_email.strip().lower()
+    if "@" not in admin_email:
+        raise ValidationError({"admin_email": _("Enter the first admin's email address.")})
+    if not schema_exists(settings.TENANT_BASE_SCHEMA):
+        ensure_template_schema()
+
+    password = None if send_invitation else (admin_password or secrets.token_urlsafe(12))
+    with transaction.atomic():
+        client = Client(name=name.strip(), schema_name=slug, timezone=time_zone, language=language)
+        client.save(verbosity=0)
+        domain_obj = Domain.objects.create(domain=domain, tenant=client, is_primary=True)
+        with schema_context(slug):
+            connection.tenant = client
+            admin = User.objects.create_user(
+                admin_email, password, role=Role.ADMIN, is_staff=True, language=language
+            )
+            account_services.record_audit(actor=None, action="tenant.provisioned", target=admin)
+            if send_invitation:
+                account_services.send_invitation(admin)
+        account_services.record_audit(
+            actor=created_by, action="client.created", target=client, slug=slug, domain=domain
+        )
+    from tenants.selectors import host_url
+
+    return ProvisionedClient(client, domain_obj, admin_email, password, host_url(domain, "/"))
+
+
+def suspend_client(*, client: Client, reason: str = "", by=None) -> Client:
+    from accounts.services import record_audit
+
+    client.status = Client.Status.SUSPENDED
+    client.suspended_reason = reason.strip()
+    client.suspended_at = timezone.now()
+    client.save(update_fields=["status", "suspended_reason", "suspended_at"])
+    record_audit(actor=by, action="client.suspended", target=client, reason=reason)
+    return client
+
+
+def reactivate_client(*, client: Client, by=None) -> Client:
+    from accounts.services import record_audit
+
+    client.status = Client.Status.ACTIVE
+    client.suspended_reason = ""
+    client.suspended_at = None
+    client.save(update_fields=["status", "suspended_reason", "suspended_at"])
+    record_audit(actor=by, action="client.reactivated", target=client)
+    return client
