@@ -23,8 +23,9 @@ DATABASE_NAME = "voltwatch"
 
 def postgres_url() -> str:
     """Start (or attach to) the embedded PostgreSQL and return a URL to the project database."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(DATA_DIR / "run"))
-    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
+    runtime_dir = Path(os.environ.setdefault("XDG_RUNTIME_DIR", str(DATA_DIR / "run")))
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    runtime_dir.chmod(0o700)
     import pgserver  # imported lazily: only the embedded mode needs it
 
     pgdata = DATA_DIR / "postgres"

