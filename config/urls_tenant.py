@@ -10,7 +10,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("settings/", include("accounts.settings_urls")),
     path("admin/", tenant_admin_site.urls),
-    path("api/v1/", include("core.api.urls")),
+    path("api/v1/", include("config.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

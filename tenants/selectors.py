@@ -6,10 +6,14 @@ from tenants.models import Client, Domain
 
 def current_tenant() -> Client | None:
     """The tenant whose schema the current connection uses, or None on the public schema."""
-    tenant = getattr(connection, "tenant", None)
-    if tenant is None or tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
+    schema = connection.schema_name
+    if schema == settings.PUBLIC_SCHEMA_NAME:
         return None
-    return tenant
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Client):
+        return tenant
+    # schema_context() sets a stand-in without the tenant's fields: load the real one.
+    return Client.objects.filter(schema_name=schema).first()
 
 
 def primary_domain(client: Client) -> str:

@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from core.api.authentication import ApiKeyPrincipal
 from core.api.permissions import principal_scopes
+from core.realtime import notify_tenant
 from tenants.selectors import primary_domain
 
 
@@ -47,3 +48,21 @@ class MeView(APIView):
                 "scopes": sorted(principal_scopes(user)),
             }
         )
+
+
+class EventSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    severity = serializers.ChoiceField(["info", "warning", "critical"], required=False, default="info")
+
+
+class EventView(APIView):
+    """Show a message on every open portal page of this company (e.g. to check the live link)."""
+
+    @extend_schema(request=EventSerializer, responses={202: inline_serializer("EventAccepted", {
+        "delivered": serializers.BooleanField()})})
+    def post(self, request):
+        form = EventSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        delivered = notify_tenant(request.tenant, "integration.message", dict(form.validated_data))
+        return Response({"delivered": delivered}, status=202)

@@ -1,0 +1,8 @@
+"""The tenant REST API, `/api/v1/`: each app contributes its routes."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("core.api.urls")),
+    path("", include("accounts.api")),
+]

@@ -1,0 +1,176 @@
+"""Shared fixtures: two tenants (alpha, beta) with users of every role and API keys, built once per
+session and committed, so that real servers started by the suite see them too."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.db import connection
+from django.test import Client as HttpClient
+from django_tenants.utils import schema_context
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery-staple"
+ROLES = ("admin", "operator", "viewer")
+
+
+@dataclass
+class TenantWorld:
+    """One tenant as the tests see it: its host, its people and its keys."""
+
+    slug: str
+    tenant: object
+    host: str
+    users: dict = field(default_factory=dict)
+    blocker: object = None  # pytest-django's database blocker, to commit data servers must see
+    api_token: str = ""  # scopes read, write, ingest
+    read_token: str = ""  # scope read only
+
+    def http(self, role: str | None = None, **headers) -> HttpClient:
+        """A Django test client on this tenant's host, signed in as `role` when given."""
+        client = HttpClient(HTTP_HOST=self.host, **headers)
+        if role:
+            with schema_context(self.slug):
+                client.force_login(self.users[role])
+            connection.set_schema_to_public()
+        return client
+
+    def api(self, token: str | None = None) -> HttpClient:
+        return HttpClient(HTTP_HOST=self.host, HTTP_AUTHORIZATION=f"Api-Key {token or self.api_token}")
+
+    def sign_in(self, email: str, password: str) -> HttpClient | None:
+        """Sign in through the login page, as a person would; None when the portal refuses."""
+        client = HttpClient(HTTP_HOST=self.host)
+        response = client.post("/accounts/login/", {"username": email, "password": password})
+        return client if response.status_code == 302 else None
+
+    def session_cookie(self, role: str) -> str:
+        """A session of `role`'s user in this tenant, as a real browser would hold it.
+
+        Committed (outside any test transaction) so that servers in other processes see it.
+        """
+        from django.contrib.sessions.backends.db import SessionStore
+
+        user = self.users[role]
+        with self.blocker.unblock(), schema_context(self.slug):
+            session = SessionStore()
+            session[SESSION_KEY] = str(user.pk)
+            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+            session.create()
+        connection.set_schema_to_public()
+        return session.session_key
+
+
+def build_world(slug: str, name: str) -> TenantWorld:
+    from accounts.models import User
+    from accounts.services import create_api_key
+    from tenants.services import create_client
+
+    result = create_client(name=name, slug=slug, admin_email=f"admin@{slug}.test", admin_password=PASSWORD)
+    world = TenantWorld(slug=slug, tenant=result.client, host=result.domain.domain)
+    with schema_context(slug):
+        world.users["admin"] = User.objects.get(email=f"admin@{slug}.test")
+        for role in ("operator", "viewer"):
+            world.users[role] = User.objects.create_user(f"{role}@{slug}.test", PASSWORD, role=role)
+        _key, world.api_token = create_api_key(name="integration", scopes=["read", "write", "ingest"])
+        _key, world.read_token = create_api_key(name="reader", scopes=["read"])
+    connection.set_schema_to_public()
+    return world
+
+
+@pytest.fixture(scope="session")
+def worlds(django_db_setup, django_db_blocker) -> dict[str, TenantWorld]:
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # throttle counters of an earlier run
+    with django_db_blocker.unblock():
+        built = {"alpha": build_world("alpha", "Alpha Energy"), "beta": build_world("beta", "Beta Power")}
+        for world in built.values():
+            world.blocker = django_db_blocker
+        from accounts.models import User
+
+        User.objects.create_superuser("staff@platform.test", PASSWORD)
+    return built
+
+
+@pytest.fixture
+def alpha(worlds, db) -> TenantWorld:
+    return worlds["alpha"]
+
+
+@pytest.fixture
+def beta(worlds, db) -> TenantWorld:
+    return worlds["beta"]
+
+
+@pytest.fixture
+def staff_client(worlds, db) -> HttpClient:
+    client = HttpClient(HTTP_HOST=settings.BASE_DOMAIN)
+    client.login(username="staff@platform.test", password=PASSWORD)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_each_test():
+    yield
+    connection.set_schema_to_public()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {port} after {timeout}s")
+
+
+def test_database_url() -> str:
+    """The URL of the database pytest-django created, for processes started by the tests."""
+    parts = urlsplit(os.environ.get("DATABASE_URL") or settings.DATABASE_URL)
+    return urlunsplit(parts._replace(path="/" + settings.DATABASES["default"]["NAME"]))
+
+
+@dataclass
+class LiveServer:
+    port: int
+
+    def url(self, world: TenantWorld | None = None, path: str = "/") -> str:
+        host = world.host if world else settings.BASE_DOMAIN
+        return f"http://{host}:{self.port}{path}"
+
+
+@pytest.fixture(scope="session")
+def asgi_server(worlds) -> LiveServer:
+    """The real ASGI application under uvicorn, on the test database, in its own process."""
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=test_database_url(), REDIS_URL=settings.REDIS_URL, SITE_PORT=str(port))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
+        cwd=BASE_DIR,
+        env=env,
+    )
+    try:
+        wait_for_port(port, process)
+        yield LiveServer(port)
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -1,0 +1,125 @@
+"""Platform staff create, suspend and reactivate client companies."""
+
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client as HttpClient
+from django_tenants.utils import schema_exists
+
+from tenants.models import Client, Domain
+
+
+def test_staff_create_a_client_in_the_admin_and_its_admin_can_sign_in(staff_client):
+    response = staff_client.post(
+        "/admin/tenants/client/add/",
+        {"name": "Gamma Grid", "slug": "gamma", "domain": "", "admin_email": "boss@gamma.test",
+         "timezone": "America/Montreal", "language": "en", "max_users": "", "api_rate": ""},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    password = re.search(r"password <code>([^<]+)</code>", page).group(1)
+    assert "gamma.localhost" in page
+    assert schema_exists("gamma")
+    assert Domain.objects.get(domain="gamma.localhost").tenant.name == "Gamma Grid"
+    portal = HttpClient(HTTP_HOST="gamma.localhost")
+    signed_in = portal.post("/accounts/login/", {"username": "boss@gamma.test", "password": password})
+    assert signed_in.status_code == 302
+    assert portal.get("/").status_code == 200
+
+
+def test_the_admin_form_refuses_a_slug_that_is_taken(staff_client, alpha):
+    response = staff_client.post(
+        "/admin/tenants/client/add/",
+        {"name": "Copy", "slug": "alpha", "admin_email": "x@y.test", "timezone": "UTC", "language": "en"},
+    )
+
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+
+
+def test_create_client_command_provisions_a_ready_tenant(db, worlds, capsys):
+    call_command("create_client", name="Delta", slug="delta", admin_email="a@delta.test", password="s3cret-pass-long")
+
+    output = capsys.readouterr().out
+    assert "http://delta.localhost" in output
+    assert "a@delta.test / s3cret-pass-long" in output
+    portal = HttpClient(HTTP_HOST="delta.localhost")
+    response = portal.post("/accounts/login/", {"username": "a@delta.test", "password": "s3cret-pass-long"})
+    assert response.status_code == 302
+
+
+def test_create_client_command_says_what_to_fix_and_creates_nothing(db, worlds):
+    with pytest.raises(CommandError, match="--slug: Use 2-40 lowercase letters"):
+        call_command("create_client", name="Bad", slug="Bad-Slug!", admin_email="a@b.test")
+
+    assert not Client.objects.filter(name="Bad").exists()
+
+
+def test_a_failed_provisioning_leaves_nothing_behind(db, worlds, monkeypatch):
+    from accounts.models import UserManager
+    from tenants.services import create_client
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(UserManager, "create_user", crash)
+    with pytest.raises(RuntimeError):
+        create_client(name="Half", slug="half", admin_email="a@half.test", admin_password="x" * 12)
+
+    assert not Client.objects.filter(schema_name="half").exists()
+    assert not schema_exists("half")
+
+
+def test_staff_api_creates_a_client(worlds, db):
+    from accounts.services import create_api_key
+
+    _key, token = create_api_key(name="staff automation", scopes=["read", "write"])  # public schema: staff key
+    api = HttpClient(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Api-Key {token}")
+
+    response = api.post("/api/v1/clients/", {"name": "Epsilon", "slug": "epsilon", "admin_email": "e@eps.test"},
+                        content_type="application/json")
+
+    assert response.status_code == 201
+    assert response.json()["portal_url"] == "http://epsilon.localhost/"
+    assert response.json()["admin"]["password"]
+    bad = api.post("/api/v1/clients/", {"name": "", "slug": "x"}, content_type="application/json")
+    assert bad.status_code == 400
+    assert set(bad.json()["fields"]) == {"name", "admin_email"}
+
+
+def test_a_tenant_key_cannot_use_the_staff_api(alpha):
+    response = HttpClient(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Api-Key {alpha.api_token}").get(
+        "/api/v1/clients/"
+    )
+
+    assert response.status_code == 401
+
+
+def test_a_suspended_tenant_shows_a_suspended_page_and_its_api_answers_403(staff_client, alpha):
+    staff_client.post(
+        "/admin/tenants/client/",
+        {"action": "suspend", "_selected_action": [alpha.tenant.pk]},
+    )
+
+    page = alpha.http().get("/accounts/login/")
+    assert page.status_code == 403
+    assert "Account suspended" in page.content.decode()
+
+    api = alpha.api().get("/api/v1/me")
+    assert api.status_code == 403
+    assert api.json()["error"] == "tenant_suspended"
+    assert "Alpha Energy" in api.json()["detail"]
+
+
+def test_a_reactivated_tenant_works_again(staff_client, alpha):
+    from tenants.services import reactivate_client, suspend_client
+
+    suspend_client(client=Client.objects.get(pk=alpha.tenant.pk), reason="unpaid invoice")
+    assert "unpaid invoice" in alpha.api().get("/api/v1/me").json()["detail"]
+
+    reactivate_client(client=Client.objects.get(pk=alpha.tenant.pk))
+
+    assert alpha.api().get("/api/v1/me").status_code == 200

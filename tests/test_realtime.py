@@ -1,0 +1,108 @@
+"""Live events: one service call reaches every open portal page of one tenant, and no other."""
+
+import asyncio
+import json
+
+import pytest
+import websockets
+import websockets.exceptions
+from django.conf import settings
+
+from core.realtime import notify_tenant
+
+
+def _connect(world, server, cookie: str | None, origin: str | None = None):
+    headers = {}
+    if cookie:
+        headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={cookie}"
+    if origin:
+        headers["Origin"] = origin
+    return websockets.connect(
+        f"ws://{world.host}:{server.port}/ws/notifications/", host="127.0.0.1", port=server.port,
+        additional_headers=headers, open_timeout=10,
+    )
+
+
+async def _receive_type(socket, event_type: str, timeout: float = 5.0) -> dict:
+    async def wait():
+        while True:
+            message = json.loads(await socket.recv())
+            if message["type"] == event_type:
+                return message
+
+    return await asyncio.wait_for(wait(), timeout)
+
+
+def test_an_event_sent_to_a_tenant_reaches_its_open_pages_only(worlds, asgi_server):
+    alpha, beta = worlds["alpha"], worlds["beta"]
+    alpha_cookie, beta_cookie = alpha.session_cookie("viewer"), beta.session_cookie("viewer")
+
+    async def scenario():
+        async with _connect(alpha, asgi_server, alpha_cookie) as on_alpha, _connect(
+            beta, asgi_server, beta_cookie
+        ) as on_beta:
+            hello = await _receive_type(on_alpha, "hello")
+            assert hello["payload"] == {"tenant": "alpha", "user": "viewer@alpha.test"}
+            await _receive_type(on_beta, "hello")
+
+            await asyncio.to_thread(notify_tenant, alpha.tenant, "alert.raised", {"title": "Cell over-voltage"})
+            received = await _receive_type(on_alpha, "alert.raised")
+            assert received["payload"] == {"title": "Cell over-voltage"}
+
+            await asyncio.to_thread(notify_tenant, beta.tenant, "marker", {})
+            beta_events = []
+            while True:
+                message = json.loads(await asyncio.wait_for(on_beta.recv(), 5))
+                if message["type"] == "marker":
+                    break
+                beta_events.append(message["type"])
+            assert "alert.raised" not in beta_events
+
+    asyncio.run(scenario())
+
+
+def test_the_api_can_push_an_event_to_open_pages(worlds, asgi_server):
+    import httpx
+
+    alpha = worlds["alpha"]
+    cookie = alpha.session_cookie("operator")
+
+    async def scenario():
+        async with _connect(alpha, asgi_server, cookie) as socket:
+            await _receive_type(socket, "hello")
+            async with httpx.AsyncClient() as http:
+                response = await http.post(
+                    f"http://127.0.0.1:{asgi_server.port}/api/v1/events",
+                    headers={"Host": alpha.host, "Authorization": f"Api-Key {alpha.api_token}"},
+                    json={"title": "Maintenance at 14:00", "severity": "warning"},
+                )
+            assert response.status_code == 202
+            event = await _receive_type(socket, "integration.message")
+            assert event["payload"] == {"title": "Maintenance at 14:00", "message": "", "severity": "warning"}
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [("anonymous", 403), ("cross-origin", 403), ("unknown-host", 403)],
+)
+def test_websocket_handshakes_without_a_valid_session_are_refused(worlds, asgi_server, case, expected):
+    alpha = worlds["alpha"]
+    cookie = None if case == "anonymous" else alpha.session_cookie("viewer")
+    origin = "http://evil.example" if case == "cross-origin" else None
+    target = alpha
+    if case == "unknown-host":
+
+        class Nowhere:
+            host = "nowhere.localhost"
+
+        target = Nowhere
+
+    async def handshake():
+        async with _connect(target, asgi_server, cookie, origin) as socket:
+            await socket.recv()
+
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        asyncio.run(handshake())
+    assert refused.value.response.status_code == expected

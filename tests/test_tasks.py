@@ -1,0 +1,46 @@
+"""Celery tasks run inside the tenant they are given; the fan-out reaches every active tenant."""
+
+from django.db import connection
+
+from core.tasks import run_for_all_tenants, tenant_task
+from tenants.models import Client
+
+seen: list[tuple[str, int]] = []
+
+
+@tenant_task(name="tests.count_users")
+def count_users_in_current_schema(marker: str) -> int:
+    from accounts.models import User
+
+    count = User.objects.count()
+    seen.append((connection.schema_name, marker))
+    return count
+
+
+def test_a_tenant_task_runs_in_the_named_tenants_schema(alpha, beta):
+    from accounts.services import invite_user
+    from django_tenants.utils import schema_context
+
+    with schema_context(beta.slug):
+        invite_user(email="extra@beta.test", role="viewer")
+
+    assert count_users_in_current_schema.apply(args=["alpha", "a"]).get() == 3
+    assert count_users_in_current_schema.apply(args=["beta", "b"]).get() == 4
+
+
+def test_a_suspended_tenants_tasks_are_skipped(alpha):
+    Client.objects.filter(pk=alpha.tenant.pk).update(status="suspended")
+
+    assert count_users_in_current_schema.apply(args=["alpha", "x"]).get() is None
+
+
+def test_run_for_all_tenants_queues_one_task_per_active_tenant(alpha, beta):
+    seen.clear()
+    Client.objects.filter(pk=beta.tenant.pk).update(status="suspended")
+
+    queued = run_for_all_tenants(count_users_in_current_schema, "fanout")
+
+    active = Client.objects.filter(status="active").exclude(schema_name="public").count()
+    assert queued == active
+    assert ("alpha", "fanout") in seen
+    assert ("beta", "fanout") not in seen
