@@ -89,6 +89,18 @@ def build_world(slug: str, name: str) -> TenantWorld:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker):
+    """The test database, always: tests against live servers use it without a `db` fixture."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=0)
+
+
+@pytest.fixture(scope="session")
 def worlds(django_db_setup, django_db_blocker) -> dict[str, TenantWorld]:
     redis.Redis.from_url(settings.REDIS_URL).flushdb()  # throttle counters of an earlier run
     with django_db_blocker.unblock():
