@@ -98,9 +98,8 @@ def create_client(
         domain_obj = Domain.objects.create(domain=domain, tenant=client, is_primary=True)
         with schema_context(slug):
             connection.tenant = client
-            admin = User.objects.create_user(
-                admin_email, password, role=Role.ADMIN, is_staff=True, language=language
-            )
+            # No language of their own: the portal follows their browser until they choose one.
+            admin = User.objects.create_user(admin_email, password, role=Role.ADMIN, is_staff=True)
             account_services.record_audit(actor=None, action="tenant.provisioned", target=admin)
             if send_invitation:
                 account_services.send_invitation(admin)

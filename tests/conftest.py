@@ -1,11 +1,13 @@
 """Shared fixtures: two tenants (alpha, beta) with users of every role and API keys, built once per
 session and committed, so that real servers started by the suite see them too."""
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -97,6 +99,11 @@ def django_db_setup(django_test_environment, django_db_blocker):
         config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
     yield
     with django_db_blocker.unblock():
+        with connection.cursor() as cursor:  # servers the suite started may still hold a connection
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
         teardown_databases(config, verbosity=0)
 
 
@@ -134,6 +141,13 @@ def staff_client(worlds, db) -> HttpClient:
 def _public_schema_after_each_test():
     yield
     connection.set_schema_to_public()
+
+
+def run_async(coroutine):
+    """Run a coroutine to completion from a test, whatever event loop this thread already has
+    (Playwright's sync API keeps one running)."""
+    with ThreadPoolExecutor(1) as runner:
+        return runner.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:

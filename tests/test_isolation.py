@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client as HttpClient
 from django_tenants.utils import schema_context
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, run_async
 
 
 def test_a_user_of_alpha_cannot_sign_in_on_betas_host(alpha, beta):
@@ -72,7 +72,7 @@ def test_a_websocket_to_beta_with_alphas_session_is_refused(worlds, asgi_server)
             await socket.recv()
 
     with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
-        asyncio.run(handshake())
+        run_async(handshake())
     assert refused.value.response.status_code == 403
 
 

@@ -9,6 +9,7 @@ import websockets.exceptions
 from django.conf import settings
 
 from core.realtime import notify_tenant
+from tests.conftest import run_async
 
 
 def _connect(world, server, cookie: str | None, origin: str | None = None):
@@ -58,7 +59,7 @@ def test_an_event_sent_to_a_tenant_reaches_its_open_pages_only(worlds, asgi_serv
                 beta_events.append(message["type"])
             assert "alert.raised" not in beta_events
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_the_api_can_push_an_event_to_open_pages(worlds, asgi_server):
@@ -80,7 +81,7 @@ def test_the_api_can_push_an_event_to_open_pages(worlds, asgi_server):
             event = await _receive_type(socket, "integration.message")
             assert event["payload"] == {"title": "Maintenance at 14:00", "message": "", "severity": "warning"}
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 @pytest.mark.parametrize(
@@ -104,5 +105,5 @@ def test_websocket_handshakes_without_a_valid_session_are_refused(worlds, asgi_s
             await socket.recv()
 
     with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
-        asyncio.run(handshake())
+        run_async(handshake())
     assert refused.value.response.status_code == expected
