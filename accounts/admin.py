@@ -44,7 +44,9 @@ class UserAdmin(DjangoUserAdmin):
         obj.is_staff = obj.is_staff or obj.role == "admin"
         super().save_model(request, obj, form, change)
         services.record_audit(
-            actor=request.user, action="user.changed" if change else "user.created", target=obj,
+            actor=request.user,
+            action="user.changed" if change else "user.created",
+            target=obj,
             ip_address=request.META.get("REMOTE_ADDR"),
         )
 
@@ -79,7 +81,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             return
         key, token = services.create_api_key(
-            name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], created_by=request.user,
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            created_by=request.user,
             ip_address=request.META.get("REMOTE_ADDR"),
         )
         obj.pk = key.pk

@@ -14,9 +14,7 @@ def role_required(*roles: str):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if request.user.role not in roles:
-                return error_response(
-                    request, 403, "permission_denied", _("This page is for: %s.") % ", ".join(roles)
-                )
+                return error_response(request, 403, "permission_denied", _("This page is for: %s.") % ", ".join(roles))
             return view(request, *args, **kwargs)
 
         return wrapped

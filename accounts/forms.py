@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, Scope, User
 
-TIMEZONES = [("", _("Company default"))] + sorted((tz, tz) for tz in available_timezones())
+TIMEZONES = [("", _("Company default")), *sorted((tz, tz) for tz in available_timezones())]
 
 
 class InviteUserForm(forms.Form):

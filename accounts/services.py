@@ -56,12 +56,11 @@ def password_setup_url(user: User) -> str:
 
 def _check_user_limit() -> None:
     tenant = current_tenant()
-    if tenant and tenant.max_users is not None:
-        if User.objects.filter(is_active=True).count() >= tenant.max_users:
-            raise ValidationError(
-                _("Your plan allows %(limit)s active users; deactivate one or ask us for more.")
-                % {"limit": tenant.max_users}
-            )
+    if tenant and tenant.max_users is not None and User.objects.filter(is_active=True).count() >= tenant.max_users:
+        raise ValidationError(
+            _("Your plan allows %(limit)s active users; deactivate one or ask us for more.")
+            % {"limit": tenant.max_users}
+        )
 
 
 def invite_user(
@@ -126,7 +125,11 @@ def set_user_active(*, user: User, active: bool, by: User, ip_address: str | Non
 
 
 def create_api_key(
-    *, name: str, scopes: list[str], created_by: User | None = None, token: str | None = None,
+    *,
+    name: str,
+    scopes: list[str],
+    created_by: User | None = None,
+    token: str | None = None,
     ip_address: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its secret token, which is never stored and never shown again."""

@@ -81,10 +81,14 @@ def user_action(request, user_id: int):
             form = ChangeRoleForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(_("Choose a valid role."))
-            services.change_role(user=user, role=form.cleaned_data["role"], by=request.user, ip_address=client_ip(request))
+            services.change_role(
+                user=user, role=form.cleaned_data["role"], by=request.user, ip_address=client_ip(request)
+            )
             messages.success(request, _("%(user)s is now %(role)s.") % {"user": user, "role": user.get_role_display()})
         elif action in ("deactivate", "activate"):
-            services.set_user_active(user=user, active=action == "activate", by=request.user, ip_address=client_ip(request))
+            services.set_user_active(
+                user=user, active=action == "activate", by=request.user, ip_address=client_ip(request)
+            )
             messages.success(request, _("%(user)s updated.") % {"user": user})
         elif action == "reinvite":
             services.send_invitation(user, invited_by=request.user)
@@ -103,7 +107,9 @@ def api_keys(request):
     if request.method == "POST" and form.is_valid():
         try:
             _key, new_token = services.create_api_key(
-                name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], created_by=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                created_by=request.user,
                 ip_address=client_ip(request),
             )
         except ValidationError as exc:

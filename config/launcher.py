@@ -55,12 +55,37 @@ def manage(*args: str) -> str:
 def child_commands(host: str, port: int) -> dict[str, list[str]]:
     data = BASE_DIR / ".data"
     commands = {
-        "web": [str(BIN / "uvicorn"), "config.asgi:application", "--host", host, "--port", str(port),
-                "--no-access-log" if os.environ.get("ACCESS_LOG", "0") == "0" else "--access-log"],
-        "worker": [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "WARNING", "--concurrency", "2",
-                   "--hostname", "worker@%h"],
-        "beat": [str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "WARNING",
-                 "--schedule", str(data / "celerybeat-schedule")],
+        "web": [
+            str(BIN / "uvicorn"),
+            "config.asgi:application",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--no-access-log" if os.environ.get("ACCESS_LOG", "0") == "0" else "--access-log",
+        ],
+        "worker": [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            "2",
+            "--hostname",
+            "worker@%h",
+        ],
+        "beat": [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "WARNING",
+            "--schedule",
+            str(data / "celerybeat-schedule"),
+        ],
     }
     return commands
 

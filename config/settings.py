@@ -15,9 +15,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # --- Mode ---------------------------------------------------------------------------------------
 VOLTWATCH_ENV = env_str("VOLTWATCH_ENV", "development")  # development | production | test
 if VOLTWATCH_ENV not in {"development", "production", "test"}:
-    raise ImproperlyConfigured(
-        f"VOLTWATCH_ENV={VOLTWATCH_ENV!r}: use development, production or test"
-    )
+    raise ImproperlyConfigured(f"VOLTWATCH_ENV={VOLTWATCH_ENV!r}: use development, production or test")
 PRODUCTION = VOLTWATCH_ENV == "production"
 
 _DEFAULT_SECRET_KEY = "dev-insecure-voltwatch-secret-key-change-me-in-production"
@@ -225,9 +223,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -303,9 +299,7 @@ LOGGING = {
     "filters": {"request_context": {"()": "core.logging.RequestContextFilter"}},
     "formatters": {
         "json": {"()": "core.logging.JsonFormatter"},
-        "text": {
-            "format": "%(asctime)s %(levelname)-7s [%(tenant)s %(request_id)s] %(name)s: %(message)s"
-        },
+        "text": {"format": "%(asctime)s %(levelname)-7s [%(tenant)s %(request_id)s] %(name)s: %(message)s"},
     },
     "handlers": {
         "console": {

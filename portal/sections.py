@@ -16,18 +16,43 @@ class Section:
 
 SECTIONS = [
     Section("overview", "portal:overview", _("Overview"), "grid", _("Your company at a glance.")),
-    Section("batteries", "portal:batteries", _("Batteries"), "battery",
-            _("Battery packs and their BMS readings: voltage, current, temperature, SOC, SOH, cells.")),
-    Section("meters", "portal:meters", _("Meters"), "gauge",
-            _("Shelly and other power meters: power, voltage, current and energy, live.")),
-    Section("charging", "portal:charging", _("Charging"), "plug",
-            _("Charge points, sessions, defects and the 13 charging analyses.")),
-    Section("fleet", "portal:fleet", _("Fleet"), "cpu",
-            _("Field devices: metrics, heartbeats, services and offline detection.")),
-    Section("alerts", "portal:alerts", _("Alerts"), "bell",
-            _("Alerts from every source, their lifecycle, silences and notification channels.")),
-    Section("chat", "portal:chat", _("Chat"), "message",
-            _("Operator inbox, conversations and diagnostics history.")),
-    Section("settings", "accounts:settings", _("Settings"), "settings",
-            _("Users, roles, API keys and your preferences.")),
+    Section(
+        "batteries",
+        "portal:batteries",
+        _("Batteries"),
+        "battery",
+        _("Battery packs and their BMS readings: voltage, current, temperature, SOC, SOH, cells."),
+    ),
+    Section(
+        "meters",
+        "portal:meters",
+        _("Meters"),
+        "gauge",
+        _("Shelly and other power meters: power, voltage, current and energy, live."),
+    ),
+    Section(
+        "charging",
+        "portal:charging",
+        _("Charging"),
+        "plug",
+        _("Charge points, sessions, defects and the 13 charging analyses."),
+    ),
+    Section(
+        "fleet",
+        "portal:fleet",
+        _("Fleet"),
+        "cpu",
+        _("Field devices: metrics, heartbeats, services and offline detection."),
+    ),
+    Section(
+        "alerts",
+        "portal:alerts",
+        _("Alerts"),
+        "bell",
+        _("Alerts from every source, their lifecycle, silences and notification channels."),
+    ),
+    Section("chat", "portal:chat", _("Chat"), "message", _("Operator inbox, conversations and diagnostics history.")),
+    Section(
+        "settings", "accounts:settings", _("Settings"), "settings", _("Users, roles, API keys and your preferences.")
+    ),
 ]

@@ -14,8 +14,9 @@ class ClientCreationForm(forms.ModelForm):
     slug = forms.CharField(
         label=_("Slug"), max_length=40, help_text=_("Lowercase letters and digits; becomes <slug>.<base domain>.")
     )
-    domain = forms.CharField(label=_("Domain"), max_length=253, required=False,
-                             help_text=_("Leave empty for <slug>.<base domain>."))
+    domain = forms.CharField(
+        label=_("Domain"), max_length=253, required=False, help_text=_("Leave empty for <slug>.<base domain>.")
+    )
     admin_email = forms.EmailField(label=_("First admin's email"))
     send_invitation = forms.BooleanField(
         label=_("Email an invitation link instead of showing a password"), required=False
@@ -53,8 +54,18 @@ class ClientAdmin(admin.ModelAdmin):
     list_filter = ["status", "language"]
     search_fields = ["name", "schema_name", "domains__domain"]
     readonly_fields = ["schema_name", "status", "suspended_at", "created_on"]
-    fields = ["name", "schema_name", "status", "suspended_reason", "suspended_at", "timezone", "language",
-              "max_users", "api_rate", "created_on"]
+    fields = [
+        "name",
+        "schema_name",
+        "status",
+        "suspended_reason",
+        "suspended_at",
+        "timezone",
+        "language",
+        "max_users",
+        "api_rate",
+        "created_on",
+    ]
     inlines = [DomainInline]
     actions = ["suspend", "reactivate"]
 
@@ -69,8 +80,17 @@ class ClientAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["name", "slug", "domain", "admin_email", "send_invitation", "timezone", "language",
-                    "max_users", "api_rate"]
+            return [
+                "name",
+                "slug",
+                "domain",
+                "admin_email",
+                "send_invitation",
+                "timezone",
+                "language",
+                "max_users",
+                "api_rate",
+            ]
         return super().get_fields(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
@@ -84,8 +104,13 @@ class ClientAdmin(admin.ModelAdmin):
             return super().save_model(request, obj, form, change)
         data = form.cleaned_data
         result = services.create_client(
-            name=data["name"], slug=data["slug"], admin_email=data["admin_email"], domain=data["domain"],
-            time_zone=data["timezone"], language=data["language"], send_invitation=data["send_invitation"],
+            name=data["name"],
+            slug=data["slug"],
+            admin_email=data["admin_email"],
+            domain=data["domain"],
+            time_zone=data["timezone"],
+            language=data["language"],
+            send_invitation=data["send_invitation"],
             created_by=request.user,
         )
         client = result.client
@@ -98,9 +123,13 @@ class ClientAdmin(admin.ModelAdmin):
             messages.warning(
                 request,
                 format_html(
-                    _("Portal ready at <a href=\"{url}\">{url}</a>. Admin login: <strong>{email}</strong> / "
-                      "password <code>{password}</code> — shown only this once."),
-                    url=result.portal_url, email=result.admin_email, password=result.admin_password,
+                    _(
+                        'Portal ready at <a href="{url}">{url}</a>. Admin login: <strong>{email}</strong> / '
+                        "password <code>{password}</code> — shown only this once."
+                    ),
+                    url=result.portal_url,
+                    email=result.admin_email,
+                    password=result.admin_password,
                 ),
             )
         else:

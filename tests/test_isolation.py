@@ -1,7 +1,5 @@
 """Tenant isolation: each attempt to reach one tenant's data from another must fail, without a hint."""
 
-import asyncio
-
 import pytest
 import websockets
 import websockets.exceptions
@@ -86,9 +84,7 @@ def test_a_tenant_user_cannot_sign_in_to_the_staff_admin(alpha):
 
 def test_staff_cannot_use_the_admin_of_a_tenant_host(alpha, staff_client):
     on_tenant = HttpClient(HTTP_HOST=alpha.host)
-    response = on_tenant.post(
-        "/admin/login/?next=/admin/", {"username": "staff@platform.test", "password": PASSWORD}
-    )
+    response = on_tenant.post("/admin/login/?next=/admin/", {"username": "staff@platform.test", "password": PASSWORD})
 
     assert response.status_code == 200
     assert on_tenant.get("/admin/").status_code == 302

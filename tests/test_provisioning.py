@@ -13,8 +13,16 @@ from tenants.models import Client, Domain
 def test_staff_create_a_client_in_the_admin_and_its_admin_can_sign_in(staff_client):
     response = staff_client.post(
         "/admin/tenants/client/add/",
-        {"name": "Gamma Grid", "slug": "gamma", "domain": "", "admin_email": "boss@gamma.test",
-         "timezone": "America/Montreal", "language": "en", "max_users": "", "api_rate": ""},
+        {
+            "name": "Gamma Grid",
+            "slug": "gamma",
+            "domain": "",
+            "admin_email": "boss@gamma.test",
+            "timezone": "America/Montreal",
+            "language": "en",
+            "max_users": "",
+            "api_rate": "",
+        },
         follow=True,
     )
 
@@ -79,8 +87,11 @@ def test_staff_api_creates_a_client(worlds, db):
     _key, token = create_api_key(name="staff automation", scopes=["read", "write"])  # public schema: staff key
     api = HttpClient(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Api-Key {token}")
 
-    response = api.post("/api/v1/clients/", {"name": "Epsilon", "slug": "epsilon", "admin_email": "e@eps.test"},
-                        content_type="application/json")
+    response = api.post(
+        "/api/v1/clients/",
+        {"name": "Epsilon", "slug": "epsilon", "admin_email": "e@eps.test"},
+        content_type="application/json",
+    )
 
     assert response.status_code == 201
     assert response.json()["portal_url"] == "http://epsilon.localhost/"

@@ -19,8 +19,11 @@ def _connect(world, server, cookie: str | None, origin: str | None = None):
     if origin:
         headers["Origin"] = origin
     return websockets.connect(
-        f"ws://{world.host}:{server.port}/ws/notifications/", host="127.0.0.1", port=server.port,
-        additional_headers=headers, open_timeout=10,
+        f"ws://{world.host}:{server.port}/ws/notifications/",
+        host="127.0.0.1",
+        port=server.port,
+        additional_headers=headers,
+        open_timeout=10,
     )
 
 
@@ -39,9 +42,10 @@ def test_an_event_sent_to_a_tenant_reaches_its_open_pages_only(worlds, asgi_serv
     alpha_cookie, beta_cookie = alpha.session_cookie("viewer"), beta.session_cookie("viewer")
 
     async def scenario():
-        async with _connect(alpha, asgi_server, alpha_cookie) as on_alpha, _connect(
-            beta, asgi_server, beta_cookie
-        ) as on_beta:
+        async with (
+            _connect(alpha, asgi_server, alpha_cookie) as on_alpha,
+            _connect(beta, asgi_server, beta_cookie) as on_beta,
+        ):
             hello = await _receive_type(on_alpha, "hello")
             assert hello["payload"] == {"tenant": "alpha", "user": "viewer@alpha.test"}
             await _receive_type(on_beta, "hello")

@@ -18,8 +18,9 @@ def count_users_in_current_schema(marker: str) -> int:
 
 
 def test_a_tenant_task_runs_in_the_named_tenants_schema(alpha, beta):
-    from accounts.services import invite_user
     from django_tenants.utils import schema_context
+
+    from accounts.services import invite_user
 
     with schema_context(beta.slug):
         invite_user(email="extra@beta.test", role="viewer")

@@ -6,7 +6,18 @@ from rest_framework.throttling import BaseThrottle
 
 from core.api.authentication import ApiKeyPrincipal
 
-PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+PERIODS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
 PERIOD_NAMES = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
 
 
@@ -38,9 +49,7 @@ class ApiKeyRateThrottle(BaseThrottle):
         cache.add(key, 0, timeout=self.period + 1)
         count = cache.incr(key)
         self.retry_after = max(1, int((window + 1) * self.period - now + 0.999))
-        request.throttle_description = (
-            f"{self.limit} requests per {PERIOD_NAMES.get(self.period, f'{self.period} s')}"
-        )
+        request.throttle_description = f"{self.limit} requests per {PERIOD_NAMES.get(self.period, f'{self.period} s')}"
         return count <= self.limit
 
     def wait(self) -> float:

@@ -18,15 +18,23 @@ class MeView(APIView):
             {
                 "tenant": inline_serializer(
                     "MeTenant",
-                    {"name": serializers.CharField(), "slug": serializers.CharField(),
-                     "domain": serializers.CharField(), "timezone": serializers.CharField()},
+                    {
+                        "name": serializers.CharField(),
+                        "slug": serializers.CharField(),
+                        "domain": serializers.CharField(),
+                        "timezone": serializers.CharField(),
+                    },
                 ),
                 "principal": inline_serializer(
                     "MePrincipal",
-                    {"type": serializers.ChoiceField(["api_key", "user"]), "name": serializers.CharField(),
-                     "prefix": serializers.CharField(required=False), "email": serializers.CharField(required=False),
-                     "role": serializers.CharField(required=False),
-                     "last_used_at": serializers.DateTimeField(required=False)},
+                    {
+                        "type": serializers.ChoiceField(["api_key", "user"]),
+                        "name": serializers.CharField(),
+                        "prefix": serializers.CharField(required=False),
+                        "email": serializers.CharField(required=False),
+                        "role": serializers.CharField(required=False),
+                        "last_used_at": serializers.DateTimeField(required=False),
+                    },
                 ),
                 "scopes": serializers.ListField(child=serializers.CharField()),
             },
@@ -36,14 +44,22 @@ class MeView(APIView):
         tenant = request.tenant
         user = request.user
         if isinstance(user, ApiKeyPrincipal):
-            principal = {"type": "api_key", "name": user.key.name, "prefix": user.key.prefix,
-                         "last_used_at": user.key.last_used_at}
+            principal = {
+                "type": "api_key",
+                "name": user.key.name,
+                "prefix": user.key.prefix,
+                "last_used_at": user.key.last_used_at,
+            }
         else:
             principal = {"type": "user", "name": user.get_full_name(), "email": user.email, "role": user.role}
         return Response(
             {
-                "tenant": {"name": tenant.name, "slug": tenant.schema_name, "domain": primary_domain(tenant),
-                           "timezone": tenant.timezone},
+                "tenant": {
+                    "name": tenant.name,
+                    "slug": tenant.schema_name,
+                    "domain": primary_domain(tenant),
+                    "timezone": tenant.timezone,
+                },
                 "principal": principal,
                 "scopes": sorted(principal_scopes(user)),
             }
@@ -59,8 +75,10 @@ class EventSerializer(serializers.Serializer):
 class EventView(APIView):
     """Show a message on every open portal page of this company (e.g. to check the live link)."""
 
-    @extend_schema(request=EventSerializer, responses={202: inline_serializer("EventAccepted", {
-        "delivered": serializers.BooleanField()})})
+    @extend_schema(
+        request=EventSerializer,
+        responses={202: inline_serializer("EventAccepted", {"delivered": serializers.BooleanField()})},
+    )
     def post(self, request):
         form = EventSerializer(data=request.data)
         form.is_valid(raise_exception=True)

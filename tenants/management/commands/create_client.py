@@ -30,9 +30,11 @@ class Command(BaseCommand):
                 send_invitation=options["invite"],
             )
         except ValidationError as exc:
-            problems = "; ".join(
-                f"--{field.replace('_', '-')}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()
-            ) if hasattr(exc, "error_dict") else " ".join(exc.messages)
+            problems = (
+                "; ".join(f"--{field.replace('_', '-')}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+                if hasattr(exc, "error_dict")
+                else " ".join(exc.messages)
+            )
             raise CommandError(f"Nothing was created. Fix: {problems}") from None
         self.stdout.write(self.style.SUCCESS(f"Created {result.client.name} at {result.portal_url}"))
         if result.admin_password:

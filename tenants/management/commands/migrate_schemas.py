@@ -22,6 +22,12 @@ def tenant_leaf_migrations() -> list[tuple[str, str]]:
     return sorted(node for node in graph.leaf_nodes() if node[0] in tenant_labels)
 
 
+def _applied_leaves_query(schema: str, leaf_count: int) -> str:
+    # The schema name comes from the catalog (and was validated as a slug), never from input.
+    pairs = ", ".join(["(%s, %s)"] * leaf_count)
+    return f'SELECT %s, count(*) FROM "{schema}".django_migrations WHERE (app, name) IN ({pairs})'  # noqa: S608
+
+
 def schemas_needing_migration(schemas: list[str]) -> list[str]:
     """The schemas that lack a django_migrations table or one of the latest tenant migrations."""
     leaves = tenant_leaf_migrations()
@@ -38,11 +44,7 @@ def schemas_needing_migration(schemas: list[str]) -> list[str]:
         candidates = [s for s in schemas if s in with_table]
         for start in range(0, len(candidates), 200):
             chunk = candidates[start : start + 200]
-            union = " UNION ALL ".join(
-                f"SELECT %s, count(*) FROM \"{schema}\".django_migrations WHERE (app, name) IN "
-                f"({', '.join(['(%s, %s)'] * len(leaves))})"
-                for schema in chunk
-            )
+            union = " UNION ALL ".join(_applied_leaves_query(schema, len(leaves)) for schema in chunk)
             params: list[str] = []
             for schema in chunk:
                 params.append(schema)
@@ -55,8 +57,11 @@ def schemas_needing_migration(schemas: list[str]) -> list[str]:
 
 class Command(MigrateSchemasCommand):
     def handle(self, *args, **options):
-        targeted = options.get("schema_name") or options.get("app_label") or options.get("fake") or (
-            options.get("plan") or options.get("check_unapplied") or options.get("prune")
+        targeted = (
+            options.get("schema_name")
+            or options.get("app_label")
+            or options.get("fake")
+            or (options.get("plan") or options.get("check_unapplied") or options.get("prune"))
         )
         if targeted or options.get("shared") or options.get("tenant"):
             return super().handle(*args, **options)

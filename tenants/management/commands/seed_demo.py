@@ -21,15 +21,22 @@ class Command(BaseCommand):
             client = Client.objects.filter(schema_name=demo.slug).first()
             if client is None:
                 client = create_client(
-                    name=demo.name, slug=demo.slug, admin_email=demo_email("admin", demo.slug),
-                    time_zone=demo.time_zone, language=demo.language, admin_password=DEMO_PASSWORD,
+                    name=demo.name,
+                    slug=demo.slug,
+                    admin_email=demo_email("admin", demo.slug),
+                    time_zone=demo.time_zone,
+                    language=demo.language,
+                    admin_password=DEMO_PASSWORD,
                 ).client
             with schema_context(demo.slug):
                 for role in ROLES:
                     email = demo_email(role, demo.slug)
                     if not User.objects.filter(email=email).exists():
                         User.objects.create_user(
-                            email, DEMO_PASSWORD, role=role, is_staff=role == "admin",
+                            email,
+                            DEMO_PASSWORD,
+                            role=role,
+                            is_staff=role == "admin",
                             full_name=f"{role.title()} {demo.name}",
                         )
                 if not ApiKey.objects.filter(key_hash=hash_api_key(demo.api_key)).exists():
