@@ -17,15 +17,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.base-installed: $(BIN)/python requirements/base.txt
-	$(BIN)/pip install --quiet -r requirements/base.txt
+$(VENV)/.run-installed: $(BIN)/python requirements/base.txt requirements/embedded.txt
+	$(BIN)/pip install --quiet -r requirements/embedded.txt
 	@touch $@
 
-$(VENV)/.dev-installed: $(BIN)/python requirements/base.txt requirements/dev.txt
+$(VENV)/.dev-installed: $(BIN)/python requirements/base.txt requirements/embedded.txt requirements/dev.txt
 	$(BIN)/pip install --quiet -r requirements/dev.txt
-	@touch $(VENV)/.base-installed $@
+	@touch $(VENV)/.run-installed $@
 
-run: $(VENV)/.base-installed
+run: $(VENV)/.run-installed
 	$(BIN)/python -m config.launcher
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
@@ -50,7 +50,7 @@ format: $(VENV)/.dev-installed
 
 messages: $(VENV)/.dev-installed
 	$(BIN)/python manage.py makemessages -l fr --ignore=.venv --ignore=static/vendor
-	$(BIN)/python -m tools.compile_messages
+	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean-data:
 	rm -rf .data

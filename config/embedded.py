@@ -40,8 +40,7 @@ def postgres_url() -> str:
 
 
 def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+    return not _listening(port)
 
 
 def free_port() -> int:
@@ -105,3 +104,23 @@ def _stop_redis(process: subprocess.Popen) -> None:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def use_local_services(database: str, redis_db: int) -> None:
+    """For the test suite and the benchmarks: prefer PostgreSQL and Redis already running on their
+    standard local ports; where none run, the settings start the embedded ones.
+    TEST_DATABASE_URL / TEST_REDIS_URL override both."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+    elif not os.environ.get("DATABASE_URL") and _listening(5432):
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
+    if os.environ.get("TEST_REDIS_URL"):
+        os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+    elif not os.environ.get("REDIS_URL") and _listening(6379):
+        os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{redis_db}"

