@@ -53,7 +53,9 @@ def manage(*args: str) -> str:
 
 
 def child_commands(host: str, port: int) -> dict[str, list[str]]:
-    data = BASE_DIR / ".data"
+    from config.embedded import DATA_DIR as data
+
+    data.mkdir(parents=True, exist_ok=True)
     commands = {
         "web": [
             str(BIN / "uvicorn"),

@@ -109,9 +109,7 @@ def _build_recipe(cursor, template: str, signature: tuple) -> CloneRecipe | None
         "ORDER BY c.relname",
         [template],
     )
-    statements += [
-        definition.replace(f" ON {deparsed_template}.", " ON ", 1) for (definition,) in cursor.fetchall()
-    ]
+    statements += [definition.replace(f" ON {deparsed_template}.", " ON ", 1) for (definition,) in cursor.fetchall()]
     cursor.execute("SELECT set_config('search_path', %s, true)", [previous_path])
     return CloneRecipe(template, signature, tuple(statements))
 
