@@ -24,6 +24,11 @@ def test_admin_pages_render_for_admins(alpha, path):
     assert alpha.http("admin").get(path).status_code == 200
 
 
+@pytest.mark.parametrize("role", ["operator", "viewer"])
+def test_the_configuration_admin_is_for_tenant_admins_only(alpha, role):
+    assert alpha.http(role).get("/admin/").status_code == 302  # to the admin's login
+
+
 def test_pages_not_built_yet_say_so_plainly(alpha):
     page = alpha.http("viewer").get("/fleet/").content.decode()
 

@@ -134,3 +134,17 @@ def test_a_reactivated_tenant_works_again(staff_client, alpha):
     reactivate_client(client=Client.objects.get(pk=alpha.tenant.pk))
 
     assert alpha.api().get("/api/v1/me").status_code == 200
+
+
+def test_seed_demo_is_idempotent(db, worlds):
+    from django_tenants.utils import schema_context
+
+    from accounts.models import ApiKey, User
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    assert Client.objects.filter(schema_name__in=["nordbatt", "bornexpress"]).count() == 2
+    with schema_context("nordbatt"):
+        assert sorted(User.objects.values_list("role", flat=True)) == ["admin", "operator", "viewer"]
+        assert ApiKey.objects.count() == 1
