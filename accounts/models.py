@@ -104,6 +104,8 @@ class ApiKey(models.Model):
     prefix = models.CharField(_("prefix"), max_length=16, unique=True)
     key_hash = models.CharField(max_length=64, unique=True)
     scopes = ArrayField(models.CharField(max_length=16, choices=Scope.choices), default=list)
+    # A device's own key is bound to it ("fleet.device:42") and can speak for nothing else.
+    bound_to = models.CharField(_("bound to"), max_length=64, blank=True, db_index=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)

@@ -131,6 +131,7 @@ def create_api_key(
     created_by: User | None = None,
     token: str | None = None,
     ip_address: str | None = None,
+    bound_to: str = "",
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its secret token, which is never stored and never shown again."""
     name = name.strip()
@@ -146,6 +147,7 @@ def create_api_key(
         key_hash=hash_api_key(token),
         scopes=sorted(set(scopes)),
         created_by=created_by,
+        bound_to=bound_to,
     )
     record_audit(actor=created_by, action="api_key.created", target=key, ip_address=ip_address, scopes=key.scopes)
     return key, token

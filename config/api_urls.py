@@ -5,4 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("core.api.urls")),
     path("", include("accounts.api")),
+    path("", include("alerts.api")),
+    path("", include("fleet.api")),
 ]

@@ -70,6 +70,7 @@ TENANT_APPS = [
     "axes",
     "accounts",
     "portal",
+    "alerts",
     "telemetry",
     "charging",
     "fleet",
@@ -163,7 +164,11 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "platform-pulse": {"task": "core.tasks.broadcast_platform_pulse", "schedule": 15.0},
+    "alert-housekeeping": {"task": "alerts.tasks.alert_housekeeping_all_tenants", "schedule": 30.0},
 }
+
+FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
+ALERT_LINK_PATH = "/alerts/{id}/"
 
 # --- Kafka --------------------------------------------------------------------------------------
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS")

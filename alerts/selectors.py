@@ -1,0 +1,83 @@
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+
+from alerts.models import OPEN_STATUSES, Alert, Channel, Delivery, Silence
+
+
+def open_alert_severities(*, source_type: str, source_id: str) -> dict:
+    rows = (
+        Alert.objects.filter(source_type=source_type, source_id=source_id, status__in=OPEN_STATUSES)
+        .exclude(status="pending")
+        .values_list("severity", "type")
+    )
+    return {"severities": {row[0] for row in rows}, "types": {row[1] for row in rows}}
+
+
+def filtered_alerts(
+    *,
+    severity: str = "",
+    status: str = "",
+    site: str = "",
+    alert_type: str = "",
+    source_type: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    search: str = "",
+) -> QuerySet[Alert]:
+    alerts = Alert.objects.select_related("assignee", "acknowledged_by")
+    if severity:
+        alerts = alerts.filter(severity=severity)
+    if status == "open":
+        alerts = alerts.filter(status__in=OPEN_STATUSES)
+    elif status:
+        alerts = alerts.filter(status=status)
+    if site:
+        alerts = alerts.filter(Q(site_id=site) | Q(site_label__iexact=site))
+    if alert_type:
+        alerts = alerts.filter(Q(type=alert_type) | Q(type__startswith=f"{alert_type}:"))
+    if source_type:
+        alerts = alerts.filter(source_type=source_type)
+    if since:
+        alerts = alerts.filter(last_seen__gte=since)
+    if until:
+        alerts = alerts.filter(first_seen__lt=until)
+    if search:
+        alerts = alerts.filter(
+            Q(message__icontains=search) | Q(source_label__icontains=search) | Q(site_label__icontains=search)
+        )
+    return alerts.order_by("-last_seen")
+
+
+def open_counts() -> dict:
+    return (
+        Alert.objects.filter(status__in=OPEN_STATUSES)
+        .exclude(status="pending")
+        .aggregate(
+            total=Count("id"),
+            critical=Count("id", filter=Q(severity="critical")),
+            warning=Count("id", filter=Q(severity="warning")),
+        )
+    )
+
+
+def alert_sites() -> list[tuple[str, str]]:
+    return list(
+        Alert.objects.exclude(site_id="").values_list("site_id", "site_label").distinct().order_by("site_label")
+    )
+
+
+def alert_types() -> list[str]:
+    return sorted({t.split(":")[0] for t in Alert.objects.values_list("type", flat=True).distinct()})
+
+
+def deliveries_of(alert: Alert) -> QuerySet[Delivery]:
+    return alert.deliveries.select_related("channel").prefetch_related("log").order_by("created_at")
+
+
+def channels() -> QuerySet[Channel]:
+    return Channel.objects.order_by("name")
+
+
+def silences() -> QuerySet[Silence]:
+    return Silence.objects.select_related("author").order_by("-ends_at")

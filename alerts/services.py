@@ -1,0 +1,387 @@
+"""Raising, resolving and handling alerts, and planning their notifications.
+
+Other apps call `raise_alert` / `resolve_condition` (or `evaluate_metrics` with the rules) and never
+touch the models directly.
+"""
+
+import hashlib
+import json
+import operator as op
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alerts.models import (
+    SEVERITY_RANK,
+    Alert,
+    AlertComment,
+    AlertRule,
+    Channel,
+    Delivery,
+    Scope,
+    Severity,
+    Silence,
+    Status,
+)
+
+OFFLINE_TYPE = "offline"
+COMPARATORS = {">": op.gt, ">=": op.ge, "<": op.lt, "<=": op.le, "==": op.eq, "!=": op.ne}
+
+
+@dataclass(frozen=True)
+class Source:
+    """What an alert is about, as the raising app names it."""
+
+    type: str
+    id: str
+    label: str = ""
+    site_id: str = ""
+    site_label: str = ""
+
+
+@dataclass(frozen=True)
+class Raised:
+    alert: Alert
+    created: bool
+    became_firing: bool
+
+
+def fingerprint(source_type: str, source_id: str, alert_type: str) -> str:
+    return hashlib.sha256(f"{source_type}\x1f{source_id}\x1f{alert_type}".encode()).hexdigest()[:40]
+
+
+_UPSERT = """
+INSERT INTO alerts_alert (fingerprint, source_type, source_id, source_label, site_id, site_label, type, severity,
+    message, value, labels, status, first_seen, last_seen, fires_at, occurrences, silenced, inhibited, rule_id)
+VALUES (%(fingerprint)s, %(source_type)s, %(source_id)s, %(source_label)s, %(site_id)s, %(site_label)s, %(type)s,
+    %(severity)s, %(message)s, %(value)s, %(labels)s::jsonb, %(status)s, %(now)s, %(now)s, %(fires_at)s, 1,
+    false, false, %(rule_id)s)
+ON CONFLICT (fingerprint) WHERE status <> 'resolved' DO UPDATE SET
+    last_seen = EXCLUDED.last_seen, occurrences = alerts_alert.occurrences + 1, value = EXCLUDED.value,
+    message = EXCLUDED.message, severity = EXCLUDED.severity, labels = EXCLUDED.labels,
+    source_label = EXCLUDED.source_label, site_label = EXCLUDED.site_label
+RETURNING id, (xmax = 0) AS inserted
+"""
+
+
+def raise_alert(
+    *,
+    source: Source,
+    alert_type: str,
+    severity: str,
+    message: str,
+    value=None,
+    labels: dict | None = None,
+    for_minutes: int = 0,
+    rule: AlertRule | None = None,
+    at: datetime | None = None,
+) -> Raised:
+    """Record an occurrence of a condition. While an alert with the same fingerprint is open, the
+    occurrence updates it (count, last seen, value) instead of opening a second one."""
+    if severity not in Severity.values:
+        raise ValidationError({"severity": _("Choose one of: %s.") % ", ".join(Severity.values)})
+    now = at or timezone.now()
+    params = {
+        "fingerprint": fingerprint(source.type, source.id, alert_type),
+        "source_type": source.type,
+        "source_id": source.id,
+        "source_label": source.label[:200],
+        "site_id": source.site_id,
+        "site_label": source.site_label[:200],
+        "type": alert_type,
+        "severity": severity,
+        "message": message,
+        "value": "" if value is None else f"{value}"[:64],
+        "labels": json.dumps(labels or {}, cls=DjangoJSONEncoder),
+        "status": Status.PENDING if for_minutes else Status.FIRING,
+        "now": now,
+        "fires_at": now + timedelta(minutes=for_minutes) if for_minutes else None,
+        "rule_id": rule.pk if rule else None,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_UPSERT, params)
+        alert_id, created = cursor.fetchone()
+        became_firing = created and not for_minutes
+        if not created:
+            cursor.execute(
+                "UPDATE alerts_alert SET status = 'firing' WHERE id = %s AND status = 'pending' AND fires_at <= %s "
+                "RETURNING id",
+                [alert_id, now],
+            )
+            became_firing = cursor.fetchone() is not None
+        alert = Alert.objects.get(pk=alert_id)
+        if became_firing:
+            _on_firing(alert)
+    return Raised(alert, created, became_firing)
+
+
+_RESOLVE = """
+UPDATE alerts_alert SET status = 'resolved', resolved_at = %(now)s, resolved_by_id = %(by)s
+FROM (SELECT id, status AS previous FROM alerts_alert WHERE {where} AND status <> 'resolved' FOR UPDATE) old
+WHERE alerts_alert.id = old.id
+RETURNING alerts_alert.id, old.previous
+"""
+
+
+def _resolve_where(where: str, params: dict, *, by=None) -> list[Alert]:
+    params = {**params, "now": timezone.now(), "by": by.pk if by is not None else None}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_RESOLVE.format(where=where), params)
+        rows = cursor.fetchall()
+        alerts = []
+        for alert_id, previous in rows:
+            alert = Alert.objects.get(pk=alert_id)
+            if previous != Status.PENDING:  # a pending alert never fired: nobody was told of it
+                _on_resolved(alert)
+            alerts.append(alert)
+    return alerts
+
+
+def resolve_condition(*, source: Source, alert_type: str) -> Alert | None:
+    """The condition behind an alert cleared: resolve it (and tell whoever was told it fired)."""
+    resolved = _resolve_where("fingerprint = %(fp)s", {"fp": fingerprint(source.type, source.id, alert_type)})
+    return resolved[0] if resolved else None
+
+
+def resolve_alert(*, alert: Alert, by) -> Alert:
+    _resolve_where("id = %(id)s", {"id": alert.pk}, by=by)
+    alert.refresh_from_db()
+    return alert
+
+
+def acknowledge_alert(*, alert: Alert, by) -> Alert:
+    updated = Alert.objects.filter(pk=alert.pk, status=Status.FIRING).update(
+        status=Status.ACKNOWLEDGED, acknowledged_by=by, acknowledged_at=timezone.now()
+    )
+    alert.refresh_from_db()
+    if updated:
+        _broadcast(alert, "alert.acknowledged")
+    return alert
+
+
+def assign_alert(*, alert: Alert, assignee, by) -> Alert:
+    alert.assignee = assignee
+    alert.save(update_fields=["assignee"])
+    add_comment(
+        alert=alert, author=by, body=_("Assigned to %(user)s.") % {"user": assignee} if assignee else _("Unassigned.")
+    )
+    _broadcast(alert, "alert.updated")
+    return alert
+
+
+def add_comment(*, alert: Alert, author, body: str) -> AlertComment:
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": _("Write something.")})
+    return AlertComment.objects.create(alert=alert, author=author, body=body)
+
+
+# --- Rules ----------------------------------------------------------------------------------------
+
+
+def _rule_applies(rule: AlertRule, source: Source) -> bool:
+    if rule.scope == Scope.SITE:
+        return rule.scope_site_id == source.site_id
+    if rule.scope == Scope.SOURCE:
+        return rule.scope_source_id == source.id
+    return True
+
+
+def evaluate_metrics(*, source: Source, metrics: dict[str, float | None], at: datetime | None = None) -> list[Raised]:
+    """Apply the tenant's enabled rules for `source.type` to `metrics`: raise what is true, resolve
+    what cleared. A metric may carry an item after a colon (`service_stopped:nginx`)."""
+    rules = [
+        rule for rule in AlertRule.objects.filter(source_type=source.type, enabled=True) if _rule_applies(rule, source)
+    ]
+    # Several rules may watch one alert type (warning at 60 °C, critical at 75 °C): the alert is on
+    # when any of them is true, at the highest severity among those.
+    verdicts: dict[str, tuple[AlertRule | None, float, str]] = {}
+    for rule in rules:
+        for key, value in metrics.items():
+            base, _sep, item = key.partition(":")
+            if base != rule.metric or value is None:
+                continue
+            alert_type = f"{rule.alert_type}:{item}" if item else rule.alert_type
+            current = verdicts.setdefault(alert_type, (None, value, item))
+            if COMPARATORS[rule.operator](value, rule.threshold) and (
+                current[0] is None or SEVERITY_RANK[rule.severity] > SEVERITY_RANK[current[0].severity]
+            ):
+                verdicts[alert_type] = (rule, value, item)
+    raised = []
+    for alert_type, (rule, value, item) in verdicts.items():
+        if rule is None:
+            resolve_condition(source=source, alert_type=alert_type)
+            continue
+        message = rule.message.format(
+            value=f"{value:g}",
+            threshold=f"{rule.threshold:g}",
+            item=item,
+            source=source.label or source.id,
+            site=source.site_label,
+        )
+        raised.append(
+            raise_alert(
+                source=source,
+                alert_type=alert_type,
+                severity=rule.severity,
+                message=message,
+                value=f"{value:g}",
+                for_minutes=rule.for_minutes,
+                rule=rule,
+                at=at,
+            )
+        )
+    return raised
+
+
+def promote_due_pending(now: datetime | None = None) -> int:
+    """Pending alerts whose "for at least N minutes" has elapsed start firing."""
+    now = now or timezone.now()
+    count = 0
+    for alert in Alert.objects.filter(status=Status.PENDING, fires_at__lte=now):
+        if Alert.objects.filter(pk=alert.pk, status=Status.PENDING).update(status=Status.FIRING):
+            alert.refresh_from_db()
+            _on_firing(alert)
+            count += 1
+    return count
+
+
+# --- Silences, inhibition, notifications ------------------------------------------------------------
+
+
+def create_silence(
+    *,
+    author,
+    starts_at: datetime,
+    ends_at: datetime,
+    comment: str,
+    site_id: str = "",
+    source_id: str = "",
+    alert_type: str = "",
+) -> Silence:
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("The end must come after the start.")})
+    if not comment.strip():
+        raise ValidationError({"comment": _("Say why (e.g. “battery swap at Cesson”).")})
+    return Silence.objects.create(
+        author=author,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        comment=comment.strip(),
+        site_id=site_id,
+        source_id=source_id,
+        alert_type=alert_type,
+    )
+
+
+def _type_matches(pattern: str, alert_type: str) -> bool:
+    return not pattern or pattern == alert_type or alert_type.startswith(pattern + ":")
+
+
+def is_silenced(alert: Alert, at: datetime | None = None) -> bool:
+    at = at or timezone.now()
+    candidates = Silence.objects.filter(starts_at__lte=at, ends_at__gt=at).filter(
+        Q(site_id="") | Q(site_id=alert.site_id), Q(source_id="") | Q(source_id=alert.source_id)
+    )
+    return any(_type_matches(silence.alert_type, alert.type) for silence in candidates)
+
+
+def is_inhibited(alert: Alert) -> bool:
+    """An offline site (or source) speaks for everything at it: its other alerts are not notified."""
+    if alert.source_type == "site":
+        return False
+    offline = Alert.objects.filter(type=OFFLINE_TYPE, status__in=[Status.FIRING, Status.ACKNOWLEDGED]).exclude(
+        pk=alert.pk
+    )
+    by_site = Q(source_type="site", source_id=alert.site_id) if alert.site_id else Q(pk__in=[])
+    return offline.filter(by_site | Q(source_type=alert.source_type, source_id=alert.source_id)).exists()
+
+
+def _eligible_channels(alert: Alert) -> list[Channel]:
+    return [
+        channel
+        for channel in Channel.objects.filter(enabled=True)
+        if SEVERITY_RANK[alert.severity] >= SEVERITY_RANK[channel.min_severity]
+    ]
+
+
+def _queue(deliveries: list[Delivery]) -> None:
+    from alerts.tasks import deliver
+
+    schema = connection.schema_name
+    for delivery in deliveries:
+        transaction.on_commit(lambda pk=delivery.pk: deliver.delay(schema, pk))
+
+
+def _on_firing(alert: Alert) -> None:
+    alert.silenced = is_silenced(alert)
+    alert.inhibited = is_inhibited(alert)
+    Alert.objects.filter(pk=alert.pk).update(silenced=alert.silenced, inhibited=alert.inhibited)
+    if not (alert.silenced or alert.inhibited):
+        _queue(
+            [
+                Delivery.objects.create(alert=alert, channel=channel, event=Delivery.Event.FIRING)
+                for channel in _eligible_channels(alert)
+            ]
+        )
+    _broadcast(alert, "alert.raised")
+
+
+def _on_resolved(alert: Alert) -> None:
+    told = Channel.objects.filter(enabled=True, deliveries__alert=alert).distinct()
+    _queue([Delivery.objects.create(alert=alert, channel=channel, event=Delivery.Event.RESOLVED) for channel in told])
+    _broadcast(alert, "alert.resolved")
+
+
+def _broadcast(alert: Alert, event_type: str) -> None:
+    from core.realtime import notify_tenant
+
+    payload = {
+        "id": alert.pk,
+        "title": f"{alert.site_label or alert.source_label} — {alert.type}",
+        "message": alert.message,
+        "severity": alert.severity,
+        "status": alert.status,
+        "type": alert.type,
+        "source": alert.source_label or alert.source_id,
+        "site": alert.site_label,
+    }
+    schema = connection.schema_name
+    transaction.on_commit(lambda: notify_tenant(schema, event_type, payload))
+
+
+def send_reminders(now: datetime | None = None) -> int:
+    """Alerts still firing are notified again once the channel's repeat interval has passed."""
+    now = now or timezone.now()
+    created = []
+    firing = Alert.objects.filter(status=Status.FIRING, silenced=False, inhibited=False)
+    for alert in firing:
+        for channel in _eligible_channels(alert):
+            last = (
+                Delivery.objects.filter(
+                    alert=alert, channel=channel, event__in=[Delivery.Event.FIRING, Delivery.Event.REPEAT]
+                )
+                .order_by("-created_at")
+                .values_list("created_at", flat=True)
+                .first()
+            )
+            if last is not None and last + timedelta(minutes=channel.repeat_interval_minutes) <= now:
+                created.append(
+                    Delivery.objects.create(
+                        alert=alert, channel=channel, event=Delivery.Event.REPEAT, created_at=now, next_attempt_at=now
+                    )
+                )
+    _queue(created)
+    return len(created)
+
+
+def send_test_notification(*, channel: Channel) -> Delivery:
+    delivery = Delivery.objects.create(channel=channel, event=Delivery.Event.TEST)
+    _queue([delivery])
+    return delivery

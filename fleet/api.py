@@ -1,0 +1,148 @@
+"""Fleet API: the agent's ingestion endpoints and the customer's read API, in its shapes."""
+
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api import IsTenantAdminUser
+from core.api.authentication import ApiKeyPrincipal
+from core.api.fields import TimestampField
+from fleet import selectors, services
+from fleet.models import Device, DeviceStatus
+from fleet.payloads import HeartbeatPayload, MetricsPayload
+
+
+def _ingest_key(request):
+    if not isinstance(request.user, ApiKeyPrincipal):
+        raise PermissionDenied("Devices report with an API key that has the 'ingest' scope.")
+    return request.auth
+
+
+class MetricsView(APIView):
+    required_scope = "ingest"
+
+    @extend_schema(request=MetricsPayload, summary="Receive a device's metrics report (the agent, every 5 min)")
+    def post(self, request):
+        key = _ingest_key(request)
+        payload = MetricsPayload(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        device, registered = services.resolve_device(
+            key=key, site_id=data["siteId"], club_name=data.get("clubName", "")
+        )
+        snapshot = services.ingest_metrics(device=device, data=data, raw=request.data)
+        body = {
+            "status": "stored" if snapshot else "duplicate",
+            "siteId": device.external_id,
+            "registered": registered,
+            "deviceStatus": device.status,
+        }
+        return Response(body, status=status.HTTP_201_CREATED if snapshot else status.HTTP_200_OK)
+
+
+class HeartbeatView(APIView):
+    required_scope = "ingest"
+
+    @extend_schema(request=HeartbeatPayload, summary="Receive a device's heartbeat (the agent, every 30 s)")
+    def post(self, request):
+        key = _ingest_key(request)
+        payload = HeartbeatPayload(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        device, registered = services.resolve_device(
+            key=key, site_id=data["siteId"], club_name=data.get("clubName", "")
+        )
+        services.record_heartbeat(device=device, agent_version=data.get("agentVersion", ""))
+        return Response(
+            {
+                "status": "ok",
+                "siteId": device.external_id,
+                "registered": registered,
+                "serverTime": timezone.now().isoformat(),
+            }
+        )
+
+
+class SitesView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", enum=DeviceStatus.values),
+            OpenApiParameter("site"),
+            OpenApiParameter("search"),
+        ]
+    )
+    def get(self, request):
+        return Response(
+            selectors.sites_list(
+                status=request.query_params.get("status", ""),
+                site=request.query_params.get("site", ""),
+                search=request.query_params.get("search", ""),
+            )
+        )
+
+
+def _device(site_id: str) -> Device:
+    return get_object_or_404(Device.objects.select_related("site"), external_id=site_id)
+
+
+class SiteDetailView(APIView):
+    def get(self, request, site_id: str):
+        return Response(selectors.site_detail(_device(site_id)))
+
+
+class HistoryQuery(serializers.Serializer):
+    start = TimestampField(required=False, bounded=False)
+    end = TimestampField(required=False, bounded=False)
+    points = serializers.IntegerField(min_value=2, max_value=5000, required=False, default=200)
+
+    def validate(self, attrs):
+        if attrs.get("start") and attrs.get("end") and attrs["start"] >= attrs["end"]:
+            raise serializers.ValidationError({"end": ["Must come after start."]})
+        return attrs
+
+
+class SiteHistoryView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("start"), OpenApiParameter("end"), OpenApiParameter("points", int)])
+    def get(self, request, site_id: str):
+        device = _device(site_id)
+        query = HistoryQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(selectors.history(device, **query.validated_data))
+
+
+class StatsView(APIView):
+    def get(self, request):
+        return Response(selectors.stats())
+
+
+class FleetAlertsView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("all", bool, description="include resolved alerts")])
+    def get(self, request):
+        return Response(selectors.fleet_alerts(include_resolved=request.query_params.get("all") in ("1", "true")))
+
+
+class DeviceKeyView(APIView):
+    permission_classes = [IsTenantAdminUser]
+
+    @extend_schema(summary="Issue the device its own ingest key (revokes its previous one)")
+    def post(self, request, site_id: str):
+        device = _device(site_id)
+        token = services.issue_device_key(device=device, by=request.user)
+        return Response({"siteId": device.external_id, "key": token}, status=status.HTTP_201_CREATED)
+
+
+urlpatterns = [
+    path("fleet/metrics", MetricsView.as_view(), name="fleet-metrics"),
+    path("fleet/heartbeat", HeartbeatView.as_view(), name="fleet-heartbeat"),
+    path("fleet/sites", SitesView.as_view(), name="fleet-sites"),
+    path("fleet/sites/<str:site_id>", SiteDetailView.as_view(), name="fleet-site"),
+    path("fleet/sites/<str:site_id>/history", SiteHistoryView.as_view(), name="fleet-site-history"),
+    path("fleet/stats", StatsView.as_view(), name="fleet-stats"),
+    path("fleet/alerts", FleetAlertsView.as_view(), name="fleet-alerts"),
+    path("fleet/devices/<str:site_id>/key", DeviceKeyView.as_view(), name="fleet-device-key"),
+]

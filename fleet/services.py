@@ -1,0 +1,227 @@
+"""Field devices: registration, metrics, heartbeats, offline detection."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.models import ApiKey
+from accounts.services import create_api_key
+from alerts import services as alerts
+from alerts.models import AlertRule, Severity
+from fleet import rules
+from fleet.models import Device, DeviceStatus, MetricSnapshot, SweepState
+from telemetry.models import Site
+
+logger = logging.getLogger(__name__)
+
+SOURCE_TYPE = "device"
+DEVICE_KEY_PREFIX = "fleet.device:"
+SWEEP_INTERVAL = timedelta(seconds=30)
+DEFAULT_OFFLINE_AFTER = timedelta(minutes=5)
+GiB = 1024**3
+
+
+def install_default_rules() -> int:
+    return rules.install(AlertRule)
+
+
+def device_source(device: Device) -> alerts.Source:
+    return alerts.Source(
+        type=SOURCE_TYPE,
+        id=device.external_id,
+        label=device.name or device.external_id,
+        site_id=device.site.code,
+        site_label=device.site.name,
+    )
+
+
+def resolve_device(*, key: ApiKey, site_id: str, club_name: str = "") -> tuple[Device, bool]:
+    """The device a payload speaks for. A device's own key speaks for that device only; a tenant
+    ingest key registers devices it has not seen yet (they show as new)."""
+    device = Device.objects.select_related("site").filter(external_id=site_id).first()
+    if key.bound_to:
+        if device is None or key.bound_to != f"{DEVICE_KEY_PREFIX}{device.pk}":
+            raise PermissionDenied(_("This key belongs to another device."))
+        return device, False
+    if device is not None:
+        return device, False
+    label = club_name.strip() or _("Unassigned")
+    site, _created = Site.objects.get_or_create(code=slugify(label)[:64] or "unassigned", defaults={"name": label})
+    device, created = Device.objects.select_related("site").get_or_create(
+        external_id=site_id, defaults={"site": site, "name": site_id}
+    )
+    if created:
+        logger.info("registered new device %s at %s", site_id, site)
+        _broadcast(device, "fleet.device_registered")
+    return device, created
+
+
+def issue_device_key(*, device: Device, by=None) -> str:
+    """A key that can report for this device only; any earlier key of the device is revoked."""
+    from accounts.services import revoke_api_key
+
+    for old in ApiKey.objects.filter(bound_to=f"{DEVICE_KEY_PREFIX}{device.pk}", revoked_at__isnull=True):
+        revoke_api_key(key=old, by=by)
+    _key, token = create_api_key(
+        name=f"Device {device.external_id}",
+        scopes=["ingest"],
+        created_by=by,
+        bound_to=f"{DEVICE_KEY_PREFIX}{device.pk}",
+    )
+    return token
+
+
+def _metrics_for_rules(data: dict) -> dict[str, float | None]:
+    disk = data["disk"]
+    metrics: dict[str, float | None] = {
+        "temperature": data.get("temperature"),
+        "cpu_usage": data["cpu"]["usage"],
+        "memory_percent": data["memory"]["percent"],
+        "disk_percent": disk["percent"],
+        "disk_free_gb": round(disk["available"] / GiB, 2),
+    }
+    from fleet.payloads import RUNNING_STATES
+
+    for name, state in (data.get("services") or {}).items():
+        metrics[f"service_stopped:{name}"] = 0.0 if state in RUNNING_STATES else 1.0
+    for name, present in (data.get("application") or {}).items():
+        metrics[f"application_missing:{name}"] = 0.0 if present else 1.0
+    return metrics
+
+
+def _snapshot_values(data: dict) -> dict:
+    return {
+        "cpu_usage": data["cpu"]["usage"],
+        "cpu_cores": data["cpu"].get("cores"),
+        "memory_percent": data["memory"]["percent"],
+        "memory_used": data["memory"]["used"],
+        "memory_total": data["memory"]["total"],
+        "temperature": data.get("temperature"),
+        "disk_percent": data["disk"]["percent"],
+        "disk_used": data["disk"]["used"],
+        "disk_available": data["disk"]["available"],
+        "disk_size": data["disk"]["size"],
+    }
+
+
+def ingest_metrics(*, device: Device, data: dict, raw: dict) -> MetricSnapshot | None:
+    """Store one report (idempotent on device + time), refresh the device, apply the rules."""
+    at: datetime = data["timestamp"]
+    with transaction.atomic():
+        snapshot, created = MetricSnapshot.objects.get_or_create(
+            device=device, time=at, defaults={**_snapshot_values(data), "payload": raw}
+        )
+        if not created:
+            return None
+        now = timezone.now()
+        is_latest = device.last_metrics_at is None or at >= device.last_metrics_at
+        if is_latest:
+            device.latest = {**raw, "receivedAt": now.isoformat()}
+            device.last_metrics_at = at
+            device.agent_version = data.get("agentVersion", device.agent_version)
+        device.last_seen = max(filter(None, [device.last_seen, now]))
+        was_offline = device.status == DeviceStatus.OFFLINE
+        device.save(update_fields=["latest", "last_metrics_at", "agent_version", "last_seen"])
+        if was_offline:
+            alerts.resolve_condition(source=device_source(device), alert_type=alerts.OFFLINE_TYPE)
+        if is_latest:
+            alerts.evaluate_metrics(source=device_source(device), metrics=_metrics_for_rules(data), at=at)
+        refresh_status(device)
+    return snapshot
+
+
+def record_heartbeat(*, device: Device, agent_version: str = "") -> Device:
+    now = timezone.now()
+    fields = {"last_seen": now}
+    if agent_version:
+        fields["agent_version"] = agent_version
+    Device.objects.filter(pk=device.pk).update(**fields)
+    if device.status == DeviceStatus.OFFLINE:
+        with transaction.atomic():
+            alerts.resolve_condition(source=device_source(device), alert_type=alerts.OFFLINE_TYPE)
+            refresh_status(device)
+    return device
+
+
+def refresh_status(device: Device) -> str:
+    from alerts.selectors import open_alert_severities
+
+    severities = open_alert_severities(source_type=SOURCE_TYPE, source_id=device.external_id)
+    if alerts.OFFLINE_TYPE in severities.get("types", ()):
+        status = DeviceStatus.OFFLINE
+    elif Severity.CRITICAL in severities["severities"]:
+        status = DeviceStatus.CRITICAL
+    elif Severity.WARNING in severities["severities"]:
+        status = DeviceStatus.WARNING
+    else:
+        status = DeviceStatus.OK
+    if status != device.status:
+        Device.objects.filter(pk=device.pk).update(status=status)
+        device.status = status
+    _broadcast(device, "fleet.device")
+    return status
+
+
+def offline_after() -> timedelta:
+    rule = AlertRule.objects.filter(source_type=SOURCE_TYPE, alert_type=alerts.OFFLINE_TYPE, enabled=True).first()
+    return timedelta(seconds=rule.threshold) if rule else DEFAULT_OFFLINE_AFTER
+
+
+def detect_offline(now: datetime | None = None) -> int:
+    """Declare offline the devices silent for longer than the rule allows. After a gap in the sweeps
+    (the platform was down, so heartbeats could not arrive) devices get that much grace again."""
+    now = now or timezone.now()
+    threshold = offline_after()
+    with transaction.atomic():
+        state = SweepState.objects.select_for_update().first()
+        if state is None or now - state.last_run > 3 * SWEEP_INTERVAL:
+            grace_until = now + threshold
+            if state is None:
+                state = SweepState(last_run=now, grace_until=grace_until)
+            else:
+                logger.warning("offline detection resumes after %s: grace until %s", now - state.last_run, grace_until)
+                state.grace_until = grace_until
+        state.last_run = now
+        state.save()
+    if state.grace_until and now < state.grace_until:
+        return 0
+    rule = AlertRule.objects.filter(source_type=SOURCE_TYPE, alert_type=alerts.OFFLINE_TYPE, enabled=True).first()
+    stale = (
+        Device.objects.select_related("site").filter(last_seen__lt=now - threshold).exclude(status=DeviceStatus.OFFLINE)
+    )
+    count = 0
+    for device in stale:
+        with transaction.atomic():
+            silent_for = int((now - device.last_seen).total_seconds())
+            alerts.raise_alert(
+                source=device_source(device),
+                alert_type=alerts.OFFLINE_TYPE,
+                severity=Severity.CRITICAL,
+                message=_("No heartbeat for %(minutes)s min") % {"minutes": silent_for // 60},
+                value=silent_for,
+                rule=rule,
+                at=now,
+            )
+            Device.objects.filter(pk=device.pk).update(status=DeviceStatus.OFFLINE)
+            device.status = DeviceStatus.OFFLINE
+            _broadcast(device, "fleet.device")
+        count += 1
+    return count
+
+
+def _broadcast(device: Device, event_type: str) -> None:
+    from core.realtime import notify_tenant
+
+    payload = {
+        "siteId": device.external_id,
+        "clubName": device.site.name,
+        "status": device.status,
+        "lastSeen": device.last_seen,
+    }
+    schema = connection.schema_name
+    transaction.on_commit(lambda: notify_tenant(schema, event_type, payload))
