@@ -92,6 +92,9 @@ class AlertComment(models.Model):
     class Meta:
         ordering = ["created_at"]
 
+    def __str__(self) -> str:
+        return self.body[:60]
+
 
 class Operator(models.TextChoices):
     GT = ">", ">"
@@ -225,6 +228,9 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.event} → {self.channel_id} ({self.state})"
+
 
 class DeliveryAttempt(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="log")
@@ -236,3 +242,6 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"{'ok' if self.ok else 'failed'} at {self.at:%Y-%m-%d %H:%M:%S}"

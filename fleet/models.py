@@ -59,6 +59,9 @@ class MetricSnapshot(models.Model):
         indexes = [models.Index(fields=["device", "-time"], name="fleet_snapshot_recent")]
         ordering = ["-time"]
 
+    def __str__(self) -> str:
+        return f"{self.device_id} @ {self.time:%Y-%m-%d %H:%M}"
+
 
 class SweepState(models.Model):
     """When offline detection last ran: after a gap (platform down), devices get a grace period
@@ -66,3 +69,6 @@ class SweepState(models.Model):
 
     last_run = models.DateTimeField()
     grace_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"offline sweep last run {self.last_run:%Y-%m-%d %H:%M:%S}"

@@ -64,7 +64,10 @@ class Config:
             for name, value in (("MONITORING_SERVER", self.server), ("MONITORING_API_KEY", self.api_key))
             if not value
         ]
-        return [f"{name} is not set" for name in missing]
+        problems = [f"{name} is not set" for name in missing]
+        if self.server and not self.server.startswith(("https://", "http://")):
+            problems.append("MONITORING_SERVER must start with https:// (or http:// on a private network)")
+        return problems
 
 
 # --- Collection ------------------------------------------------------------------------------------
@@ -183,7 +186,7 @@ def post(config: Config, path: str, body: dict, timeout: float = 15) -> dict:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (URL from config)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode(errors="replace")[:500]

@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from core.admin_sites import tenant_admin_site
+from fleet.models import Device
+from telemetry.models import Site
+
+
+@admin.register(Site, site=tenant_admin_site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "time_zone"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Device, site=tenant_admin_site)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "name", "site", "status", "is_new", "last_seen", "agent_version"]
+    list_filter = ["status", "is_new", "site"]
+    search_fields = ["external_id", "name"]
+    readonly_fields = ["status", "last_seen", "last_metrics_at", "agent_version", "latest", "registered_at"]
