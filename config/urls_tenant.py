@@ -7,6 +7,8 @@ from core.admin_sites import tenant_admin_site
 
 urlpatterns = [
     path("", include("portal.urls")),
+    path("alerts/", include("alerts.urls")),
+    path("fleet/", include("fleet.urls")),
     path("accounts/", include("accounts.urls")),
     path("settings/", include("accounts.settings_urls")),
     path("admin/", tenant_admin_site.urls),

@@ -39,14 +39,14 @@ SECTIONS = [
     ),
     Section(
         "fleet",
-        "portal:fleet",
+        "fleet:overview",
         _("Fleet"),
         "cpu",
         _("Field devices: metrics, heartbeats, services and offline detection."),
     ),
     Section(
         "alerts",
-        "portal:alerts",
+        "alerts:list",
         _("Alerts"),
         "bell",
         _("Alerts from every source, their lifecycle, silences and notification channels."),
@@ -56,3 +56,5 @@ SECTIONS = [
         "settings", "accounts:settings", _("Settings"), "settings", _("Users, roles, API keys and your preferences.")
     ),
 ]
+
+SECTION_BY_SLUG = {section.slug: section for section in SECTIONS}

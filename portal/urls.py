@@ -8,6 +8,6 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     *[
         path(f"{slug}/", views.section, {"slug": slug}, name=slug)
-        for slug in ("batteries", "meters", "charging", "fleet", "alerts", "chat")
+        for slug in ("batteries", "meters", "charging", "chat")
     ],
 ]

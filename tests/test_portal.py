@@ -3,8 +3,11 @@
 import pytest
 from django.test import Client as HttpClient
 
-SECTION_PATHS = ["/", "/batteries/", "/meters/", "/charging/", "/fleet/", "/alerts/", "/chat/", "/settings/profile/"]
-ADMIN_PATHS = ["/settings/users/", "/settings/api-keys/", "/settings/audit-log/", "/admin/"]
+SECTION_PATHS = [
+    "/", "/batteries/", "/meters/", "/charging/", "/fleet/", "/alerts/", "/alerts/silences/", "/alerts/rules/",
+    "/chat/", "/settings/profile/",
+]
+ADMIN_PATHS = ["/settings/users/", "/settings/api-keys/", "/settings/audit-log/", "/admin/", "/alerts/channels/"]
 
 
 @pytest.mark.parametrize("role", ["admin", "operator", "viewer"])
@@ -30,7 +33,7 @@ def test_the_configuration_admin_is_for_tenant_admins_only(alpha, role):
 
 
 def test_pages_not_built_yet_say_so_plainly(alpha):
-    page = alpha.http("viewer").get("/fleet/").content.decode()
+    page = alpha.http("viewer").get("/chat/").content.decode()
 
     assert "Coming soon" in page
 

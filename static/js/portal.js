@@ -73,6 +73,11 @@
       lastEvent = event;
       window.voltwatch.events.push(event);
       document.dispatchEvent(new CustomEvent("voltwatch:event", { detail: event }));
+      // Named per area so pages can refresh on what concerns them (htmx: hx-trigger="voltwatch:alert from:document").
+      var area = (event.type || "").split(".")[0];
+      if (area === "alert" || area === "fleet") {
+        document.dispatchEvent(new CustomEvent("voltwatch:" + area, { detail: event }));
+      }
       if (event.type === "hello" || event.type === "pong" || event.type === "platform.pulse") { return; }
       var payload = event.payload || {};
       if (payload.title || payload.message) {
