@@ -156,13 +156,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30, host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
+            if sock.connect_ex((host, port)) == 0:
                 return
         time.sleep(0.1)
     raise TimeoutError(f"nothing listens on {port} after {timeout}s")
@@ -183,29 +183,35 @@ class LiveServer:
         return f"http://{host}:{self.port}{path}"
 
 
-@pytest.fixture(scope="session")
-def asgi_server(worlds) -> LiveServer:
+def start_uvicorn(host: str = "127.0.0.1") -> tuple[subprocess.Popen, int]:
     """The real ASGI application under uvicorn, on the test database, in its own process."""
     port = free_port()
     env = dict(os.environ, DATABASE_URL=test_database_url(), REDIS_URL=settings.REDIS_URL, SITE_PORT=str(port))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "config.asgi:application",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(command, cwd=BASE_DIR, env=env)
     try:
-        wait_for_port(port, process)
+        wait_for_port(port, process, host=host)
+    except Exception:
+        process.kill()
+        raise
+    return process, port
+
+
+@pytest.fixture(scope="session")
+def asgi_server(worlds) -> LiveServer:
+    process, port = start_uvicorn()
+    try:
         yield LiveServer(port)
     finally:
         process.terminate()

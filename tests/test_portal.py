@@ -4,8 +4,16 @@ import pytest
 from django.test import Client as HttpClient
 
 SECTION_PATHS = [
-    "/", "/batteries/", "/meters/", "/charging/", "/fleet/", "/alerts/", "/alerts/silences/", "/alerts/rules/",
-    "/chat/", "/settings/profile/",
+    "/",
+    "/batteries/",
+    "/meters/",
+    "/charging/",
+    "/fleet/",
+    "/alerts/",
+    "/alerts/silences/",
+    "/alerts/rules/",
+    "/chat/",
+    "/settings/profile/",
 ]
 ADMIN_PATHS = ["/settings/users/", "/settings/api-keys/", "/settings/audit-log/", "/admin/", "/alerts/channels/"]
 
