@@ -18,28 +18,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 
-from config.embedded import use_local_services
 
 BENCH_DATABASE = "voltwatch_bench"
-
-
-def recreate_database() -> None:
-    """Point DATABASE_URL at a fresh bench database on the same server."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg
-
-    use_local_services(database=BENCH_DATABASE, redis_db=10)
-    if not os.environ.get("DATABASE_URL"):
-        from config import embedded
-
-        os.environ["DATABASE_URL"] = embedded.postgres_url()
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
 
 
 def main() -> None:
@@ -54,7 +34,7 @@ def main() -> None:
     )
     options = parser.parse_args()
 
-    recreate_database()
+    recreate_database(BENCH_DATABASE)
     import django
 
     django.setup()
