@@ -165,7 +165,7 @@ def main() -> None:
             pk=1, defaults={"last_run": sweep_now - timedelta(seconds=30), "grace_until": None}
         )
         started = time.perf_counter()
-        quiet = detect_offline(sweep_now)
+        detect_offline(sweep_now)
         quiet_sweep = time.perf_counter() - started
         stale = list(Device.objects.order_by("pk").values_list("pk", flat=True)[: options.devices // 100])
         Device.objects.filter(pk__in=stale).update(last_seen=sweep_now - timedelta(minutes=10))

@@ -18,6 +18,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 
+from bench.setup import recreate_database
 
 BENCH_DATABASE = "voltwatch_bench"
 
@@ -72,7 +73,7 @@ def main() -> None:
         CloneSchema().clone_schema(template, schema, "DATA")
 
     rows = []
-    checkpoints = [0, 100, options.tenants]
+    checkpoints = sorted({0, min(100, options.tenants), options.tenants})
     for checkpoint in checkpoints:
         filled = time.perf_counter()
         while Client.objects.exclude(schema_name="public").count() < checkpoint:
