@@ -25,11 +25,12 @@ def test_sign_in_walk_every_page_and_sign_out(worlds, asgi_server, page, role):
 
     expect(page.get_by_test_id("tenant-name")).to_have_text("Alpha Energy")
     expect(page.get_by_role("status").first).to_have_text("Live", timeout=10_000)  # the websocket is up
+    main_nav = page.get_by_role("navigation", name="Main")
     for label in NAV:
-        page.get_by_role("navigation", name="Main").get_by_role("link", name=label, exact=True).click()
+        main_nav.get_by_role("link", name=label, exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         expect(page.locator("body")).not_to_contain_text("Server Error")
-        expect(page.get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "page")
+        expect(main_nav.get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "page")
 
     page.get_by_role("button", name="Dark theme").click()
     expect(page.locator("html")).to_have_attribute("data-theme", "dark")
