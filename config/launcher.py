@@ -159,6 +159,8 @@ def main() -> int:
     log("applying migrations")
     manage("migrate_schemas", "--noinput", "-v", "0")
     seed_output = "" if options.no_seed else manage("seed_demo")
+    if not options.no_seed:
+        os.environ.setdefault("DEMO_SCHEMAS", "nordbatt,bornexpress")  # live demo data for the demo tenants
 
     processes = {
         name: subprocess.Popen(command, cwd=BASE_DIR, start_new_session=True)

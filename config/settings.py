@@ -167,10 +167,16 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "platform-pulse": {"task": "core.tasks.broadcast_platform_pulse", "schedule": 15.0},
     "alert-housekeeping": {"task": "alerts.tasks.alert_housekeeping_all_tenants", "schedule": 30.0},
+    "offline-detection": {"task": "fleet.tasks.detect_offline_all_tenants", "schedule": 30.0},
 }
 
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 ALERT_LINK_PATH = "/alerts/{id}/"
+
+# `make run` feeds these demo tenants with simulated devices (empty: no simulation).
+DEMO_SCHEMAS = env_list("DEMO_SCHEMAS", [])
+if DEMO_SCHEMAS:
+    CELERY_BEAT_SCHEDULE["demo-fleet"] = {"task": "fleet.tasks.simulate_demo_fleets", "schedule": 60.0}
 
 # --- Kafka --------------------------------------------------------------------------------------
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS")

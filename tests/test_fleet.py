@@ -257,3 +257,24 @@ def test_a_device_key_speaks_for_its_device_only(alpha):
     assert refused.status_code == 403
     assert "another device" in refused.json()["detail"]
     assert post(alpha, "heartbeat", {"siteId": "pi-new"}, token=device_key).status_code == 403
+
+
+def test_offline_detection_runs_for_every_tenant_from_beat(alpha, beta):
+    from config.celery import app
+    from fleet.tasks import detect_offline_all_tenants
+
+    assert app.conf.beat_schedule["offline-detection"]["schedule"] == 30.0
+    assert detect_offline_all_tenants.apply().get() >= 2
+
+
+def test_the_demo_simulation_reports_like_an_agent(alpha):
+    from fleet.tasks import DEMO_DEVICES, simulate_demo_fleet
+
+    with schema_context("alpha"):
+        from accounts.services import create_api_key
+
+        create_api_key(name="Demo integration", scopes=["ingest"])
+    assert simulate_demo_fleet.apply(args=["alpha"]).get() == len(DEMO_DEVICES)
+    with schema_context("alpha"):
+        assert Device.objects.count() == len(DEMO_DEVICES)
+        assert MetricSnapshot.objects.count() == len(DEMO_DEVICES)

@@ -1,0 +1,64 @@
+import random
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from core.tasks import run_for_all_tenants, tenant_task
+from fleet import services
+
+
+@tenant_task()
+def detect_offline_devices() -> int:
+    return services.detect_offline()
+
+
+@shared_task
+def detect_offline_all_tenants() -> int:
+    return run_for_all_tenants(detect_offline_devices)
+
+
+DEMO_DEVICES = [
+    ("cesson-b827eb000001", "CESSON"),
+    ("rennes-b827eb000002", "RENNES"),
+    ("vannes-b827eb000003", "VANNES"),
+    ("brest-b827eb000004", "BREST"),
+]
+
+
+@tenant_task()
+def simulate_demo_fleet() -> int:
+    """`make run`'s live demo: a few devices report plausible metrics (one runs hot now and then)."""
+    from accounts.models import ApiKey
+    from fleet.payloads import MetricsPayload
+
+    key = ApiKey.objects.filter(name="Demo integration", revoked_at__isnull=True).first()
+    if key is None:
+        return 0
+    now = int(timezone.now().timestamp())
+    for index, (site_id, club) in enumerate(DEMO_DEVICES):
+        hot = index == 0 and random.random() < 0.3
+        raw = {
+            "siteId": site_id,
+            "clubName": club,
+            "timestamp": now,
+            "agentVersion": "demo",
+            "cpu": {"cores": 4, "usage": f"{random.uniform(10, 60):.1f}"},
+            "memory": {"total": 4096000000, "used": 1536000000, "percent": f"{random.uniform(30, 60):.1f}"},
+            "temperature": f"{random.uniform(76, 80) if hot else random.uniform(45, 60):.1f}",
+            "disk": {"size": "32G", "used": "12G", "available": "18G", "percent": 40},
+            "services": {"nginx": "running", "hostapd": "running"},
+        }
+        payload = MetricsPayload(data=raw)
+        payload.is_valid(raise_exception=True)
+        device, _created = services.resolve_device(key=key, site_id=site_id, club_name=club)
+        services.ingest_metrics(device=device, data=payload.validated_data, raw=raw)
+        services.record_heartbeat(device=device, agent_version="demo")
+    return len(DEMO_DEVICES)
+
+
+@shared_task
+def simulate_demo_fleets() -> int:
+    for schema in settings.DEMO_SCHEMAS:
+        simulate_demo_fleet.delay(schema)
+    return len(settings.DEMO_SCHEMAS)
