@@ -18,6 +18,7 @@ from core.tasks import send_email
 from tenants.selectors import current_tenant, tenant_url
 
 API_KEY_PREFIX = "vw_"
+REVOKED_KEYS = "voltwatch:revoked-keys"  # hashes of revoked keys, for paths that cache key lookups
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
@@ -159,14 +160,26 @@ def revoke_api_key(*, key: ApiKey, by: User | None, ip_address: str | None = Non
         key.revoked_by = by
         key.save(update_fields=["revoked_at", "revoked_by"])
         record_audit(actor=by, action="api_key.revoked", target=key, ip_address=ip_address)
+        _announce_revocation(key.key_hash)
     return key
+
+
+def _announce_revocation(key_hash: str) -> None:
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        client.sadd(REVOKED_KEYS, key_hash)
+    finally:
+        client.close()
 
 
 def authenticate_api_key(token: str) -> ApiKey | None:
     """The active key of the current tenant matching `token`, or None. Notes when it was last used."""
     if not token or not token.startswith(API_KEY_PREFIX) or len(token) > 128:
         return None
-    key = ApiKey.objects.filter(key_hash=hash_api_key(token), revoked_at__isnull=True).first()
+    key = next(iter(ApiKey.objects.filter(key_hash=hash_api_key(token), revoked_at__isnull=True).order_by()[:1]), None)
     if key is None:
         return None
     now = timezone.now()

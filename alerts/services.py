@@ -7,13 +7,14 @@ touch the models directly.
 import hashlib
 import json
 import operator as op
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -280,27 +281,67 @@ def create_silence(
     )
 
 
+_batch = threading.local()
+
+
+@contextmanager
+def batch():
+    """Raise many alerts at once (a sweep): silences, channels and open offline alerts are read
+    once for the batch instead of once per alert."""
+    if getattr(_batch, "cache", None) is not None:
+        yield
+        return
+    _batch.cache = {}
+    try:
+        yield
+    finally:
+        _batch.cache = None
+
+
+def _cached(name: str, load):
+    cache = getattr(_batch, "cache", None)
+    if cache is None:
+        return load()
+    if name not in cache:
+        cache[name] = load()
+    return cache[name]
+
+
 def _type_matches(pattern: str, alert_type: str) -> bool:
     return not pattern or pattern == alert_type or alert_type.startswith(pattern + ":")
 
 
 def is_silenced(alert: Alert, at: datetime | None = None) -> bool:
     at = at or timezone.now()
-    candidates = Silence.objects.filter(starts_at__lte=at, ends_at__gt=at).filter(
-        Q(site_id="") | Q(site_id=alert.site_id), Q(source_id="") | Q(source_id=alert.source_id)
+    active = _cached("silences", lambda: list(Silence.objects.filter(starts_at__lte=at, ends_at__gt=at)))
+    return any(
+        silence.site_id in ("", alert.site_id)
+        and silence.source_id in ("", alert.source_id)
+        and _type_matches(silence.alert_type, alert.type)
+        for silence in active
     )
-    return any(_type_matches(silence.alert_type, alert.type) for silence in candidates)
 
 
 def is_inhibited(alert: Alert) -> bool:
     """An offline site (or source) speaks for everything at it: its other alerts are not notified."""
     if alert.source_type == "site":
         return False
-    offline = Alert.objects.filter(type=OFFLINE_TYPE, status__in=[Status.FIRING, Status.ACKNOWLEDGED]).exclude(
-        pk=alert.pk
+    offline = _cached(
+        "offline",
+        lambda: list(
+            Alert.objects.filter(type=OFFLINE_TYPE, status__in=[Status.FIRING, Status.ACKNOWLEDGED]).values_list(
+                "pk", "source_type", "source_id"
+            )
+        ),
     )
-    by_site = Q(source_type="site", source_id=alert.site_id) if alert.site_id else Q(pk__in=[])
-    return offline.filter(by_site | Q(source_type=alert.source_type, source_id=alert.source_id)).exists()
+    return any(
+        pk != alert.pk
+        and (
+            (source_type == "site" and alert.site_id and source_id == alert.site_id)
+            or (source_type == alert.source_type and source_id == alert.source_id)
+        )
+        for pk, source_type, source_id in offline
+    )
 
 
 def _eligible_channels(alert: Alert) -> list[Channel]:
@@ -340,7 +381,7 @@ def _on_resolved(alert: Alert) -> None:
 
 
 def _broadcast(alert: Alert, event_type: str) -> None:
-    from core.realtime import notify_tenant
+    from core.realtime import notify_tenant_after_commit
 
     payload = {
         "id": alert.pk,
@@ -352,8 +393,7 @@ def _broadcast(alert: Alert, event_type: str) -> None:
         "source": alert.source_label or alert.source_id,
         "site": alert.site_label,
     }
-    schema = connection.schema_name
-    transaction.on_commit(lambda: notify_tenant(schema, event_type, payload))
+    notify_tenant_after_commit(connection.schema_name, event_type, payload)
 
 
 def send_reminders(now: datetime | None = None) -> int:

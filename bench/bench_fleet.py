@@ -61,6 +61,54 @@ async def hammer(port: int, token: str, bodies: list[dict], path: str, concurren
         return time.perf_counter() - started, latencies
 
 
+WRK_SCRIPT = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format('{"siteId": "pi-%05d", "agentVersion": "1.0.0"}', counter % DEVICES)
+  return wrk.format("POST", "/api/v1/fleet/heartbeat",
+    {["Host"] = "HOST", ["Authorization"] = "Api-Key TOKEN", ["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def wrk_heartbeats(port: int, token: str, devices: int, connections: int, seconds: int) -> str | None:
+    """Heartbeats from wrk (C, one thread): a load generator that leaves the server most of the CPU."""
+    import shutil
+    import tempfile
+
+    if not shutil.which("wrk"):
+        return None
+    script = WRK_SCRIPT.replace("DEVICES", str(devices)).replace("HOST", HOST).replace("TOKEN", token)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            handle.name,
+            f"http://127.0.0.1:{port}/api/v1/fleet/heartbeat",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    rate = next(line for line in lines if line.startswith("Requests/sec")).split()[1]
+    latency = {
+        parts[0]: parts[1] for parts in (line.split() for line in lines) if parts and parts[0] in ("50%", "90%", "99%")
+    }
+    errors = next((line.strip() for line in lines if "Non-2xx" in line or "Socket errors" in line), "no errors")
+    return (
+        f"{'heartbeats (wrk)':<22} {float(rate):>9.0f}/s   p50 {latency['50%']:>8}   p99 {latency['99%']:>8}"
+        f"   ({seconds} s, {connections} connections, {errors})"
+    )
+
+
 def report(name: str, elapsed: float, latencies: list[float]) -> None:
     print(
         f"{name:<22} {len(latencies) / elapsed:>9.0f}/s   p50 {statistics.median(latencies) * 1000:6.1f} ms"
@@ -140,6 +188,7 @@ def main() -> None:
         asyncio.run(hammer(port, token, warmup, "/api/v1/fleet/heartbeat", options.concurrency))
         beats = [{"siteId": f"pi-{n % options.devices:05d}", "agentVersion": "1.0.0"} for n in range(options.requests)]
         heartbeat = asyncio.run(hammer(port, token, beats, "/api/v1/fleet/heartbeat", options.concurrency))
+        wrk_line = wrk_heartbeats(port, token, options.devices, options.concurrency, 10)
         stamp = int(time.time())
         reports = [
             {
@@ -178,7 +227,9 @@ def main() -> None:
         f"Fleet ingestion through uvicorn ({options.workers} workers), {options.concurrency} concurrent clients "
         f"on the same 2 cores"
     )
-    report("heartbeats", *heartbeat)
+    report("heartbeats (httpx)", *heartbeat)
+    if wrk_line:
+        print(wrk_line)
     report("metric reports", *metrics)
     print(
         f"Offline sweep over {options.devices} devices: {quiet_sweep * 1000:.1f} ms with none silent; "

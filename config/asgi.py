@@ -11,7 +11,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from core.websocket import TenantWebsocketMiddleware  # noqa: E402
+from fleet.heartbeats import HeartbeatFastPath  # noqa: E402
 
 application = ProtocolTypeRouter(
-    {"http": django_asgi_app, "websocket": TenantWebsocketMiddleware(URLRouter(websocket_urlpatterns))}
+    {
+        "http": HeartbeatFastPath(django_asgi_app),
+        "websocket": TenantWebsocketMiddleware(URLRouter(websocket_urlpatterns)),
+    }
 )

@@ -84,6 +84,8 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_SUBFOLDER_PREFIX = None
+# Set the search path when the schema changes, not before every query (it resets with the connection).
+TENANT_LIMIT_SET_CALLS = True
 ROOT_URLCONF = "config.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
@@ -131,11 +133,17 @@ ASGI_APPLICATION = "config.asgi.application"
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL") or embedded.postgres_url()
-# Under ASGI each request runs in its own thread: persistent connections would pile up per thread.
-# Keep 0 and put a pooler (PgBouncer) in front of PostgreSQL when connection setup matters.
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+# Under ASGI each request runs in its own thread, so per-thread persistent connections would pile up:
+# a process-wide psycopg pool hands connections out per request instead (django-tenants resets the
+# search path whenever a connection is taken). DB_POOL_MAX_SIZE=0 turns the pool off.
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if env_int("DB_POOL_MAX_SIZE", 10):
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 1),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 10),
+        "timeout": 10,
+    }
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -168,6 +176,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "platform-pulse": {"task": "core.tasks.broadcast_platform_pulse", "schedule": 15.0},
     "alert-housekeeping": {"task": "alerts.tasks.alert_housekeeping_all_tenants", "schedule": 30.0},
     "offline-detection": {"task": "fleet.tasks.detect_offline_all_tenants", "schedule": 30.0},
+    "heartbeat-flush": {"task": "fleet.tasks.flush_heartbeats_all_tenants", "schedule": 10.0},
 }
 
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
@@ -221,6 +230,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+FORMS_URLFIELD_ASSUME_HTTPS = True
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self' ws: wss:; font-src 'self'; "

@@ -2,11 +2,13 @@
 
 import json
 import logging
+import threading
 from datetime import UTC, datetime
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +49,35 @@ async def anotify_tenant(tenant, event_type: str, payload: dict, *, user_id: int
 def notify_tenant(tenant, event_type: str, payload: dict, *, user_id: int | None = None) -> bool:
     """Send `event_type` with `payload` to every open portal page of `tenant` (or of one of its users)."""
     return async_to_sync(anotify_tenant)(tenant, event_type, payload, user_id=user_id)
+
+
+_pending = threading.local()
+
+
+async def _send_batch(batch: list[tuple[str, str, dict]]) -> None:
+    layer = get_channel_layer()
+    for schema, event_type, payload in batch:
+        try:
+            await layer.group_send(tenant_group(schema), _message(event_type, payload))
+        except Exception:  # live updates are best effort: the database stays the source of truth
+            logger.warning("could not push %s to %s", event_type, schema, exc_info=True)
+
+
+def _flush_batch() -> None:
+    batch = getattr(_pending, "batch", None)
+    _pending.batch = None
+    if batch:
+        async_to_sync(_send_batch)(batch)
+
+
+def notify_tenant_after_commit(tenant, event_type: str, payload: dict) -> None:
+    """Like `notify_tenant`, once the current transaction commits (never if it rolls back). The
+    events of one transaction go out together: a sweep raising a hundred alerts pays one send."""
+    item = (_schema_of(tenant), event_type, payload)
+    batch = getattr(_pending, "batch", None)
+    registered = any(entry[1] is _flush_batch for entry in connection.run_on_commit)
+    if batch is not None and registered:
+        batch.append(item)
+        return
+    _pending.batch = [item]
+    transaction.on_commit(_flush_batch)

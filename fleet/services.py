@@ -43,7 +43,8 @@ def device_source(device: Device) -> alerts.Source:
 def resolve_device(*, key: ApiKey, site_id: str, club_name: str = "") -> tuple[Device, bool]:
     """The device a payload speaks for. A device's own key speaks for that device only; a tenant
     ingest key registers devices it has not seen yet (they show as new)."""
-    device = Device.objects.select_related("site").filter(external_id=site_id).first()
+    device = Device.objects.select_related("site").filter(external_id=site_id).order_by()[:1]
+    device = device[0] if device else None
     if key.bound_to:
         if device is None or key.bound_to != f"{DEVICE_KEY_PREFIX}{device.pk}":
             raise PermissionDenied(_("This key belongs to another device."))
@@ -148,6 +149,13 @@ def record_heartbeat(*, device: Device, agent_version: str = "") -> Device:
     return device
 
 
+def _fast_path_offline(device: Device, *, offline: bool) -> None:
+    from fleet.heartbeats import mark_offline
+
+    schema = connection.schema_name
+    transaction.on_commit(lambda: mark_offline(schema, [device.external_id], offline))
+
+
 def refresh_status(device: Device) -> str:
     from alerts.selectors import open_alert_severities
 
@@ -161,6 +169,8 @@ def refresh_status(device: Device) -> str:
     else:
         status = DeviceStatus.OK
     if status != device.status:
+        if device.status == DeviceStatus.OFFLINE:
+            _fast_path_offline(device, offline=False)
         Device.objects.filter(pk=device.pk).update(status=status)
         device.status = status
     _broadcast(device, "fleet.device")
@@ -176,6 +186,9 @@ def detect_offline(now: datetime | None = None) -> int:
     """Declare offline the devices silent for longer than the rule allows. After a gap in the sweeps
     (the platform was down, so heartbeats could not arrive) devices get that much grace again."""
     now = now or timezone.now()
+    from fleet.heartbeats import flush_heartbeats
+
+    flush_heartbeats(connection.schema_name)  # heartbeats taken by the fast path, not yet in the table
     threshold = offline_after()
     with transaction.atomic():
         state = SweepState.objects.select_for_update().first()
@@ -191,12 +204,14 @@ def detect_offline(now: datetime | None = None) -> int:
     if state.grace_until and now < state.grace_until:
         return 0
     rule = AlertRule.objects.filter(source_type=SOURCE_TYPE, alert_type=alerts.OFFLINE_TYPE, enabled=True).first()
-    stale = (
+    stale = list(
         Device.objects.select_related("site").filter(last_seen__lt=now - threshold).exclude(status=DeviceStatus.OFFLINE)
     )
-    count = 0
-    for device in stale:
-        with transaction.atomic():
+    if not stale:
+        return 0
+    # One transaction and one status update for the whole batch: a power cut takes sites down together.
+    with transaction.atomic(), alerts.batch():
+        for device in stale:
             silent_for = int((now - device.last_seen).total_seconds())
             alerts.raise_alert(
                 source=device_source(device),
@@ -207,15 +222,23 @@ def detect_offline(now: datetime | None = None) -> int:
                 rule=rule,
                 at=now,
             )
-            Device.objects.filter(pk=device.pk).update(status=DeviceStatus.OFFLINE)
-            device.status = DeviceStatus.OFFLINE
-            _broadcast(device, "fleet.device")
-        count += 1
-    return count
+        Device.objects.filter(pk__in=[device.pk for device in stale]).update(status=DeviceStatus.OFFLINE)
+        schema = connection.schema_name
+        site_ids = [device.external_id for device in stale]
+
+        def announce():
+            from core.realtime import notify_tenant
+            from fleet.heartbeats import mark_offline
+
+            mark_offline(schema, site_ids, True)
+            notify_tenant(schema, "fleet.devices_offline", {"siteIds": site_ids})
+
+        transaction.on_commit(announce)
+    return len(stale)
 
 
 def _broadcast(device: Device, event_type: str) -> None:
-    from core.realtime import notify_tenant
+    from core.realtime import notify_tenant_after_commit
 
     payload = {
         "siteId": device.external_id,
@@ -223,5 +246,4 @@ def _broadcast(device: Device, event_type: str) -> None:
         "status": device.status,
         "lastSeen": device.last_seen,
     }
-    schema = connection.schema_name
-    transaction.on_commit(lambda: notify_tenant(schema, event_type, payload))
+    notify_tenant_after_commit(connection.schema_name, event_type, payload)

@@ -18,6 +18,20 @@ def detect_offline_all_tenants() -> int:
     return run_for_all_tenants(detect_offline_devices)
 
 
+@tenant_task()
+def flush_heartbeats() -> int:
+    from django.db import connection
+
+    from fleet.heartbeats import flush_heartbeats as flush
+
+    return flush(connection.schema_name)
+
+
+@shared_task
+def flush_heartbeats_all_tenants() -> int:
+    return run_for_all_tenants(flush_heartbeats)
+
+
 DEMO_DEVICES = [
     ("cesson-b827eb000001", "CESSON"),
     ("rennes-b827eb000002", "RENNES"),

@@ -1,0 +1,272 @@
+"""Heartbeats at fleet scale: thousands of devices every 30 s.
+
+`POST /api/v1/fleet/heartbeat` is answered here, in async code in front of Django, when it is
+routine: a known tenant, a valid key, a known device that is not offline. The payload is
+validated by the same serializer as the Django view; the key's throttle counter, its revocation and
+the device's last-seen time are one pipelined Redis round-trip. Last-seen times are written to
+PostgreSQL in bulk by `flush_heartbeats` (Celery beat, and before every offline sweep).
+
+Anything else (unknown device to register, offline device whose alert must resolve, unknown key,
+errors) goes to the Django view unchanged, so the behaviour is the same on both paths.
+"""
+
+import json
+import time
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.services import REVOKED_KEYS
+
+PATH = "/api/v1/fleet/heartbeat"
+CACHE_SECONDS = 10
+MAX_BODY = 16 * 1024
+LAST_SEEN = "voltwatch:fleet:last-seen:{schema}"
+OFFLINE = "voltwatch:fleet:offline:{schema}"
+DEVICE_MAP_SECONDS = 60
+
+# One round-trip: refuse revoked keys, offline devices (Django resolves their alert) and keys over
+# their rate; otherwise count the request and note when the device was seen.
+HEARTBEAT_SCRIPT = """
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return -1 end
+if redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 1 then return -2 end
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
+if count > tonumber(ARGV[4]) then return -3 end
+redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
+return count
+"""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    schema: str
+    rate: str
+
+
+@dataclass(frozen=True)
+class Key:
+    pk: int
+    scopes: frozenset
+    bound_to: str
+
+
+class TtlCache:
+    def __init__(self):
+        self.entries: dict = {}
+
+    def get(self, key):
+        entry = self.entries.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
+    def put(self, key, value):
+        if len(self.entries) > 50_000:
+            self.entries.clear()
+        self.entries[key] = (time.monotonic() + CACHE_SECONDS, value)
+
+
+def _load_tenant(host: str) -> Tenant | None:
+    from tenants.models import Domain
+
+    domain = Domain.objects.select_related("tenant").filter(domain=host).order_by()[:1]
+    client = domain[0].tenant if domain else None
+    if client is None or client.schema_name == settings.PUBLIC_SCHEMA_NAME or not client.is_active:
+        return None
+    return Tenant(client.schema_name, (client.api_rate or settings.API_KEY_RATE).strip())
+
+
+def _load_key(schema: str, key_hash: str) -> Key | None:
+    from django_tenants.utils import schema_context
+
+    from accounts.models import ApiKey
+
+    with schema_context(schema):
+        key = ApiKey.objects.filter(key_hash=key_hash, revoked_at__isnull=True).order_by()[:1]
+        if not key:
+            return None
+        return Key(key[0].pk, frozenset(key[0].scopes), key[0].bound_to)
+
+
+def _load_devices(schema: str) -> dict[str, int]:
+    """All of a tenant's devices at once (external id → pk): one query serves every heartbeat."""
+    from django_tenants.utils import schema_context
+
+    from fleet.models import Device
+
+    with schema_context(schema):
+        return dict(Device.objects.values_list("external_id", "pk").order_by())
+
+
+def mark_offline(schema: str, site_ids: list[str], offline: bool) -> None:
+    """Keep the fast path's view of offline devices current (their heartbeats go to Django)."""
+    import redis
+
+    if not site_ids:
+        return
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        key = OFFLINE.format(schema=schema)
+        client.sadd(key, *site_ids) if offline else client.srem(key, *site_ids)
+    finally:
+        client.close()
+
+
+class HeartbeatFastPath:
+    def __init__(self, django_app):
+        self.django_app = django_app
+        self.tenants, self.keys = TtlCache(), TtlCache()
+        self.devices: dict[str, tuple[float, dict[str, int]]] = {}
+        self.redis = None
+        self.script = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            return await self.django_app(scope, receive, send)
+        body, more = await self._read_body(receive)
+        if body is not None and not more:
+            response = await self._try(scope, body)
+            if response is not None:
+                return await self._send_json(send, *response)
+        return await self.django_app(scope, self._replay(body or b"", more, receive), send)
+
+    @staticmethod
+    async def _read_body(receive) -> tuple[bytes | None, bool]:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None, False
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > MAX_BODY:
+                return b"".join(chunks), message.get("more_body", False)
+            if not message.get("more_body", False):
+                return b"".join(chunks), False
+
+    @staticmethod
+    def _replay(body: bytes, more: bool, receive):
+        sent = False
+
+        async def replayed():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": more}
+            return await receive()
+
+        return replayed
+
+    async def _try(self, scope, body: bytes):
+        """The response for a routine heartbeat, or None to let Django answer."""
+        from accounts.models import hash_api_key
+        from core.api.authentication import api_key_from_headers
+        from core.api.throttling import parse_rate
+        from fleet.payloads import HeartbeatPayload
+
+        headers = {k.decode("latin1").title(): v.decode("latin1") for k, v in scope["headers"]}
+        token = api_key_from_headers(
+            {"Authorization": headers.get("Authorization", ""), "X-API-Key": headers.get("X-Api-Key", "")}
+        )
+        host = headers.get("Host", "").split(":")[0].lower()
+        if not token or not host:
+            return None
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        payload = HeartbeatPayload(data=data)
+        if not payload.is_valid():
+            return None
+        site_id = payload.validated_data["siteId"]
+
+        tenant = self.tenants.get(host)
+        if tenant is None:
+            tenant = await database_sync_to_async(_load_tenant)(host)
+            if tenant is None:
+                return None
+            self.tenants.put(host, tenant)
+        key_hash = hash_api_key(token)
+        key = self.keys.get((tenant.schema, key_hash))
+        if key is None:
+            key = await database_sync_to_async(_load_key)(tenant.schema, key_hash)
+            if key is None:
+                return None
+            self.keys.put((tenant.schema, key_hash), key)
+        if "ingest" not in key.scopes:
+            return None
+        cached = self.devices.get(tenant.schema)
+        if cached is None or cached[0] < time.monotonic() or site_id not in cached[1]:
+            cached = (time.monotonic() + DEVICE_MAP_SECONDS, await database_sync_to_async(_load_devices)(tenant.schema))
+            self.devices[tenant.schema] = cached
+        device_pk = cached[1].get(site_id)
+        if device_pk is None or (key.bound_to and key.bound_to != f"fleet.device:{device_pk}"):
+            return None  # a device to register, or a key of another device: Django decides
+
+        limit, period = parse_rate(tenant.rate)
+        now = time.time()
+        window = int(now // period)
+        throttle_key = f"{tenant.schema}::1:throttle:key:{key.pk}:{period}:{window}"  # the Django throttle's key
+        if self.redis is None:
+            self.redis = aioredis.Redis.from_url(settings.REDIS_URL)
+            self.script = self.redis.register_script(HEARTBEAT_SCRIPT)
+        outcome = await self.script(
+            keys=[
+                throttle_key,
+                REVOKED_KEYS,
+                OFFLINE.format(schema=tenant.schema),
+                LAST_SEEN.format(schema=tenant.schema),
+            ],
+            args=[key_hash, site_id, repr(now), limit, period + 1],
+        )
+        if outcome < 0:
+            if outcome == -1:
+                self.keys.entries.pop((tenant.schema, key_hash), None)
+            return None  # revoked (401), offline (resolve its alert) or throttled (429): Django answers
+        return 200, {"status": "ok", "siteId": site_id, "registered": False, "serverTime": timezone.now().isoformat()}
+
+    @staticmethod
+    async def _send_json(send, status: int, body: dict) -> None:
+        content = json.dumps(body).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
+
+
+def flush_heartbeats(schema: str) -> int:
+    """Write the last-seen times the fast path collected into the devices, in one statement."""
+    import redis
+    from django.db import connection
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    source = LAST_SEEN.format(schema=schema)
+    taken = f"{source}:flushing"
+    try:
+        try:
+            client.rename(source, taken)
+        except redis.ResponseError:  # nothing collected since the last flush
+            return 0
+        seen = client.hgetall(taken)
+        client.delete(taken)
+    finally:
+        client.close()
+    if not seen:
+        return 0
+    rows = [(site_id.decode(), float(stamp)) for site_id, stamp in seen.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE fleet_device SET last_seen = to_timestamp(v.stamp) FROM unnest(%s::text[], %s::float8[]) "
+            "AS v(site_id, stamp) WHERE fleet_device.external_id = v.site_id "
+            "AND (fleet_device.last_seen IS NULL OR fleet_device.last_seen < to_timestamp(v.stamp))",
+            [[r[0] for r in rows], [r[1] for r in rows]],
+        )
+    return len(rows)
