@@ -1,0 +1,100 @@
+"""Routine heartbeats are answered in front of Django; what they record, refuse and hand over must be
+exactly what the Django view would do."""
+
+import httpx
+import pytest
+from django_tenants.utils import schema_context
+
+from fleet.heartbeats import flush_heartbeats
+
+
+@pytest.fixture
+def known_device(worlds, django_db_blocker):
+    """A device registered and online, committed so the server process sees it."""
+    from fleet.models import Device
+    from telemetry.models import Site
+
+    with django_db_blocker.unblock(), schema_context("alpha"):
+        site, _ = Site.objects.get_or_create(code="fastville", defaults={"name": "FASTVILLE"})
+        device, _ = Device.objects.update_or_create(
+            external_id="fast-pi-1", defaults={"site": site, "status": "ok", "last_seen": None}
+        )
+    yield device
+    with django_db_blocker.unblock(), schema_context("alpha"):
+        from alerts.models import Alert
+
+        Alert.objects.filter(source_id="fast-pi-1").delete()
+        Device.objects.filter(pk=device.pk).delete()
+
+
+def beat(server, world, token, body=None):
+    return httpx.post(
+        f"http://127.0.0.1:{server.port}/api/v1/fleet/heartbeat",
+        headers={"Host": world.host, "Authorization": f"Api-Key {token}"},
+        json=body if body is not None else {"siteId": "fast-pi-1"},
+    )
+
+
+def test_a_routine_heartbeat_is_recorded_once_flushed(worlds, asgi_server, known_device, django_db_blocker):
+    alpha = worlds["alpha"]
+    response = beat(asgi_server, alpha, alpha.api_token)
+
+    assert response.status_code == 200
+    assert response.json()["siteId"] == "fast-pi-1" and response.json()["registered"] is False
+    with django_db_blocker.unblock(), schema_context("alpha"):
+        from fleet.models import Device
+
+        assert flush_heartbeats("alpha") >= 1
+        assert Device.objects.get(pk=known_device.pk).last_seen is not None
+
+
+def test_bad_payloads_and_foreign_keys_get_the_usual_answers(worlds, asgi_server, known_device):
+    alpha, beta = worlds["alpha"], worlds["beta"]
+
+    invalid = beat(asgi_server, alpha, alpha.api_token, {"siteId": "fast-pi-1", "uptime": -1})
+    assert invalid.status_code == 400 and "uptime" in invalid.json()["fields"]
+    assert beat(asgi_server, alpha, beta.api_token).status_code == 401
+    assert beat(asgi_server, alpha, alpha.read_token).status_code == 403
+
+
+def test_a_revoked_key_is_refused_at_once_even_when_cached(worlds, asgi_server, known_device, django_db_blocker):
+    from accounts.models import ApiKey
+    from accounts.services import create_api_key, revoke_api_key
+
+    alpha = worlds["alpha"]
+    with django_db_blocker.unblock(), schema_context("alpha"):
+        key, token = create_api_key(name="soon revoked", scopes=["ingest"])
+    assert beat(asgi_server, alpha, token).status_code == 200  # now cached by the server
+
+    with django_db_blocker.unblock(), schema_context("alpha"):
+        revoke_api_key(key=ApiKey.objects.get(pk=key.pk), by=None)
+
+    assert beat(asgi_server, alpha, token).status_code == 401
+
+
+def test_an_offline_devices_heartbeat_resolves_its_alert(worlds, asgi_server, known_device, django_db_blocker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fleet.models import Device, SweepState
+    from fleet.services import detect_offline
+
+    alpha = worlds["alpha"]
+    beat(asgi_server, alpha, alpha.api_token)  # the server now knows the device
+    with django_db_blocker.unblock(), schema_context("alpha"):
+        now = timezone.now()
+        flush_heartbeats("alpha")
+        Device.objects.filter(pk=known_device.pk).update(last_seen=now - timedelta(minutes=10))
+        SweepState.objects.update_or_create(
+            pk=1, defaults={"last_run": now - timedelta(seconds=30), "grace_until": None}
+        )
+        assert detect_offline(now) == 1
+
+    assert beat(asgi_server, alpha, alpha.api_token).status_code == 200
+
+    with django_db_blocker.unblock(), schema_context("alpha"):
+        from alerts.models import Alert
+
+        assert Alert.objects.get(source_id="fast-pi-1", type="offline").status == "resolved"
+        assert Device.objects.get(pk=known_device.pk).status == "ok"
