@@ -10,6 +10,7 @@ Anything else (unknown device to register, offline device whose alert must resol
 errors) goes to the Django view unchanged, so the behaviour is the same on both paths.
 """
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -55,8 +56,13 @@ class Key:
 
 
 class TtlCache:
-    def __init__(self):
+    """Values kept for a few seconds; concurrent misses of one key share a single load (without
+    that, a cold start sends every waiting request to the database at once)."""
+
+    def __init__(self, seconds: float = CACHE_SECONDS):
+        self.seconds = seconds
         self.entries: dict = {}
+        self.loading: dict = {}
 
     def get(self, key):
         entry = self.entries.get(key)
@@ -64,10 +70,27 @@ class TtlCache:
             return entry[1]
         return None
 
-    def put(self, key, value):
-        if len(self.entries) > 50_000:
-            self.entries.clear()
-        self.entries[key] = (time.monotonic() + CACHE_SECONDS, value)
+    def forget(self, key) -> None:
+        self.entries.pop(key, None)
+
+    async def get_or_load(self, key, load):
+        value = self.get(key)
+        if value is not None:
+            return value
+        pending = self.loading.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(load())
+            self.loading[key] = pending
+            try:
+                value = await pending
+            finally:
+                self.loading.pop(key, None)
+            if value is not None:
+                if len(self.entries) > 50_000:
+                    self.entries.clear()
+                self.entries[key] = (time.monotonic() + self.seconds, value)
+            return value
+        return await pending
 
 
 def _load_tenant(host: str) -> Tenant | None:
@@ -120,7 +143,7 @@ class HeartbeatFastPath:
     def __init__(self, django_app):
         self.django_app = django_app
         self.tenants, self.keys = TtlCache(), TtlCache()
-        self.devices: dict[str, tuple[float, dict[str, int]]] = {}
+        self.devices = TtlCache(DEVICE_MAP_SECONDS)
         self.redis = None
         self.script = None
 
@@ -184,28 +207,24 @@ class HeartbeatFastPath:
             return None
         site_id = payload.validated_data["siteId"]
 
-        tenant = self.tenants.get(host)
+        tenant = await self.tenants.get_or_load(host, lambda: database_sync_to_async(_load_tenant)(host))
         if tenant is None:
-            tenant = await database_sync_to_async(_load_tenant)(host)
-            if tenant is None:
-                return None
-            self.tenants.put(host, tenant)
-        key_hash = hash_api_key(token)
-        key = self.keys.get((tenant.schema, key_hash))
-        if key is None:
-            key = await database_sync_to_async(_load_key)(tenant.schema, key_hash)
-            if key is None:
-                return None
-            self.keys.put((tenant.schema, key_hash), key)
-        if "ingest" not in key.scopes:
             return None
-        cached = self.devices.get(tenant.schema)
-        if cached is None or cached[0] < time.monotonic() or site_id not in cached[1]:
-            cached = (time.monotonic() + DEVICE_MAP_SECONDS, await database_sync_to_async(_load_devices)(tenant.schema))
-            self.devices[tenant.schema] = cached
-        device_pk = cached[1].get(site_id)
-        if device_pk is None or (key.bound_to and key.bound_to != f"fleet.device:{device_pk}"):
-            return None  # a device to register, or a key of another device: Django decides
+        key_hash = hash_api_key(token)
+        key = await self.keys.get_or_load(
+            (tenant.schema, key_hash), lambda: database_sync_to_async(_load_key)(tenant.schema, key_hash)
+        )
+        if key is None or "ingest" not in key.scopes:
+            return None
+        devices = await self.devices.get_or_load(
+            tenant.schema, lambda: database_sync_to_async(_load_devices)(tenant.schema)
+        )
+        device_pk = devices.get(site_id)
+        if device_pk is None:
+            self.devices.forget(tenant.schema)  # Django registers it; the next heartbeat reloads the map
+            return None
+        if key.bound_to and key.bound_to != f"fleet.device:{device_pk}":
+            return None  # a key of another device: Django refuses it
 
         limit, period = parse_rate(tenant.rate)
         now = time.time()
@@ -225,7 +244,7 @@ class HeartbeatFastPath:
         )
         if outcome < 0:
             if outcome == -1:
-                self.keys.entries.pop((tenant.schema, key_hash), None)
+                self.keys.forget((tenant.schema, key_hash))
             return None  # revoked (401), offline (resolve its alert) or throttled (429): Django answers
         return 200, {"status": "ok", "siteId": site_id, "registered": False, "serverTime": timezone.now().isoformat()}
 
