@@ -1,6 +1,8 @@
 """Routine heartbeats are answered in front of Django; what they record, refuse and hand over must be
 exactly what the Django view would do."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 from django_tenants.utils import schema_context
@@ -82,14 +84,19 @@ def test_an_offline_devices_heartbeat_resolves_its_alert(worlds, asgi_server, kn
 
     alpha = worlds["alpha"]
     beat(asgi_server, alpha, alpha.api_token)  # the server now knows the device
-    with django_db_blocker.unblock(), schema_context("alpha"):
-        now = timezone.now()
-        flush_heartbeats("alpha")
-        Device.objects.filter(pk=known_device.pk).update(last_seen=now - timedelta(minutes=10))
-        SweepState.objects.update_or_create(
-            pk=1, defaults={"last_run": now - timedelta(seconds=30), "grace_until": None}
-        )
-        assert detect_offline(now) == 1
+
+    def sweep() -> int:  # server-side work, in a thread of its own as in a worker
+        with schema_context("alpha"):
+            now = timezone.now()
+            flush_heartbeats("alpha")
+            Device.objects.filter(pk=known_device.pk).update(last_seen=now - timedelta(minutes=10))
+            SweepState.objects.update_or_create(
+                pk=1, defaults={"last_run": now - timedelta(seconds=30), "grace_until": None}
+            )
+            return detect_offline(now)
+
+    with django_db_blocker.unblock(), ThreadPoolExecutor(1) as worker:
+        assert worker.submit(sweep).result() == 1
 
     assert beat(asgi_server, alpha, alpha.api_token).status_code == 200
 
