@@ -302,3 +302,35 @@ def test_rules_take_the_highest_severity_that_holds(in_alpha):
 
     services.evaluate_metrics(source=PI, metrics={"temperature": 40.0})
     assert Alert.objects.get(type="temperature").status == "resolved"
+
+
+def test_a_slack_channel_gets_a_slack_compatible_body(in_alpha, receiver):
+    receiver.start()
+    Channel.objects.create(
+        name="Slack", kind="webhook", webhook_url=receiver.url, webhook_format="slack", min_severity="info"
+    )
+
+    raise_temperature()
+
+    body = json.loads(receiver.requests[0][1])
+    assert body["text"] == ":red_circle: [CRITICAL] CESSON - temperature: Température élevée: 78.2°C"
+    assert body["voltwatch"]["fingerprint"]
+
+
+def test_every_delivery_attempt_is_shown_on_the_alerts_page(in_alpha, alpha, receiver):
+    Channel.objects.create(name="Ops hook", kind="webhook", webhook_url=receiver.url, min_severity="info")
+    raised = raise_temperature()  # the receiver is down: the attempt fails and is logged
+    connection.set_schema_to_public()
+
+    page = alpha.http("viewer").get(f"/alerts/{raised.alert.pk}/").content.decode()
+
+    assert "Ops hook" in page and "Retrying" in page and "ConnectError" in page
+
+
+def test_a_test_notification_reaches_the_channel(in_alpha):
+    channel = Channel.objects.create(name="Support", kind="email", email_recipients="ops@alpha.test")
+
+    services.send_test_notification(channel=channel)
+
+    assert mail.outbox[0].subject == "[Voltwatch TEST] Test notification"
+    assert Delivery.objects.get(channel=channel).state == "sent"

@@ -68,3 +68,34 @@ def test_the_wrong_password_keeps_the_visitor_out(worlds, asgi_server, page):
 
     expect(page.get_by_role("alert")).to_contain_text("correct")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+
+def test_a_new_critical_alert_pops_up_on_any_open_page(worlds, asgi_server, page, django_db_blocker):
+    from django_tenants.utils import schema_context
+
+    from alerts import services
+
+    alpha = worlds["alpha"]
+    page.goto(asgi_server.url(alpha, "/accounts/login/"))
+    page.get_by_label("Email").fill("operator@alpha.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(asgi_server.url(alpha, "/settings/profile/"))
+    expect(page.get_by_role("status").first).to_have_text("Live", timeout=10_000)
+
+    def raise_in_a_worker():
+        with django_db_blocker.unblock(), schema_context("alpha"):
+            source = services.Source(type="battery", id="B-7", label="Pack B-7", site_id="lyon", site_label="LYON")
+            raised = services.raise_alert(
+                source=source, alert_type="cell_overvoltage", severity="critical", message="Cell 12 at 3.71 V"
+            )
+            return raised.alert.pk
+
+    with ThreadPoolExecutor(1) as worker:
+        alert_id = worker.submit(raise_in_a_worker).result()
+
+    expect(page.get_by_role("alert")).to_contain_text("Cell 12 at 3.71 V")
+    with django_db_blocker.unblock(), schema_context("alpha"):
+        from alerts.models import Alert
+
+        Alert.objects.filter(pk=alert_id).delete()
