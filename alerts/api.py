@@ -229,22 +229,7 @@ class ReceiveAlertView(APIView):
 class RuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = AlertRule
-        fields = [
-            "id",
-            "name",
-            "source_type",
-            "metric",
-            "operator",
-            "threshold",
-            "severity",
-            "alert_type",
-            "message",
-            "scope",
-            "scope_site_id",
-            "scope_source_id",
-            "for_minutes",
-            "enabled",
-        ]
+        fields = ["id", *AlertRule.EDITABLE_FIELDS]
 
 
 class SilenceSerializer(serializers.ModelSerializer):

@@ -70,18 +70,4 @@ class ChannelForm(forms.ModelForm):
 class RuleForm(forms.ModelForm):
     class Meta:
         model = AlertRule
-        fields = [
-            "name",
-            "source_type",
-            "metric",
-            "operator",
-            "threshold",
-            "severity",
-            "alert_type",
-            "message",
-            "scope",
-            "scope_site_id",
-            "scope_source_id",
-            "for_minutes",
-            "enabled",
-        ]
+        fields = list(AlertRule.EDITABLE_FIELDS)

@@ -114,6 +114,8 @@ class Scope(models.TextChoices):
 class AlertRule(models.Model):
     """`metric operator threshold` on a kind of source raises `alert_type` at `severity`.
 
+    EDITABLE_FIELDS are what the portal form and the API let people change.
+
     A metric may carry items (`service_stopped:nginx`): the rule on `service_stopped` then applies
     to each item and the alert's type carries the item too.
     """
@@ -134,6 +136,22 @@ class AlertRule(models.Model):
     for_minutes = models.PositiveIntegerField(_("for at least (minutes)"), default=0)
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    EDITABLE_FIELDS = (
+        "name",
+        "source_type",
+        "metric",
+        "operator",
+        "threshold",
+        "severity",
+        "alert_type",
+        "message",
+        "scope",
+        "scope_site_id",
+        "scope_source_id",
+        "for_minutes",
+        "enabled",
+    )
 
     class Meta:
         verbose_name = _("alert rule")

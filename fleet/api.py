@@ -17,10 +17,17 @@ from fleet.models import Device, DeviceStatus
 from fleet.payloads import HeartbeatPayload, MetricsPayload
 
 
-def _ingest_key(request):
+def _validated_report(request, payload_class) -> tuple[dict, Device, bool]:
+    """The validated payload and the device it speaks for (registered now if new)."""
     if not isinstance(request.user, ApiKeyPrincipal):
         raise PermissionDenied("Devices report with an API key that has the 'ingest' scope.")
-    return request.auth
+    payload = payload_class(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    device, registered = services.resolve_device(
+        key=request.auth, site_id=data["siteId"], club_name=data.get("clubName", "")
+    )
+    return data, device, registered
 
 
 class MetricsView(APIView):
@@ -28,13 +35,7 @@ class MetricsView(APIView):
 
     @extend_schema(request=MetricsPayload, summary="Receive a device's metrics report (the agent, every 5 min)")
     def post(self, request):
-        key = _ingest_key(request)
-        payload = MetricsPayload(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        device, registered = services.resolve_device(
-            key=key, site_id=data["siteId"], club_name=data.get("clubName", "")
-        )
+        data, device, registered = _validated_report(request, MetricsPayload)
         snapshot = services.ingest_metrics(device=device, data=data, raw=request.data)
         body = {
             "status": "stored" if snapshot else "duplicate",
@@ -50,13 +51,7 @@ class HeartbeatView(APIView):
 
     @extend_schema(request=HeartbeatPayload, summary="Receive a device's heartbeat (the agent, every 30 s)")
     def post(self, request):
-        key = _ingest_key(request)
-        payload = HeartbeatPayload(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        device, registered = services.resolve_device(
-            key=key, site_id=data["siteId"], club_name=data.get("clubName", "")
-        )
+        data, device, registered = _validated_report(request, HeartbeatPayload)
         services.record_heartbeat(device=device, agent_version=data.get("agentVersion", ""))
         return Response(
             {
