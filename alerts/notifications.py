@@ -50,19 +50,22 @@ def email_message(alert: Alert | None, event: str) -> tuple[str, str]:
         level = alert.severity.upper()
         where = alert.site_label or alert.source_label or alert.source_id
         subject = f"[Voltwatch {level}{' ' + prefix if prefix else ''}] {where} - {alert.type}"
-        lines = [
-            _("Voltwatch alert") + (f" — {prefix}" if prefix else ""),
-            f"{_('Site')}: {alert.site_label or '—'}",
-            f"{_('Source')}: {alert.source_label or alert.source_id}",
-            f"{_('Site ID')}: {alert.source_id}",
-            f"{_('Level')}: {level}",
-            f"{_('Type')}: {alert.type}",
-            f"{_('Message')}: {alert.message}",
+        title = _("Voltwatch alert")
+        fields = [
+            (_("Site"), alert.site_label or "—"),
+            (_("Source"), alert.source_label or alert.source_id),
+            (_("Site ID"), alert.source_id),
+            (_("Level"), level),
+            (_("Type"), alert.type),
+            (_("Message"), alert.message),
         ]
         if alert.value:
-            lines.append(f"{_('Value')}: {alert.value}")
+            fields.append((_("Value"), alert.value))
         moment = alert.resolved_at if event == "resolved" and alert.resolved_at else alert.last_seen
-        lines += [f"{_('Date')}: {_local(moment):%d/%m/%Y %H:%M:%S}", "", alert_link(alert)]
+        fields.append((_("Date"), f"{_local(moment):%d/%m/%Y %H:%M:%S}"))
+        lines = [f"{title} — {prefix}" if prefix else title]
+        lines += [f"{label}: {value}" for label, value in fields]
+        lines += ["", alert_link(alert)]
         return subject, "\n".join(lines)
 
 

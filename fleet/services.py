@@ -51,7 +51,7 @@ def resolve_device(*, key: ApiKey, site_id: str, club_name: str = "") -> tuple[D
         return device, False
     if device is not None:
         return device, False
-    label = club_name.strip() or _("Unassigned")
+    label = club_name.strip() or "Unassigned"  # stored data, not UI text: the same in every language
     site, _created = Site.objects.get_or_create(code=slugify(label)[:64] or "unassigned", defaults={"name": label})
     device, created = Device.objects.select_related("site").get_or_create(
         external_id=site_id, defaults={"site": site, "name": site_id}

@@ -135,14 +135,16 @@ def test_a_firing_alert_is_emailed_in_the_customers_format(email_channel):
     message = mail.outbox[0]
     assert message.subject == "[Voltwatch CRITICAL] CESSON - temperature"
     assert message.to == ["support@alpha.test"]
+    # The customer's template, in the tenant's language (French for alpha)
     for line in (
+        "Alerte Voltwatch",
         "Site: CESSON",
-        "Site ID: cesson-b827eb123456",
+        "ID du site: cesson-b827eb123456",
         "Niveau: CRITICAL",
         "Type: temperature",
         "Message: Température élevée: 78.2°C",
     ):
-        assert line in message.body.replace("Level", "Niveau")
+        assert line in message.body.splitlines()
     assert "http://alpha.localhost/alerts/" in message.body
 
 
@@ -153,11 +155,11 @@ def test_cooldown_repeats_only_after_the_interval_and_resolution_is_sent_once(em
 
     assert services.send_reminders(timezone.now() + timedelta(minutes=30)) == 0
     assert services.send_reminders(timezone.now() + timedelta(minutes=61)) == 1
-    assert len(mail.outbox) == 2 and "REMINDER" in mail.outbox[1].subject
+    assert len(mail.outbox) == 2 and "RAPPEL" in mail.outbox[1].subject
 
     services.resolve_condition(source=PI, alert_type="temperature")
     services.resolve_condition(source=PI, alert_type="temperature")
-    assert len(mail.outbox) == 3 and "RESOLVED" in mail.outbox[2].subject
+    assert len(mail.outbox) == 3 and "RÉSOLUE" in mail.outbox[2].subject
     assert Alert.objects.get(pk=raised.alert.pk).status == "resolved"
 
 
@@ -332,5 +334,5 @@ def test_a_test_notification_reaches_the_channel(in_alpha):
 
     services.send_test_notification(channel=channel)
 
-    assert mail.outbox[0].subject == "[Voltwatch TEST] Test notification"
+    assert mail.outbox[0].subject == "[Voltwatch TEST] Notification de test"
     assert Delivery.objects.get(channel=channel).state == "sent"
