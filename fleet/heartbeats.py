@@ -23,7 +23,8 @@ from django.utils import timezone
 from accounts.services import REVOKED_KEYS
 
 PATH = "/api/v1/fleet/heartbeat"
-CACHE_SECONDS = 10
+CACHE_SECONDS = 30  # tenants: a suspension reaches the fast path within this
+KEY_CACHE_SECONDS = 300  # revocation is immediate anyway (checked in Redis on every heartbeat)
 MAX_BODY = 16 * 1024
 LAST_SEEN = "voltwatch:fleet:last-seen:{schema}"
 OFFLINE = "voltwatch:fleet:offline:{schema}"
@@ -56,40 +57,40 @@ class Key:
 
 
 class TtlCache:
-    """Values kept for a few seconds; concurrent misses of one key share a single load (without
-    that, a cold start sends every waiting request to the database at once)."""
+    """Values kept for a few seconds. Concurrent misses of one key share a single load, and an
+    expired value keeps serving while one background load refreshes it: without both, a cold start
+    or an expiry under load sends every waiting request to the database at once."""
 
     def __init__(self, seconds: float = CACHE_SECONDS):
         self.seconds = seconds
         self.entries: dict = {}
         self.loading: dict = {}
 
-    def get(self, key):
-        entry = self.entries.get(key)
-        if entry is not None and entry[0] > time.monotonic():
-            return entry[1]
-        return None
-
     def forget(self, key) -> None:
         self.entries.pop(key, None)
 
-    async def get_or_load(self, key, load):
-        value = self.get(key)
+    async def _load(self, key, load):
+        try:
+            value = await load()
+        finally:
+            self.loading.pop(key, None)
         if value is not None:
-            return value
+            if len(self.entries) > 50_000:
+                self.entries.clear()
+            self.entries[key] = (time.monotonic() + self.seconds, value)
+        else:
+            self.entries.pop(key, None)
+        return value
+
+    async def get_or_load(self, key, load):
+        entry = self.entries.get(key)
         pending = self.loading.get(key)
+        if entry is not None:
+            if entry[0] <= time.monotonic() and pending is None:
+                self.loading[key] = asyncio.ensure_future(self._load(key, load))  # refresh, keep serving
+            return entry[1]
         if pending is None:
-            pending = asyncio.ensure_future(load())
-            self.loading[key] = pending
-            try:
-                value = await pending
-            finally:
-                self.loading.pop(key, None)
-            if value is not None:
-                if len(self.entries) > 50_000:
-                    self.entries.clear()
-                self.entries[key] = (time.monotonic() + self.seconds, value)
-            return value
+            pending = self.loading[key] = asyncio.ensure_future(self._load(key, load))
         return await pending
 
 
@@ -142,7 +143,7 @@ def mark_offline(schema: str, site_ids: list[str], offline: bool) -> None:
 class HeartbeatFastPath:
     def __init__(self, django_app):
         self.django_app = django_app
-        self.tenants, self.keys = TtlCache(), TtlCache()
+        self.tenants, self.keys = TtlCache(), TtlCache(KEY_CACHE_SECONDS)
         self.devices = TtlCache(DEVICE_MAP_SECONDS)
         self.redis = None
         self.script = None

@@ -146,6 +146,10 @@ def record_heartbeat(*, device: Device, agent_version: str = "") -> Device:
         with transaction.atomic():
             alerts.resolve_condition(source=device_source(device), alert_type=alerts.OFFLINE_TYPE)
             refresh_status(device)
+    else:
+        # The fast path handed this heartbeat over while the device is online: its view of offline
+        # devices is stale (e.g. Redis kept state the database lost). Correct it.
+        _fast_path_offline(device, offline=False)
     return device
 
 
