@@ -307,6 +307,14 @@ def _cached(name: str, load):
     return cache[name]
 
 
+def end_silence(*, silence: Silence) -> Silence:
+    now = timezone.now()
+    if silence.ends_at > now:
+        silence.ends_at = max(now, silence.starts_at)
+        silence.save(update_fields=["ends_at"])
+    return silence
+
+
 def _type_matches(pattern: str, alert_type: str) -> bool:
     return not pattern or pattern == alert_type or alert_type.startswith(pattern + ":")
 

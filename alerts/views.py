@@ -113,9 +113,7 @@ def silences(request):
 @role_required(*ACTORS)
 @require_POST
 def silence_end(request, pk: int):
-    from django.utils import timezone
-
-    Silence.objects.filter(pk=pk).update(ends_at=timezone.now())
+    services.end_silence(silence=get_object_or_404(Silence, pk=pk))
     messages.success(request, _("Silence ended."))
     return redirect("alerts:silences")
 

@@ -131,3 +131,22 @@ def test_the_alert_list_filters_by_severity(alpha):
     page = alpha.http("viewer").get("/alerts/", {"severity": "info"}).content.decode()
 
     assert "Juste une info" in page and "Température trop élevée" not in page
+
+
+def test_an_operator_ends_a_silence_early(alpha):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from alerts.models import Silence
+
+    with schema_context("alpha"):
+        silence = Silence.objects.create(
+            comment="swap", starts_at=timezone.now() - timedelta(hours=1), ends_at=timezone.now() + timedelta(hours=1)
+        )
+
+    response = alpha.http("operator").post(f"/alerts/silences/{silence.pk}/end/")
+
+    assert response.status_code == 302
+    with schema_context("alpha"):
+        assert Silence.objects.get(pk=silence.pk).ends_at <= timezone.now()
