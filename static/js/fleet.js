@@ -13,10 +13,10 @@
     charts = [
       new Chart(canvas, { type: "line", data: { labels: labels, datasets: [
         { label: "CPU %", data: series("cpu") }, { label: "Memory %", data: series("memory") }, { label: "Disk %", data: series("disk") }
-      ] }, options: { animation: false, scales: { y: { min: 0, max: 100 } } } }),
+      ] }, options: { animation: false, maintainAspectRatio: false, scales: { y: { min: 0, max: 100 } } } }),
       new Chart(document.getElementById("chart-temperature"), { type: "line", data: { labels: labels, datasets: [
         { label: "°C", data: series("temperature"), borderColor: "#b3261e" }
-      ] }, options: { animation: false } })
+      ] }, options: { animation: false, maintainAspectRatio: false } })
     ];
   }
 
