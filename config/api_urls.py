@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("accounts.api")),
     path("", include("alerts.api")),
     path("", include("fleet.api")),
+    path("", include("telemetry.api")),
 ]
