@@ -55,12 +55,8 @@ _pending = threading.local()
 
 
 async def _send_batch(batch: list[tuple[str, str, dict]]) -> None:
-    layer = get_channel_layer()
     for schema, event_type, payload in batch:
-        try:
-            await layer.group_send(tenant_group(schema), _message(event_type, payload))
-        except Exception:  # live updates are best effort: the database stays the source of truth
-            logger.warning("could not push %s to %s", event_type, schema, exc_info=True)
+        await anotify_tenant(schema, event_type, payload)
 
 
 def _flush_batch() -> None:

@@ -1,5 +1,6 @@
 """The customer's fleet thresholds, installed as each tenant's default (editable) alert rules."""
 
+SOURCE_TYPE = "device"  # how alerts name fleet devices as their source
 OFFLINE_TYPE = "offline"
 
 # name, metric, operator, threshold, severity, alert type, message

@@ -9,9 +9,7 @@ from django.utils import timezone
 
 from alerts.models import OPEN_STATUSES, Alert
 from fleet.models import Device, DeviceStatus, MetricSnapshot
-
-SOURCE_TYPE = "device"
-GiB = 1024**3
+from fleet.rules import SOURCE_TYPE
 
 
 def _fmt(value, digits: int = 1) -> str | None:

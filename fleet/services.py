@@ -19,15 +19,11 @@ from telemetry.models import Site
 
 logger = logging.getLogger(__name__)
 
-SOURCE_TYPE = "device"
+SOURCE_TYPE = rules.SOURCE_TYPE
 DEVICE_KEY_PREFIX = "fleet.device:"
 SWEEP_INTERVAL = timedelta(seconds=30)
 DEFAULT_OFFLINE_AFTER = timedelta(minutes=5)
 GiB = 1024**3
-
-
-def install_default_rules() -> int:
-    return rules.install(AlertRule)
 
 
 def device_source(device: Device) -> alerts.Source:
@@ -181,9 +177,8 @@ def refresh_status(device: Device) -> str:
     return status
 
 
-def offline_after() -> timedelta:
-    rule = AlertRule.objects.filter(source_type=SOURCE_TYPE, alert_type=alerts.OFFLINE_TYPE, enabled=True).first()
-    return timedelta(seconds=rule.threshold) if rule else DEFAULT_OFFLINE_AFTER
+def offline_rule() -> AlertRule | None:
+    return AlertRule.objects.filter(source_type=SOURCE_TYPE, alert_type=alerts.OFFLINE_TYPE, enabled=True).first()
 
 
 def detect_offline(now: datetime | None = None) -> int:
@@ -193,7 +188,8 @@ def detect_offline(now: datetime | None = None) -> int:
     from fleet.heartbeats import flush_heartbeats
 
     flush_heartbeats(connection.schema_name)  # heartbeats taken by the fast path, not yet in the table
-    threshold = offline_after()
+    rule = offline_rule()
+    threshold = timedelta(seconds=rule.threshold) if rule else DEFAULT_OFFLINE_AFTER
     with transaction.atomic():
         state = SweepState.objects.select_for_update().first()
         if state is None or now - state.last_run > 3 * SWEEP_INTERVAL:
@@ -207,7 +203,6 @@ def detect_offline(now: datetime | None = None) -> int:
         state.save()
     if state.grace_until and now < state.grace_until:
         return 0
-    rule = AlertRule.objects.filter(source_type=SOURCE_TYPE, alert_type=alerts.OFFLINE_TYPE, enabled=True).first()
     stale = list(
         Device.objects.select_related("site").filter(last_seen__lt=now - threshold).exclude(status=DeviceStatus.OFFLINE)
     )
