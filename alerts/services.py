@@ -194,22 +194,57 @@ def _rule_applies(rule: AlertRule, source: Source) -> bool:
     return True
 
 
-def evaluate_metrics(*, source: Source, metrics: dict[str, float | None], at: datetime | None = None) -> list[Raised]:
+SCOPE_RANK = {Scope.SOURCE: 2, Scope.SITE: 1, Scope.ALL: 0}
+RISING = {">", ">="}
+FALLING = {"<", "<="}
+
+
+def rules_for(source_type: str) -> list[AlertRule]:
+    """The enabled rules of a kind of source; pass them to `evaluate_metrics` when evaluating many
+    sources at once."""
+    return list(AlertRule.objects.filter(source_type=source_type, enabled=True))
+
+
+def evaluate_metrics(
+    *,
+    source: Source,
+    metrics: dict[str, float | None],
+    at: datetime | None = None,
+    extremes: dict[str, tuple[float, float]] | None = None,
+    rules: list[AlertRule] | None = None,
+) -> list[Raised]:
     """Apply the tenant's enabled rules for `source.type` to `metrics`: raise what is true, resolve
-    what cleared. A metric may carry an item after a colon (`service_stopped:nginx`)."""
-    rules = [
-        rule for rule in AlertRule.objects.filter(source_type=source.type, enabled=True) if _rule_applies(rule, source)
-    ]
+    what cleared. A metric may carry an item after a colon (`service_stopped:nginx`).
+
+    `extremes` gives (lowest, highest) of each metric over a batch of readings: a rule watching for
+    a value above its threshold tests the highest, one watching for below tests the lowest, so a
+    spike inside a batch is not hidden by the batch's last value.
+
+    The most specific rules win: a rule for this very source replaces the site's and the general
+    rules of the same alert type, a site rule replaces the general ones.
+    """
+    candidates = rules if rules is not None else rules_for(source.type)
+    applicable = [rule for rule in candidates if rule.source_type == source.type and _rule_applies(rule, source)]
+    top_scope: dict[str, int] = {}
+    for rule in applicable:
+        top_scope[rule.alert_type] = max(top_scope.get(rule.alert_type, 0), SCOPE_RANK[rule.scope])
+    applicable = [rule for rule in applicable if SCOPE_RANK[rule.scope] == top_scope[rule.alert_type]]
     # Several rules may watch one alert type (warning at 60 °C, critical at 75 °C): the alert is on
     # when any of them is true, at the highest severity among those.
     verdicts: dict[str, tuple[AlertRule | None, float, str]] = {}
-    for rule in rules:
-        for key, value in metrics.items():
+    for rule in applicable:
+        for key, last in metrics.items():
             base, _sep, item = key.partition(":")
-            if base != rule.metric or value is None:
+            if base != rule.metric or last is None:
                 continue
+            value = last
+            if extremes and key in extremes:
+                if rule.operator in RISING:
+                    value = extremes[key][1]
+                elif rule.operator in FALLING:
+                    value = extremes[key][0]
             alert_type = f"{rule.alert_type}:{item}" if item else rule.alert_type
-            current = verdicts.setdefault(alert_type, (None, value, item))
+            current = verdicts.setdefault(alert_type, (None, last, item))
             if COMPARATORS[rule.operator](value, rule.threshold) and (
                 current[0] is None or SEVERITY_RANK[rule.severity] > SEVERITY_RANK[current[0].severity]
             ):

@@ -46,6 +46,7 @@ SHARED_APPS = [
     "tenants",  # before django_tenants: its migrate_schemas command replaces django-tenants' own
     "django_tenants",
     "core",
+    "outbox",
     "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -189,6 +190,23 @@ if DEMO_SCHEMAS:
 
 # --- Kafka --------------------------------------------------------------------------------------
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS")
+# Readings go to the outbox (and from there to Kafka) when Kafka is configured.
+OUTBOX_ENABLED = env_bool("OUTBOX_ENABLED", bool(KAFKA_BOOTSTRAP_SERVERS))
+KAFKA_TOPICS = {
+    "battery": env_str("KAFKA_TOPIC_BATTERY", "voltwatch.battery.readings"),
+    "meter": env_str("KAFKA_TOPIC_METER", "voltwatch.meter.readings"),
+}
+KAFKA_TOPIC_PARTITIONS = env_int("KAFKA_TOPIC_PARTITIONS", 3)
+KAFKA_MESSAGE_TIMEOUT_S = float(env_str("KAFKA_MESSAGE_TIMEOUT_S", "15"))
+
+# --- Telemetry ----------------------------------------------------------------------------------
+TELEMETRY_MAX_BATCH = env_int("TELEMETRY_MAX_BATCH", 10_000)
+TELEMETRY_RAW_RETENTION_DAYS = env_int("TELEMETRY_RAW_RETENTION_DAYS", 400)
+TELEMETRY_ROLLUP_RETENTION_DAYS = env_int("TELEMETRY_ROLLUP_RETENTION_DAYS", 3650)
+TELEMETRY_LIVE_FLUSH_S = float(env_str("TELEMETRY_LIVE_FLUSH_S", "0.05"))
+CELERY_BEAT_SCHEDULE["telemetry-rollups"] = {"task": "telemetry.tasks.compute_rollups", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["telemetry-silence"] = {"task": "telemetry.tasks.detect_silent_assets", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["telemetry-retention"] = {"task": "telemetry.tasks.apply_retention", "schedule": 3600.0}
 
 # --- Authentication and security ----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

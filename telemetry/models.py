@@ -1,3 +1,4 @@
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +39,9 @@ class AssetType(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=AssetKind.choices, default=AssetKind.BATTERY)
     description = models.TextField(_("description"), blank=True)
     custom_fields = models.JSONField(_("custom fields"), default=list, blank=True)
+    can_database = models.TextField(
+        _("CAN database (DBC)"), blank=True, help_text=_("The DBC of your foxBMS build, to decode its CAN frames.")
+    )
 
     class Meta:
         verbose_name = _("asset type")
@@ -73,6 +77,9 @@ class Battery(models.Model):
     capacity_kwh = models.FloatField(_("capacity (kWh)"), null=True, blank=True)
     cell_count = models.PositiveIntegerField(_("cells"), null=True, blank=True)
     connector = models.CharField(_("connector"), max_length=16, choices=Connector.choices, default=Connector.GENERIC)
+    silent_after_minutes = models.PositiveIntegerField(
+        _("silent after (minutes)"), default=15, help_text=_("Raise an alert when no reading arrives for this long.")
+    )
     custom_values = models.JSONField(_("custom values"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -92,8 +99,13 @@ class Meter(models.Model):
     device_id = models.CharField(_("device id or MAC"), max_length=64, unique=True)
     model = models.CharField(_("model"), max_length=64, default="Shelly Pro 1PM")
     power_alert_threshold = models.FloatField(
-        _("power alert threshold (W)"), null=True, blank=True, help_text=_("The seed's ALERT_THRESHOLD.")
+        _("power alert threshold (W)"), null=True, blank=True, help_text=_("Above it the live page shows an alert.")
     )
+    silent_after_minutes = models.PositiveIntegerField(
+        _("silent after (minutes)"), default=15, help_text=_("Raise an alert when no reading arrives for this long.")
+    )
+    # The last full status a Shelly Gen2 device reported: partial NotifyStatus frames merge onto it.
+    shelly_status = models.JSONField(default=dict, blank=True, editable=False)
     custom_values = models.JSONField(_("custom values"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -104,3 +116,101 @@ class Meter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Readings ---------------------------------------------------------------------------------------
+# One wide table per asset kind, keyed (asset_id, time). `asset_id` carries no foreign-key
+# constraint on purpose: a constraint is a trigger per inserted row, the largest cost of a bulk
+# COPY after the key index itself; the asset services delete an asset's readings with the asset.
+
+
+class BatteryReading(models.Model):
+    pk = models.CompositePrimaryKey("asset_id", "time")
+    asset_id = models.BigIntegerField()
+    time = models.DateTimeField()
+    voltage = models.FloatField(null=True)
+    current = models.FloatField(null=True)
+    power = models.FloatField(null=True)
+    temperature = models.FloatField(null=True)
+    temperature_min = models.FloatField(null=True)
+    temperature_max = models.FloatField(null=True)
+    soc = models.FloatField(null=True)
+    soh = models.FloatField(null=True)
+    cell_voltage_min = models.FloatField(null=True)
+    cell_voltage_max = models.FloatField(null=True)
+    cell_voltages = ArrayField(models.FloatField(), null=True)
+    cell_temperatures = ArrayField(models.FloatField(), null=True)
+    error_flags = models.BigIntegerField(null=True)
+    state = models.CharField(max_length=32, null=True)
+
+    class Meta:
+        db_table = "telemetry_battery_reading"
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} @ {self.time.isoformat()}"
+
+
+class MeterReading(models.Model):
+    pk = models.CompositePrimaryKey("asset_id", "time")
+    asset_id = models.BigIntegerField()
+    time = models.DateTimeField()
+    power = models.FloatField(null=True)
+    voltage = models.FloatField(null=True)
+    current = models.FloatField(null=True)
+    pf = models.FloatField(null=True)
+    frequency = models.FloatField(null=True)
+    temperature = models.FloatField(null=True)
+    energy_wh = models.FloatField(null=True)
+    energy_total_wh = models.FloatField(null=True)
+    output = models.BooleanField(null=True)
+    errors = models.CharField(max_length=255, null=True)
+
+    class Meta:
+        db_table = "telemetry_meter_reading"
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} @ {self.time.isoformat()}"
+
+
+class Resolution(models.TextChoices):
+    HOUR = "h", _("hour")
+    DAY = "d", _("day")
+
+
+class Rollup(models.Model):
+    """min, max, sum, count and last of one metric of one asset over one hour or one day (the
+    tenant's local day). Kept longer than the raw readings."""
+
+    pk = models.CompositePrimaryKey("kind", "asset_id", "resolution", "metric", "bucket")
+    kind = models.CharField(max_length=16, choices=AssetKind.choices)
+    asset_id = models.BigIntegerField()
+    resolution = models.CharField(max_length=1, choices=Resolution.choices)
+    metric = models.CharField(max_length=32)
+    bucket = models.DateTimeField()
+    min = models.FloatField()
+    max = models.FloatField()
+    sum = models.FloatField()
+    count = models.IntegerField()
+    last = models.FloatField()
+    last_time = models.DateTimeField()
+
+    class Meta:
+        db_table = "telemetry_rollup"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.asset_id} {self.metric} {self.resolution} {self.bucket.isoformat()}"
+
+
+class DirtyHour(models.Model):
+    """An hour of an asset that received readings since its rollups were last computed."""
+
+    pk = models.CompositePrimaryKey("kind", "asset_id", "hour")
+    kind = models.CharField(max_length=16, choices=AssetKind.choices)
+    asset_id = models.BigIntegerField()
+    hour = models.DateTimeField()
+
+    class Meta:
+        db_table = "telemetry_dirty_hour"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.asset_id} {self.hour.isoformat()}"

@@ -26,6 +26,12 @@ class Client(TenantMixin):
     language = models.CharField(
         _("default language"), max_length=8, choices=[("en", "English"), ("fr", "Français")], default="fr"
     )
+    raw_retention_days = models.PositiveIntegerField(
+        _("raw telemetry kept (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Readings older than this are deleted; hourly and daily rollups are kept. Empty: platform default."),
+    )
     max_users = models.PositiveIntegerField(
         _("user limit"), null=True, blank=True, help_text=_("Empty means unlimited.")
     )

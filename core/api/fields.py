@@ -1,10 +1,12 @@
 """Serializer fields shared by the APIs: strict objects, timestamps in any common form, sizes."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.utils import timezone
 from rest_framework import serializers
+
+from core.moments import parse_moment
 
 MAX_FUTURE = timedelta(days=1)
 MAX_AGE = timedelta(days=30)  # devices keep reports while the server is unreachable
@@ -60,21 +62,10 @@ class TimestampField(serializers.Field):
     }
 
     def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("invalid")
         try:
-            number = float(data)
-        except (TypeError, ValueError):
-            number = None
-        if number is not None:
-            moment = datetime.fromtimestamp(number / 1000 if number > 1e11 else number, tz=UTC)
-        else:
-            try:
-                moment = datetime.fromisoformat(str(data).replace("Z", "+00:00"))
-            except ValueError:
-                self.fail("invalid")
-            if timezone.is_naive(moment):
-                moment = moment.replace(tzinfo=UTC)
+            moment = parse_moment(data)
+        except ValueError:
+            self.fail("invalid")
         now = timezone.now()
         if self.bounded and moment > now + MAX_FUTURE:
             self.fail("future")

@@ -1,0 +1,149 @@
+"""The outbox relay: publishes outbox rows to Kafka, then deletes them.
+
+At-least-once: rows are deleted only after the broker acknowledged every message of the batch, in
+the transaction that locked them, so a crash or a broker outage loses nothing (a crash between the
+acknowledgement and the delete republishes that batch once). The producer is idempotent, so its own
+retries never duplicate. When the broker is unreachable the batch is rolled back, the producer's
+queue is purged (so the retry does not publish twice) and the relay backs off.
+
+Several relays may run: `FOR UPDATE SKIP LOCKED` gives each its own rows. Order per key holds with
+one relay, which is the default deployment.
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import orjson
+from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+from django.conf import settings
+from django.db import connection, transaction
+
+from outbox.services import TABLE
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryFailed(Exception):
+    pass
+
+
+def producer_config(bootstrap_servers: str) -> dict:
+    return {
+        "bootstrap.servers": bootstrap_servers,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 5,
+        "batch.num.messages": 10000,
+        "compression.type": "lz4",
+        "queue.buffering.max.messages": 1_000_000,
+        "queue.buffering.max.kbytes": 1_048_576,
+        "message.timeout.ms": int(settings.KAFKA_MESSAGE_TIMEOUT_S * 1000),
+        "client.id": "voltwatch-outbox-relay",
+    }
+
+
+@dataclass
+class Relay:
+    bootstrap_servers: str
+    rows_per_batch: int = 200
+    flush_timeout: float = 15.0
+    published: int = 0
+    _producer: Producer | None = None
+    _known_topics: set = field(default_factory=set)
+
+    @property
+    def producer(self) -> Producer:
+        if self._producer is None:
+            self._producer = Producer(producer_config(self.bootstrap_servers))
+        return self._producer
+
+    def _ensure_topics(self, topics: set[str]) -> None:
+        """Create missing topics up front: brokers may refuse to auto-create them."""
+        missing = topics - self._known_topics
+        if not missing:
+            return
+        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers})
+        futures = admin.create_topics(
+            [NewTopic(topic, num_partitions=settings.KAFKA_TOPIC_PARTITIONS) for topic in sorted(missing)],
+            request_timeout=self.flush_timeout,
+        )
+        for topic, future in futures.items():
+            try:
+                future.result(timeout=self.flush_timeout)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise DeliveryFailed(f"cannot create topic {topic}: {exc}") from exc
+            self._known_topics.add(topic)
+
+    def _publish(self, rows: list[tuple[int, str, str]]) -> int:
+        failures: list[KafkaError] = []
+
+        def on_delivery(error, _message):
+            if error is not None:
+                failures.append(error)
+
+        producer = self.producer
+        produce, poll = producer.produce, producer.poll
+        count = 0
+        for _id, topic, payload in rows:
+            for key, value in orjson.loads(payload):
+                message = orjson.dumps(value)
+                while True:
+                    try:
+                        produce(topic, message, key.encode(), on_delivery=on_delivery)
+                        break
+                    except BufferError:  # the local queue is full: let it drain
+                        poll(0.05)
+                count += 1
+        remaining = producer.flush(self.flush_timeout)
+        if remaining or failures:
+            reason = failures[0] if failures else f"{remaining} messages unacknowledged after {self.flush_timeout:g} s"
+            raise DeliveryFailed(str(reason))
+        return count
+
+    def _discard_producer(self) -> None:
+        if self._producer is not None:
+            self._producer.purge()
+            self._producer.flush(0)
+            self._producer = None
+
+    def relay_once(self) -> int:
+        """Publish one batch of outbox rows. Returns the number of messages published (0: empty)."""
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, topic, payload FROM {TABLE} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                    [self.rows_per_batch],
+                )
+                rows = cursor.fetchall()
+                if not rows:
+                    return 0
+                self._ensure_topics({topic for _id, topic, _payload in rows})
+                count = self._publish(rows)
+                cursor.execute(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", [[row[0] for row in rows]])
+        except (DeliveryFailed, KafkaException) as exc:
+            self._discard_producer()
+            raise DeliveryFailed(str(exc)) from exc
+        self.published += count
+        return count
+
+    def drain(self) -> int:
+        """Publish until the outbox is empty (raises DeliveryFailed if the broker is down)."""
+        total = 0
+        while count := self.relay_once():
+            total += count
+        return total
+
+    def run_forever(self, *, idle_sleep: float = 0.2, max_backoff: float = 30.0) -> None:
+        backoff = 1.0
+        while True:
+            try:
+                if not self.relay_once():
+                    time.sleep(idle_sleep)
+                backoff = 1.0
+            except DeliveryFailed as exc:
+                logger.warning("kafka unreachable, retrying in %.0f s: %s", backoff, exc)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, max_backoff)

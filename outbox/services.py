@@ -1,0 +1,31 @@
+"""Write messages to the outbox, inside the caller's transaction."""
+
+from collections.abc import Sequence
+
+import orjson
+from django.db import connection
+
+from outbox.models import OutboxBatch
+
+TABLE = f"public.{OutboxBatch._meta.db_table}"
+
+
+def enqueue(topic: str, messages: Sequence[tuple[str, object]]) -> None:
+    """Queue `(key, value)` messages for `topic`; the relay publishes them once the transaction
+    commits, and never if it rolls back. Values must be JSON-serialisable (datetimes allowed)."""
+    if not messages:
+        return
+    payload = orjson.dumps(messages, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC).decode()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} (topic, messages, payload, created_at) VALUES (%s, %s, %s, now())",
+            [topic, len(messages), payload],
+        )
+
+
+def backlog() -> tuple[int, float | None]:
+    """Messages waiting, and the age in seconds of the oldest (None when empty)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(sum(messages), 0), extract(epoch FROM now() - min(created_at)) FROM {TABLE}")
+        waiting, age = cursor.fetchone()
+    return int(waiting), (float(age) if age is not None else None)

@@ -1,0 +1,168 @@
+"""Store validated readings: one transaction writes the readings (COPY), the outbox batch and the
+rollup bookkeeping; after the commit, the live pages and the threshold rules hear of them.
+
+Idempotent on (asset, time): the fast path COPYs straight into the readings table inside a
+savepoint; only when that hits a key already stored (a re-sent batch) does it fall back to a staging
+table and `INSERT … ON CONFLICT DO NOTHING`, storing and announcing only the new readings.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+from outbox import services as outbox
+from telemetry.metrics import METRICS
+
+SCHEMA_VERSION = 1
+TABLES = {"battery": "telemetry_battery_reading", "meter": "telemetry_meter_reading"}
+_PG_TYPES = {"float": "float8", "int": "int8", "text": "text", "bool": "bool", "float[]": "float8[]"}
+COLUMNS = {kind: [m.name for m in metrics] for kind, metrics in METRICS.items()}
+COPY_TYPES = {kind: ["int8", "timestamptz", *(_PG_TYPES[m.kind] for m in metrics)] for kind, metrics in METRICS.items()}
+
+
+@dataclass(slots=True)
+class Reading:
+    asset_id: int
+    time: datetime
+    values: dict
+
+
+@dataclass(frozen=True)
+class Stored:
+    received: int
+    stored: int
+
+    @property
+    def duplicates(self) -> int:
+        return self.received - self.stored
+
+
+def _copy(cursor, kind: str, table: str, rows: Sequence[tuple]) -> None:
+    columns = ", ".join(["asset_id", "time", *COLUMNS[kind]])
+    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(COPY_TYPES[kind])
+        write = copy.write_row
+        for row in rows:
+            write(row)
+
+
+def _insert_new_only(cursor, kind: str, rows: Sequence[tuple]) -> set[tuple[int, datetime]]:
+    """The slow path for re-sent readings: stage, then insert what is not stored yet."""
+    table = TABLES[kind]
+    staging = f"_ingest_{kind}"
+    columns = ", ".join(["asset_id", "time", *COLUMNS[kind]])
+    cursor.execute(f"CREATE TEMP TABLE {staging} (LIKE {table}) ON COMMIT DROP")
+    _copy(cursor, kind, staging, rows)
+    cursor.execute(
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "
+        f"ON CONFLICT (asset_id, time) DO NOTHING RETURNING asset_id, time"
+    )
+    inserted = set(cursor.fetchall())
+    cursor.execute(f"DROP TABLE {staging}")
+    return inserted
+
+
+def _mark_dirty_hours(cursor, kind: str, readings: Sequence[Reading]) -> None:
+    hours = {(r.asset_id, r.time.replace(minute=0, second=0, microsecond=0)) for r in readings}
+    cursor.execute(
+        "INSERT INTO telemetry_dirty_hour (kind, asset_id, hour) "
+        "SELECT %s, unnest(%s::bigint[]), unnest(%s::timestamptz[]) ON CONFLICT DO NOTHING",
+        [kind, [h[0] for h in hours], [h[1] for h in hours]],
+    )
+
+
+def fill_energy_deltas(readings: Sequence[Reading]) -> None:
+    """Meters report a cumulative energy counter (Shelly's `aenergy.total`, Wh). The energy of each
+    interval is the counter's difference with the previous reading; a counter that went down was
+    reset (device restart or factory reset), and the energy since the reset is the new value."""
+    by_asset: dict[int, list[Reading]] = defaultdict(list)
+    for reading in readings:
+        if reading.values.get("energy_total_wh") is not None and reading.values.get("energy_wh") is None:
+            by_asset[reading.asset_id].append(reading)
+    if not by_asset:
+        return
+    firsts = {asset_id: min(r.time for r in items) for asset_id, items in by_asset.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.asset_id, p.energy_total_wh
+            FROM unnest(%s::bigint[], %s::timestamptz[]) AS a(asset_id, first_time)
+            CROSS JOIN LATERAL (
+              SELECT energy_total_wh FROM telemetry_meter_reading r
+              WHERE r.asset_id = a.asset_id AND r.time < a.first_time AND r.energy_total_wh IS NOT NULL
+              ORDER BY r.time DESC LIMIT 1
+            ) p
+            """,
+            [list(firsts), list(firsts.values())],
+        )
+        previous = dict(cursor.fetchall())
+    for asset_id, items in by_asset.items():
+        last = previous.get(asset_id)
+        for reading in sorted(items, key=lambda r: r.time):
+            total = reading.values["energy_total_wh"]
+            if last is not None:
+                reading.values["energy_wh"] = total - last if total >= last else total
+            last = total
+
+
+def _outbox_messages(kind: str, schema: str, readings: Sequence[Reading], labels: dict[int, str]) -> list:
+    return [
+        (
+            f"{schema}:{r.asset_id}",
+            {
+                "schema_version": SCHEMA_VERSION,
+                "tenant": schema,
+                "kind": kind,
+                "asset": r.asset_id,
+                "asset_ref": labels.get(r.asset_id, ""),
+                "time": r.time,
+                "values": r.values,
+            },
+        )
+        for r in readings
+    ]
+
+
+def store_readings(kind: str, readings: Sequence[Reading], *, labels: dict[int, str] | None = None) -> Stored:
+    """Store `readings` (already validated) all-or-nothing and announce the new ones.
+
+    `labels` names assets for the Kafka events (serial or device id).
+    """
+    received = len(readings)
+    unique: dict[tuple[int, datetime], Reading] = {}
+    for reading in readings:
+        unique.setdefault((reading.asset_id, reading.time), reading)
+    readings = list(unique.values())
+    if kind == "meter":
+        fill_energy_deltas(readings)
+    columns = COLUMNS[kind]
+    rows = [(r.asset_id, r.time, *[r.values.get(name) for name in columns]) for r in readings]
+    with transaction.atomic(), connection.cursor() as cursor:
+        try:
+            with transaction.atomic():
+                _copy(cursor, kind, TABLES[kind], rows)
+        except (IntegrityError, psycopg.errors.UniqueViolation):
+            inserted = _insert_new_only(cursor, kind, rows)
+            readings = [r for r in readings if (r.asset_id, r.time) in inserted]
+        if readings:
+            _mark_dirty_hours(cursor, kind, readings)
+            if settings.OUTBOX_ENABLED:
+                outbox.enqueue(
+                    settings.KAFKA_TOPICS[kind],
+                    _outbox_messages(kind, connection.schema_name, readings, labels or {}),
+                )
+            stored = list(readings)
+            transaction.on_commit(lambda: _after_commit(kind, stored))
+    return Stored(received=received, stored=len(readings))
+
+
+def _after_commit(kind: str, readings: list[Reading]) -> None:
+    from telemetry import live, thresholds
+
+    live.publish_readings(connection.schema_name, kind, readings)
+    thresholds.evaluate_readings(kind, readings)

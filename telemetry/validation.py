@@ -1,0 +1,135 @@
+"""Checking readings before anything is stored: every value against its metric, every field named.
+
+This is the ingest hot path (tens of thousands of readings a second), so it works on plain dicts
+with one small function per metric kind rather than a serializer per reading.
+"""
+
+import math
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from core.moments import EARLIEST, parse_moment
+from telemetry.metrics import METRICS, Metric
+
+MAX_ERRORS = 50
+MAX_ARRAY = 1024
+MAX_FUTURE = timedelta(days=1)
+
+
+class Invalid(Exception):
+    """Field path → reason, for a 400 that names every bad field (up to MAX_ERRORS)."""
+
+    def __init__(self, fields: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+def _number(value, metric: Metric) -> float:
+    kind = type(value)
+    if kind is float or kind is int:
+        number = float(value)
+    elif kind is str:
+        try:
+            number = float(value.strip().replace(",", "."))
+        except ValueError:
+            raise ValueError(f"Expected a number, got “{value[:40]}”.") from None
+    else:
+        raise ValueError("Expected a number.")
+    if not math.isfinite(number):
+        raise ValueError("Expected a finite number.")
+    if metric.minimum is not None and not metric.minimum <= number <= metric.maximum:
+        raise ValueError(f"Must be between {metric.minimum:g} and {metric.maximum:g} {metric.unit}".strip() + ".")
+    return number
+
+
+def _integer(value, metric: Metric) -> int:
+    if type(value) is int or (type(value) is str and value.strip().isdigit()):
+        number = int(value)
+        if 0 <= number <= metric.maximum:
+            return number
+    raise ValueError("Expected a non-negative integer (a bit field).")
+
+
+def _array(value, metric: Metric) -> list[float]:
+    if type(value) is not list:
+        raise ValueError("Expected a list of numbers.")
+    if len(value) > MAX_ARRAY:
+        raise ValueError(f"At most {MAX_ARRAY} values.")
+    try:
+        return [_number(item, metric) for item in value]
+    except ValueError as exc:
+        raise ValueError(f"Every item: {exc}") from None
+
+
+def _text(value, metric: Metric) -> str:
+    if type(value) is not str or not value.strip():
+        raise ValueError("Expected text.")
+    if len(value) > 32 and metric.name == "state":
+        raise ValueError("At most 32 characters.")
+    return value.strip()[:255]
+
+
+def _boolean(value, metric: Metric) -> bool:
+    if type(value) is bool:
+        return value
+    raise ValueError("Expected true or false.")
+
+
+_CHECKS = {"float": _number, "int": _integer, "float[]": _array, "text": _text, "bool": _boolean}
+CHECKS = {kind: {m.name: (_CHECKS[m.kind], m) for m in metrics} for kind, metrics in METRICS.items()}
+
+
+def clean_values(kind: str, values, where: str, errors: dict[str, str]) -> dict | None:
+    """The values of one reading, coerced, plus what they imply (cell min/max from the cells)."""
+    if type(values) is not dict or not values:
+        errors[where] = "Give an object of metric → value with at least one metric."
+        return None
+    checks = CHECKS[kind]
+    cleaned = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        check = checks.get(name)
+        if check is None:
+            errors[f"{where}.{name}"] = f"Unknown metric for a {kind}; known: {', '.join(checks)}."
+            continue
+        try:
+            cleaned[name] = check[0](value, check[1])
+        except ValueError as exc:
+            errors[f"{where}.{name}"] = str(exc)
+    if kind == "battery":
+        derive_battery_values(cleaned)
+    return cleaned
+
+
+def derive_battery_values(values: dict) -> None:
+    cells = values.get("cell_voltages")
+    if cells:
+        values.setdefault("cell_voltage_min", min(cells))
+        values.setdefault("cell_voltage_max", max(cells))
+    temperatures = values.get("cell_temperatures")
+    if temperatures:
+        values.setdefault("temperature_min", min(temperatures))
+        values.setdefault("temperature_max", max(temperatures))
+    if "power" not in values and "voltage" in values and "current" in values:
+        values["power"] = values["voltage"] * values["current"]
+
+
+def clean_time(value, where: str, errors: dict[str, str], now: datetime) -> datetime | None:
+    try:
+        moment = parse_moment(value)
+    except (ValueError, OverflowError, OSError) as exc:
+        errors[where] = str(exc) if isinstance(exc, ValueError) else "Out of range."
+        return None
+    if moment < EARLIEST:
+        errors[where] = "Is before the year 2000: check the device's clock or the unit (seconds or milliseconds)."
+        return None
+    if moment > now + MAX_FUTURE:
+        errors[where] = "Is more than a day in the future: check the device's clock."
+        return None
+    return moment
+
+
+def now() -> datetime:
+    return timezone.now()

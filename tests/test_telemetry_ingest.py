@@ -1,0 +1,185 @@
+"""The generic batch endpoint: `POST /api/v1/telemetry/readings`."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from accounts.services import create_api_key
+from outbox.models import OutboxBatch
+from telemetry.models import BatteryReading, MeterReading
+from tests.factories import make_battery, make_meter
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+def post(world, body, token=None):
+    return world.api(token).post("/api/v1/telemetry/readings", body, content_type="application/json")
+
+
+def stored(world, model=BatteryReading, **filters):
+    with schema_context(world.slug):
+        rows = list(model.objects.filter(**filters).order_by("asset_id", "time"))
+    connection.set_schema_to_public()
+    return rows
+
+
+@pytest.fixture
+def battery(alpha):
+    return make_battery(alpha, cell_count=4)
+
+
+def readings(battery, count=3, start=T0, **values):
+    values = values or {"voltage": 51.2, "current": -10.5, "soc": 80}
+    return {
+        "kind": "battery",
+        "readings": [
+            {"asset": battery.serial, "time": (start + timedelta(seconds=i)).isoformat(), "values": values}
+            for i in range(count)
+        ],
+    }
+
+
+def test_a_batch_is_stored_and_counted(alpha, battery):
+    response = post(alpha, readings(battery, count=3))
+    assert response.status_code == 201
+    assert response.json() == {"received": 3, "stored": 3, "duplicates": 0}
+    rows = stored(alpha)
+    assert [row.time for row in rows] == [T0, T0 + timedelta(seconds=1), T0 + timedelta(seconds=2)]
+    assert rows[0].voltage == 51.2 and rows[0].soc == 80
+
+
+def test_assets_may_be_named_by_id_and_times_by_unix_seconds_or_milliseconds(alpha, battery):
+    body = {
+        "readings": [
+            {"asset": battery.pk, "time": int(T0.timestamp()), "values": {"voltage": 50}},
+            {"asset": battery.pk, "time": int(T0.timestamp() * 1000) + 1500, "values": {"voltage": 51}},
+            {"asset": battery.serial, "time": "2026-11-20T09:00:02+01:00", "values": {"voltage": "52.5"}},
+        ]
+    }
+    assert post(alpha, body).status_code == 201
+    assert [(r.time, r.voltage) for r in stored(alpha)] == [
+        (T0, 50),
+        (T0 + timedelta(seconds=1.5), 51),
+        (T0 + timedelta(seconds=2), 52.5),
+    ]
+
+
+def test_re_sending_a_batch_stores_nothing_twice(alpha, battery):
+    post(alpha, readings(battery, count=3))
+    response = post(alpha, readings(battery, count=5))
+    assert response.status_code == 201
+    assert response.json() == {"received": 5, "stored": 2, "duplicates": 3}
+    assert len(stored(alpha)) == 5
+
+
+def test_an_exact_re_send_answers_200_with_every_reading_a_duplicate(alpha, battery):
+    post(alpha, readings(battery, count=2))
+    response = post(alpha, readings(battery, count=2))
+    assert response.status_code == 200
+    assert response.json()["duplicates"] == 2
+
+
+def test_cell_voltages_are_kept_with_their_spread(alpha, battery):
+    post(alpha, readings(battery, count=1, cell_voltages=[3.31, 3.29, 3.35, 3.30]))
+    row = stored(alpha)[0]
+    assert row.cell_voltages == [3.31, 3.29, 3.35, 3.30]
+    assert (row.cell_voltage_min, row.cell_voltage_max) == (3.29, 3.35)
+
+
+def test_a_bad_value_names_the_field_and_nothing_of_the_batch_is_stored(alpha, battery):
+    body = readings(battery, count=3)
+    body["readings"][2]["values"] = {"voltage": "high", "soc": 140}
+    response = post(alpha, body)
+    assert response.status_code == 400
+    fields = response.json()["fields"]
+    assert "readings[2].values.voltage" in fields
+    assert "between 0 and 100" in fields["readings[2].values.soc"]
+    assert stored(alpha) == []
+
+
+@pytest.mark.parametrize(
+    ("reading", "field"),
+    [
+        ({"asset": "NOPE", "time": "2026-11-20T08:00:00Z", "values": {"voltage": 1}}, "readings[0].asset"),
+        ({"asset": None, "time": "2026-11-20T08:00:00Z", "values": {"voltage": 1}}, "readings[0].asset"),
+        ({"time": "yesterday", "values": {"voltage": 1}}, "readings[0].time"),
+        ({"time": 86400, "values": {"voltage": 1}}, "readings[0].time"),
+        ({"time": "2099-01-01T00:00:00Z", "values": {"voltage": 1}}, "readings[0].time"),
+        ({"time": "2026-11-20T08:00:00Z", "values": {}}, "readings[0].values"),
+        ({"time": "2026-11-20T08:00:00Z", "values": {"volts": 1}}, "readings[0].values.volts"),
+        ({"time": "2026-11-20T08:00:00Z", "values": {"cell_voltages": [3.3, "x"]}}, "readings[0].values.cell_voltages"),
+        ({"time": "2026-11-20T08:00:00Z", "values": {"error_flags": -1}}, "readings[0].values.error_flags"),
+    ],
+)
+def test_malformed_readings_are_refused_naming_the_field(alpha, battery, reading, field):
+    reading.setdefault("asset", battery.serial)
+    response = post(alpha, {"readings": [reading]})
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+
+
+def test_a_batch_over_ten_thousand_readings_is_refused(alpha, battery):
+    response = post(alpha, readings(battery, count=10_001))
+    assert response.status_code == 400
+    assert "10000" in response.json()["fields"]["readings"]
+
+
+def test_malformed_json_is_a_400_saying_so(alpha):
+    response = alpha.api().post("/api/v1/telemetry/readings", "{nope", content_type="application/json")
+    assert response.status_code == 400
+    assert "Malformed JSON" in response.json()["detail"]
+
+
+def test_another_tenants_key_is_refused(alpha, beta, battery):
+    assert post(alpha, readings(battery), token=beta.api_token).status_code == 401
+
+
+def test_another_tenants_asset_is_unknown(alpha, beta):
+    theirs = make_battery(beta)
+    response = post(alpha, readings(theirs))
+    assert response.status_code == 400
+    assert "readings[0].asset" in response.json()["fields"]
+
+
+def test_a_read_only_key_cannot_ingest(alpha, battery):
+    assert post(alpha, readings(battery), token=alpha.read_token).status_code == 403
+
+
+def test_a_key_bound_to_an_asset_reports_for_that_asset_only(alpha, battery):
+    other = make_battery(alpha)
+    with schema_context(alpha.slug):
+        _key, token = create_api_key(name="pack", scopes=["ingest"], bound_to=f"battery:{battery.pk}")
+    connection.set_schema_to_public()
+    assert post(alpha, readings(battery), token=token).status_code == 201
+    response = post(alpha, readings(other), token=token)
+    assert response.status_code == 400
+    assert "may report for" in response.json()["fields"]["readings[0].asset"]
+
+
+def test_meter_energy_comes_from_the_counter_with_resets_detected(alpha):
+    meter = make_meter(alpha)
+    totals = [1000.0, 1012.5, 1030.0, 4.0, 10.0]  # the device restarted before the fourth reading
+    body = {
+        "kind": "meter",
+        "readings": [
+            {
+                "asset": meter.device_id,
+                "time": (T0 + timedelta(minutes=i)).isoformat(),
+                "values": {"energy_total_wh": t},
+            }
+            for i, t in enumerate(totals)
+        ],
+    }
+    assert post(alpha, body).status_code == 201
+    assert [r.energy_wh for r in stored(alpha, MeterReading)] == [None, 12.5, 17.5, 4.0, 6.0]
+
+
+def test_each_stored_reading_is_queued_for_kafka_and_duplicates_are_not(alpha, battery, settings):
+    settings.OUTBOX_ENABLED = True
+    post(alpha, readings(battery, count=3))
+    post(alpha, readings(battery, count=4))
+    batches = list(OutboxBatch.objects.order_by("id"))
+    assert [b.messages for b in batches] == [3, 1]
+    assert batches[0].topic == settings.KAFKA_TOPICS["battery"]
