@@ -12,6 +12,7 @@ one relay, which is the default deployment.
 
 import logging
 import time
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 import orjson
@@ -23,6 +24,8 @@ from django.db import connection, transaction
 from outbox.services import TABLE
 
 logger = logging.getLogger(__name__)
+# librdkafka's own messages (connection refused while the broker is down…) go through logging too.
+kafka_logger = logging.getLogger("kafka")
 
 
 class DeliveryFailed(Exception):
@@ -41,6 +44,7 @@ def producer_config(bootstrap_servers: str) -> dict:
         "queue.buffering.max.kbytes": 1_048_576,
         "message.timeout.ms": int(settings.KAFKA_MESSAGE_TIMEOUT_S * 1000),
         "client.id": "voltwatch-outbox-relay",
+        "logger": kafka_logger,
     }
 
 
@@ -64,7 +68,7 @@ class Relay:
         missing = topics - self._known_topics
         if not missing:
             return
-        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers})
+        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "logger": kafka_logger})
         futures = admin.create_topics(
             [NewTopic(topic, num_partitions=settings.KAFKA_TOPIC_PARTITIONS) for topic in sorted(missing)],
             request_timeout=self.flush_timeout,
@@ -75,6 +79,8 @@ class Relay:
             except KafkaException as exc:
                 if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                     raise DeliveryFailed(f"cannot create topic {topic}: {exc}") from exc
+            except FutureTimeout:
+                raise DeliveryFailed(f"no broker answered within {self.flush_timeout:g} s") from None
             self._known_topics.add(topic)
 
     def _publish(self, rows: list[tuple[int, str, str]]) -> int:

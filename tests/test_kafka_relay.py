@@ -1,0 +1,86 @@
+"""Every stored reading reaches Kafka through the outbox, even when the broker was down."""
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from outbox.models import OutboxBatch
+from outbox.relay import DeliveryFailed, Relay
+from tests.factories import make_battery, make_meter
+from tests.kafka import Broker, consume
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def outbox_on(settings):
+    settings.OUTBOX_ENABLED = True
+    settings.KAFKA_TOPICS = {"battery": "test.battery.readings", "meter": "test.meter.readings"}
+    return settings
+
+
+@pytest.fixture
+def broker():
+    broker = Broker()
+    yield broker
+    broker.stop()
+
+
+def ingest(world, kind, asset_ref, count, start=T0):
+    values = {"voltage": 51.0, "soc": 75} if kind == "battery" else {"power": 1200.0, "energy_total_wh": 10.0}
+    body = {
+        "kind": kind,
+        "readings": [
+            {"asset": asset_ref, "time": (start + timedelta(seconds=i)).isoformat(), "values": values}
+            for i in range(count)
+        ],
+    }
+    response = world.api().post("/api/v1/telemetry/readings", body, content_type="application/json")
+    assert response.status_code == 201
+
+
+def test_readings_stored_while_kafka_is_down_are_all_delivered_when_it_returns(alpha, outbox_on, broker):
+    battery = make_battery(alpha)
+    ingest(alpha, "battery", battery.serial, 40)
+    relay = Relay(bootstrap_servers=broker.bootstrap, flush_timeout=2)
+
+    with pytest.raises(DeliveryFailed):
+        relay.drain()
+    assert sum(OutboxBatch.objects.values_list("messages", flat=True)) == 40
+
+    broker.start()
+    ingest(alpha, "battery", battery.serial, 10, start=T0 + timedelta(minutes=5))
+    assert relay.drain() == 50
+    assert not OutboxBatch.objects.exists()
+
+    messages = consume(broker.bootstrap, "test.battery.readings", expected=50)
+    assert len(messages) == 50
+    times = sorted(orjson.loads(m.value())["time"] for m in messages)
+    assert len(set(times)) == 50
+
+
+def test_events_carry_schema_version_tenant_asset_time_and_values_keyed_tenant_asset(alpha, outbox_on, broker):
+    broker.start()
+    meter = make_meter(alpha)
+    ingest(alpha, "meter", meter.device_id, 1)
+    Relay(bootstrap_servers=broker.bootstrap).drain()
+
+    [message] = consume(broker.bootstrap, "test.meter.readings", expected=1)
+    assert message.key() == f"alpha:{meter.pk}".encode()
+    event = orjson.loads(message.value())
+    assert event == {
+        "schema_version": 1,
+        "tenant": "alpha",
+        "kind": "meter",
+        "asset": meter.pk,
+        "asset_ref": meter.device_id,
+        "time": "2026-11-20T08:00:00Z",
+        "values": {"power": 1200.0, "energy_total_wh": 10.0},
+    }
+
+
+def test_nothing_is_queued_when_kafka_is_not_configured(alpha, settings):
+    settings.OUTBOX_ENABLED = False
+    ingest(alpha, "battery", make_battery(alpha).serial, 3)
+    assert not OutboxBatch.objects.exists()
