@@ -200,6 +200,7 @@ KAFKA_TOPIC_PARTITIONS = env_int("KAFKA_TOPIC_PARTITIONS", 3)
 KAFKA_MESSAGE_TIMEOUT_S = float(env_str("KAFKA_MESSAGE_TIMEOUT_S", "15"))
 
 # --- Telemetry ----------------------------------------------------------------------------------
+FOXBMS_DBC_PATH = env_str("FOXBMS_DBC_PATH")  # used when a battery type has no DBC of its own
 TELEMETRY_MAX_BATCH = env_int("TELEMETRY_MAX_BATCH", 10_000)
 TELEMETRY_RAW_RETENTION_DAYS = env_int("TELEMETRY_RAW_RETENTION_DAYS", 400)
 TELEMETRY_ROLLUP_RETENTION_DAYS = env_int("TELEMETRY_ROLLUP_RETENTION_DAYS", 3650)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from core.admin_sites import tenant_admin_site
+from telemetry.api.devices import webhook_urlpatterns
 
 urlpatterns = [
     path("", include("portal.urls")),
@@ -13,6 +14,8 @@ urlpatterns = [
     path("settings/", include("accounts.settings_urls")),
     path("admin/", tenant_admin_site.urls),
     path("api/v1/", include("config.api_urls")),
+    path("api/measurements/", include("telemetry.api.seed")),
+    path("", include(webhook_urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

@@ -1,7 +1,13 @@
 """Reads on assets and readings."""
 
+from datetime import datetime
+
+from django.db import connection
+
 from alerts.services import Source
+from telemetry.ingest import TABLES
 from telemetry.models import Battery, Meter
+from telemetry.rules import SILENT_TYPE
 
 ASSET_MODELS = {"battery": Battery, "meter": Meter}
 
@@ -23,3 +29,38 @@ def asset_source(kind: str, asset: Battery | Meter) -> Source:
         site_id=asset.site.code,
         site_label=asset.site.name,
     )
+
+
+def last_reading_times(kind: str) -> dict[int, datetime]:
+    """When each asset of `kind` last reported (assets that never did are absent): one index probe
+    per asset on the (asset, time) key."""
+    table = TABLES[kind]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id, last.time FROM telemetry_{kind} a "
+            f"CROSS JOIN LATERAL (SELECT time FROM {table} r WHERE r.asset_id = a.id ORDER BY time DESC LIMIT 1) last"
+        )
+        return dict(cursor.fetchall())
+
+
+ASSET_STATES = ("alerting", "silent", "ok", "new")
+
+
+def filter_by_state(queryset, state: str):
+    """alerting: an open alert other than silence; silent: a `silent` alert; new: never reported;
+    ok: reported and no open alert."""
+    from alerts.models import Alert, Status
+
+    kind = "battery" if queryset.model is Battery else "meter"
+    ref_field = "serial" if kind == "battery" else "device_id"
+    open_alerts = Alert.objects.filter(source_type=kind, status__in=[Status.FIRING, Status.PENDING])
+    silent_refs = open_alerts.filter(type=SILENT_TYPE).values("source_id")
+    alerting_refs = open_alerts.exclude(type=SILENT_TYPE).values("source_id")
+    if state == "alerting":
+        return queryset.filter(**{f"{ref_field}__in": alerting_refs})
+    if state == "silent":
+        return queryset.filter(**{f"{ref_field}__in": silent_refs})
+    reported = list(last_reading_times(kind))
+    if state == "new":
+        return queryset.exclude(pk__in=reported)
+    return queryset.filter(pk__in=reported).exclude(**{f"{ref_field}__in": open_alerts.values("source_id")})

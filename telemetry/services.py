@@ -1,16 +1,23 @@
 """Writes on the asset hierarchy (types with custom fields, batteries, meters) and readings ingestion."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alerts import services as alerts
+from alerts.models import AlertRule, Scope
 from telemetry import ingest, validation
+from telemetry.adapters import AdapterError, Report
+from telemetry.adapters.shelly import normalise_device_id, parse_shelly
 from telemetry.metrics import METRICS
-from telemetry.models import AssetType
-from telemetry.selectors import asset_model, asset_ref
+from telemetry.models import AssetType, Meter
+from telemetry.rules import DEFAULT_RULES, SILENT_TYPE
+from telemetry.selectors import asset_model, asset_ref, asset_source, last_reading_times
 from telemetry.validation import MAX_ERRORS, Invalid, clean_time, clean_values
 
 FIELD_KINDS = {"text", "number", "boolean", "date", "choice"}
@@ -180,3 +187,172 @@ def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
     if errors:
         raise Invalid(errors)
     return ingest.store_readings(kind, readings, labels=labels)
+
+
+# --- Silent assets ----------------------------------------------------------------------------------
+
+
+def detect_silent_assets(now: datetime | None = None) -> int:
+    """Raise a `silent` alert for each asset that reported before but not within its
+    `silent_after_minutes`; resolve it when readings come back. Returns how many are silent."""
+    now = now or timezone.now()
+    silent = 0
+    with alerts.batch():
+        for kind in METRICS:
+            last_times = last_reading_times(kind)
+            for asset in asset_model(kind).objects.select_related("site").filter(pk__in=list(last_times)):
+                quiet_for = now - last_times[asset.pk]
+                source = asset_source(kind, asset)
+                if quiet_for > timedelta(minutes=asset.silent_after_minutes):
+                    silent += 1
+                    alerts.raise_alert(
+                        source=source,
+                        alert_type=SILENT_TYPE,
+                        severity="warning",
+                        message=_("No reading for %(minutes)d minutes.") % {"minutes": quiet_for.total_seconds() // 60},
+                        value=str(int(quiet_for.total_seconds())),
+                        at=now,
+                    )
+                else:
+                    alerts.resolve_condition(source=source, alert_type=SILENT_TYPE)
+    return silent
+
+
+# --- Device formats ----------------------------------------------------------------------------------
+
+
+def find_asset(kind: str, device: str | None, *, bound_to: str = ""):
+    """The asset a device message speaks for: the key's own asset when the key is bound to one
+    (a device claiming another identity is refused), else the asset whose serial / device id
+    matches the identity the message carries."""
+    model = asset_model(kind)
+    only = bound_asset(bound_to, kind)
+    if only is not None:
+        asset = model.objects.select_related("site").filter(pk=only).first()
+        if asset is None:
+            raise Invalid({"key": f"This key is not bound to a {kind}."})
+        if device and normalise_device_id(device) not in (
+            normalise_device_id(asset_ref(kind, asset)),
+            normalise_device_id(asset_ref(kind, asset))[-12:],
+        ):
+            raise Invalid({"device": f"This key reports for “{asset_ref(kind, asset)}”, not “{device}”."})
+        return asset
+    if not device:
+        raise Invalid({"device": f"Name the {kind}: use a key bound to it, or pass ?device=<its id>."})
+    wanted = normalise_device_id(device)
+    for asset in model.objects.select_related("site"):
+        mine = normalise_device_id(asset_ref(kind, asset))
+        if mine == wanted or (len(wanted) == 12 and mine.endswith(wanted)):
+            return asset
+    raise Invalid({"device": f"No {kind} “{device}” here: add it first (its id or MAC)."})
+
+
+def store_reports(kind: str, asset, reports: list[Report]) -> ingest.Stored:
+    """Validate adapter output for one asset and store it (time None = now)."""
+    errors: dict[str, str] = {}
+    readings = []
+    moment = validation.now()
+    for index, report in enumerate(reports):
+        where = f"readings[{index}]" if len(reports) > 1 else "values"
+        values = clean_values(kind, report.values, where, errors)
+        time = moment if report.time is None else clean_time(report.time, f"{where}.time", errors, moment)
+        if values is not None and time is not None:
+            readings.append(ingest.Reading(asset.pk, time, values))
+    if errors:
+        raise Invalid(errors)
+    return ingest.store_readings(kind, readings, labels={asset.pk: asset_ref(kind, asset)})
+
+
+def receive_shelly(data, *, device: str | None = None, bound_to: str = "") -> ingest.Stored:
+    """One Shelly message (seed webhook, GetStatus, NotifyStatus/FullStatus) for a meter."""
+    try:
+        claimed = data.get("src") or (data.get("sys") or {}).get("mac") if isinstance(data, dict) else None
+        meter = find_asset("meter", claimed or device, bound_to=bound_to)
+        with transaction.atomic():
+            # Notifications of one device merge in order: hold the meter's row while merging.
+            meter = Meter.objects.select_for_update().select_related("site").get(pk=meter.pk)
+            report, status = parse_shelly(data, meter.shelly_status)
+            stored = store_reports("meter", meter, [report]) if report else ingest.Stored(received=0, stored=0)
+            if status is not None and status != meter.shelly_status:
+                meter.shelly_status = status
+                meter.save(update_fields=["shelly_status"])
+    except AdapterError as exc:
+        raise Invalid({exc.field: exc.reason}) from None
+    return stored
+
+
+def can_database_for(battery):
+    """The DBC decoding a battery's CAN frames: its type's uploaded DBC, else FOXBMS_DBC_PATH."""
+    from telemetry.adapters.foxbms import load_dbc
+
+    text = battery.type.can_database
+    if not text and settings.FOXBMS_DBC_PATH:
+        try:
+            with open(settings.FOXBMS_DBC_PATH, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise AdapterError("dbc", f"FOXBMS_DBC_PATH cannot be read: {exc.strerror}.") from None
+    if not text:
+        raise AdapterError("dbc", f"Upload your foxBMS DBC on the battery type “{battery.type.name}” first.")
+    return load_dbc(text)
+
+
+# --- Per-asset thresholds -----------------------------------------------------------------------------
+# A threshold set on one asset is an alert rule scoped to that asset: it replaces the tenant's general
+# rule of the same alert type for this asset only (see alerts.services.evaluate_metrics).
+
+THRESHOLD_TYPES = {
+    "battery": ("cell_overvoltage", "cell_undervoltage", "temperature", "soc_low"),
+    "meter": ("power_high",),
+}
+
+
+def _template_rule(kind: str, alert_type: str) -> dict:
+    for source_type, name, metric, operator, _threshold, severity, rule_type, message in reversed(DEFAULT_RULES):
+        if source_type == kind and rule_type == alert_type:
+            return {"name": name, "metric": metric, "operator": operator, "severity": severity, "message": message}
+    raise KeyError(alert_type)
+
+
+def asset_thresholds(kind: str, asset) -> dict[str, float]:
+    rules = AlertRule.objects.filter(source_type=kind, scope=Scope.SOURCE, scope_source_id=asset_ref(kind, asset))
+    return {rule.alert_type: rule.threshold for rule in rules if rule.alert_type in THRESHOLD_TYPES[kind]}
+
+
+def set_asset_thresholds(kind: str, asset, thresholds: dict[str, float | None]) -> None:
+    """Set (a number) or clear (None) this asset's own thresholds, by alert type."""
+    source_id = asset_ref(kind, asset)
+    for alert_type, value in thresholds.items():
+        scoped = AlertRule.objects.filter(
+            source_type=kind, alert_type=alert_type, scope=Scope.SOURCE, scope_source_id=source_id
+        )
+        if value is None:
+            scoped.delete()
+            continue
+        template = _template_rule(kind, alert_type)
+        updated = scoped.update(threshold=value, enabled=True)
+        if not updated:
+            AlertRule.objects.create(
+                **{**template, "name": f"{template['name']} — {asset.name}"},
+                source_type=kind,
+                alert_type=alert_type,
+                threshold=value,
+                scope=Scope.SOURCE,
+                scope_source_id=source_id,
+            )
+
+
+def sync_meter_threshold(meter: Meter) -> None:
+    """The meter's power alert threshold (the seed's ALERT_THRESHOLD) is its `power_high` rule."""
+    set_asset_thresholds("meter", meter, {"power_high": meter.power_alert_threshold})
+
+
+def delete_asset(kind: str, asset) -> None:
+    """An asset goes with its readings, rollups and own rules (readings carry no foreign key)."""
+    with transaction.atomic():
+        set_asset_thresholds(kind, asset, dict.fromkeys(THRESHOLD_TYPES[kind]))
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {ingest.TABLES[kind]} WHERE asset_id = %s", [asset.pk])
+            cursor.execute("DELETE FROM telemetry_rollup WHERE kind = %s AND asset_id = %s", [kind, asset.pk])
+            cursor.execute("DELETE FROM telemetry_dirty_hour WHERE kind = %s AND asset_id = %s", [kind, asset.pk])
+        asset.delete()

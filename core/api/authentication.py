@@ -38,8 +38,11 @@ def api_key_from_headers(headers) -> str | None:
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Api-Key <key>` or `X-API-Key: <key>`, looked up in the host tenant's schema only."""
 
+    def token(self, request) -> str | None:
+        return api_key_from_headers(request.headers)
+
     def authenticate(self, request):
-        token = api_key_from_headers(request.headers)
+        token = self.token(request)
         if token is None:
             return None
         tenant = getattr(request, "tenant", None)
@@ -55,6 +58,15 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Api-Key realm="api"'
+
+
+class UrlKeyAuthentication(ApiKeyAuthentication):
+    """For devices that cannot set headers (Shelly webhooks and outbound websockets): the key in the
+    URL path (`…/<key>/`) or query string (`?key=`), else the usual headers."""
+
+    def token(self, request) -> str | None:
+        kwargs = (getattr(request, "parser_context", None) or {}).get("kwargs", {})
+        return kwargs.get("key") or request.query_params.get("key") or super().token(request)
 
 
 class PortalSessionAuthentication(authentication.SessionAuthentication):

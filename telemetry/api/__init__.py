@@ -1,5 +1,5 @@
-"""`/api/v1/telemetry/…`: assets, readings ingestion, series, exports."""
+"""`/api/v1/telemetry/…`: assets, readings ingestion (generic and device formats), series, exports."""
 
-from telemetry.api import assets, ingest
+from telemetry.api import assets, devices, ingest, series
 
-urlpatterns = [*ingest.urlpatterns, *assets.urlpatterns]
+urlpatterns = [*ingest.urlpatterns, *devices.urlpatterns, *series.urlpatterns, *assets.urlpatterns]

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import include, path
 from rest_framework import filters, routers, serializers, viewsets
 
-from telemetry import services
+from telemetry import selectors, services
 from telemetry.models import AssetType, Battery, Meter, Site
 
 
@@ -43,8 +43,41 @@ class CustomValuesMixin:
         return attrs
 
 
-class BatterySerializer(CustomValuesMixin, serializers.ModelSerializer):
+class ThresholdsField(serializers.DictField):
+    """This asset's own alert thresholds by alert type, e.g. {"cell_overvoltage": 3.65}; null clears one."""
+
+    def __init__(self, kind: str, **kwargs):
+        self.kind = kind
+        super().__init__(child=serializers.FloatField(allow_null=True), required=False, **kwargs)
+
+    def get_attribute(self, instance):
+        return services.asset_thresholds(self.kind, instance)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        unknown = sorted(set(values) - set(services.THRESHOLD_TYPES[self.kind]))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown: {', '.join(unknown)}; known: {', '.join(services.THRESHOLD_TYPES[self.kind])}."
+            )
+        return values
+
+
+class ThresholdsMixin:
+    kind = ""
+
+    def save(self, **kwargs):
+        thresholds = self.validated_data.pop("thresholds", None)
+        instance = super().save(**kwargs)
+        if thresholds:
+            services.set_asset_thresholds(self.kind, instance, thresholds)
+        return instance
+
+
+class BatterySerializer(ThresholdsMixin, CustomValuesMixin, serializers.ModelSerializer):
+    kind = "battery"
     site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    thresholds = ThresholdsField("battery")
 
     class Meta:
         model = Battery
@@ -60,7 +93,9 @@ class BatterySerializer(CustomValuesMixin, serializers.ModelSerializer):
             "capacity_kwh",
             "cell_count",
             "connector",
+            "silent_after_minutes",
             "custom_values",
+            "thresholds",
         ]
 
     def validate_type(self, value):
@@ -74,23 +109,47 @@ class MeterSerializer(CustomValuesMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Meter
-        fields = ["id", "site", "type", "name", "device_id", "model", "power_alert_threshold", "custom_values"]
+        fields = [
+            "id",
+            "site",
+            "type",
+            "name",
+            "device_id",
+            "model",
+            "power_alert_threshold",
+            "silent_after_minutes",
+            "custom_values",
+        ]
+
+    def save(self, **kwargs):
+        meter = super().save(**kwargs)
+        services.sync_meter_threshold(meter)
+        return meter
 
 
-class BatteryFilter(django_filters.FilterSet):
+class StateFilterMixin(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(
+        choices=[(state, state) for state in selectors.ASSET_STATES], method="filter_state", label="state"
+    )
+
+    def filter_state(self, queryset, name, value):
+        return selectors.filter_by_state(queryset, value)
+
+
+class BatteryFilter(StateFilterMixin):
     site = django_filters.CharFilter(field_name="site__code")
 
     class Meta:
         model = Battery
-        fields = ["site", "type", "chemistry", "connector"]
+        fields = ["site", "type", "chemistry", "connector", "state"]
 
 
-class MeterFilter(django_filters.FilterSet):
+class MeterFilter(StateFilterMixin):
     site = django_filters.CharFilter(field_name="site__code")
 
     class Meta:
         model = Meter
-        fields = ["site", "type", "model"]
+        fields = ["site", "type", "model", "state"]
 
 
 class SiteViewSet(viewsets.ModelViewSet):
@@ -113,6 +172,9 @@ class BatteryViewSet(viewsets.ModelViewSet):
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
     search_fields = ["name", "serial", "site__name"]
 
+    def perform_destroy(self, instance):
+        services.delete_asset("battery", instance)
+
 
 class MeterViewSet(viewsets.ModelViewSet):
     queryset = Meter.objects.select_related("site", "type")
@@ -120,6 +182,9 @@ class MeterViewSet(viewsets.ModelViewSet):
     filterset_class = MeterFilter
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
     search_fields = ["name", "device_id", "site__name"]
+
+    def perform_destroy(self, instance):
+        services.delete_asset("meter", instance)
 
 
 router = routers.SimpleRouter(trailing_slash=True)

@@ -1,0 +1,224 @@
+"""Readings out: time series, latest values and their exports (CSV, Excel, PDF)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.urls import path, re_path
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.moments import parse_moment
+
+exports = None  # TEMP
+from telemetry import series as timeseries
+from telemetry.api.ingest import invalid_response
+from telemetry.metrics import METRIC_BY_NAME
+from telemetry.rollups import tenant_time_zone
+from telemetry.selectors import asset_model
+from telemetry.validation import Invalid
+
+DEFAULT_METRICS = {"battery": ["voltage", "current", "soc", "temperature"], "meter": ["power"]}
+DEFAULT_SPAN = timedelta(hours=24)
+
+
+def parse_assets(text: str) -> list[tuple[str, object]]:
+    """`battery:12,meter:SHELLY-ID` → [(kind, asset)], each looked up in this tenant only."""
+    refs = [part.strip() for part in text.split(",") if part.strip()]
+    if not refs:
+        raise Invalid({"assets": "Name at least one asset, e.g. assets=battery:12,meter:3."})
+    found = []
+    for ref in refs[:50]:
+        kind, _sep, ident = ref.partition(":")
+        if kind not in DEFAULT_METRICS or not ident:
+            raise Invalid({"assets": f"“{ref}”: write kind:id, with kind battery or meter."})
+        model = asset_model(kind)
+        lookup = {"pk": int(ident)} if ident.isdigit() else {"serial" if kind == "battery" else "device_id": ident}
+        asset = model.objects.filter(**lookup).first()
+        if asset is None:
+            raise Invalid({"assets": f"No {kind} “{ident}” here."})
+        found.append((kind, asset))
+    return found
+
+
+def parse_query(params) -> dict:
+    errors = {}
+    try:
+        assets = parse_assets(params.get("assets", ""))
+    except Invalid as exc:
+        errors.update(exc.fields)
+        assets = []
+    kinds = {kind for kind, _asset in assets}
+    metrics = [m.strip() for m in params.get("metrics", "").split(",") if m.strip()]
+    if not metrics:
+        metrics = list(dict.fromkeys(m for kind in sorted(kinds) for m in DEFAULT_METRICS[kind]))
+    unknown = [m for m in metrics if not any(m in METRIC_BY_NAME[kind] for kind in kinds or DEFAULT_METRICS)]
+    if unknown:
+        errors["metrics"] = f"Unknown metric(s): {', '.join(unknown)}."
+    moments = {}
+    for name in ("end", "start"):
+        raw = params.get(name)
+        if raw:
+            try:
+                moments[name] = parse_moment(raw)
+            except ValueError as exc:
+                errors[name] = str(exc)
+    end = moments.get("end") or timezone.now()
+    start = moments.get("start") or end - DEFAULT_SPAN
+    if start >= end:
+        errors["start"] = "Must come before end."
+    elif end - start > timeseries.MAX_SPAN:
+        errors["start"] = "Ask for at most ten years at once."
+    interval = params.get("interval", "auto")
+    if interval not in timeseries.INTERVALS:
+        errors["interval"] = f"One of: {', '.join(timeseries.INTERVALS)}."
+    agg = params.get("agg", "avg")
+    if agg not in timeseries.AGGREGATES:
+        errors["agg"] = f"One of: {', '.join(timeseries.AGGREGATES)}."
+    tz = params.get("tz") or tenant_time_zone()
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["tz"] = "Give an IANA time zone such as Europe/Paris or America/Montreal."
+    if errors:
+        raise Invalid(errors)
+    return {
+        "assets": assets,
+        "metrics": metrics,
+        "start": start,
+        "end": end,
+        "interval": interval,
+        "agg": agg,
+        "tz": tz,
+    }
+
+
+def run_query(params) -> tuple[dict, str, list]:
+    query = parse_query(params)
+    try:
+        interval, found = timeseries.series(**query)
+    except timeseries.TooManyPoints as exc:
+        raise Invalid({"interval": str(exc)}) from None
+    return query, interval, found
+
+
+SERIES_PARAMETERS = [
+    OpenApiParameter("assets", description="battery:12,meter:3 (ids, serials or device ids)", required=True),
+    OpenApiParameter("metrics", description="voltage,soc,… (defaults depend on the kind)"),
+    OpenApiParameter("start", description="ISO 8601 or unix time (default: end − 24 h)"),
+    OpenApiParameter("end", description="ISO 8601 or unix time (default: now)"),
+    OpenApiParameter("interval", enum=list(timeseries.INTERVALS)),
+    OpenApiParameter("agg", enum=list(timeseries.AGGREGATES)),
+    OpenApiParameter("tz", description="IANA time zone of the returned times and daily buckets"),
+]
+
+
+class SeriesView(APIView):
+    @extend_schema(parameters=SERIES_PARAMETERS, summary="Time series of one or many assets")
+    def get(self, request):
+        try:
+            query, interval, found = run_query(request.query_params)
+        except Invalid as exc:
+            return invalid_response(exc)
+        return Response(
+            {
+                "interval": interval,
+                "agg": query["agg"] if interval != "raw" else None,
+                "tz": query["tz"],
+                "start": query["start"].astimezone(ZoneInfo(query["tz"])).isoformat(),
+                "end": query["end"].astimezone(ZoneInfo(query["tz"])).isoformat(),
+                "series": [
+                    {
+                        "asset": {"kind": s.kind, "id": s.asset_id, "name": s.asset_name},
+                        "metric": s.metric,
+                        "unit": s.unit,
+                        "points": [[moment.isoformat(), value] for moment, value in s.points],
+                    }
+                    for s in found
+                ],
+            }
+        )
+
+
+class LatestView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("assets", description="battery:12,meter:3", required=True)],
+        summary="The last reading of each asset",
+    )
+    def get(self, request):
+        try:
+            assets = parse_assets(request.query_params.get("assets", ""))
+        except Invalid as exc:
+            return invalid_response(exc)
+        body = []
+        for kind, asset in assets:
+            last = timeseries.latest(kind, [asset.pk]).get(asset.pk)
+            body.append(
+                {
+                    "asset": {"kind": kind, "id": asset.pk, "name": asset.name},
+                    "time": last["time"].isoformat() if last else None,
+                    "values": last["values"] if last else {},
+                }
+            )
+        return Response(body)
+
+
+def series_table(query: dict, interval: str, found: list) -> exports.Table:
+    """All series side by side: one row per time, one column per (asset, metric)."""
+    columns = [exports.Column("time", "Time", kind="datetime")]
+    by_time: dict[datetime, list] = {}
+    for index, s in enumerate(found):
+        columns.append(exports.Column(f"c{index}", f"{s.asset_name} — {s.metric}", unit=s.unit, kind="number"))
+        for moment, value in s.points:
+            by_time.setdefault(moment, [None] * len(found))[index] = value
+    zone = ZoneInfo(query["tz"])
+    label = "raw readings" if interval == "raw" else f"{interval} {query['agg']}"
+    return exports.Table(
+        title=f"{', '.join(dict.fromkeys(s.asset_name for s in found)) or 'Series'} ({label})",
+        subtitle=f"{query['start'].astimezone(zone):%Y-%m-%d %H:%M} → {query['end'].astimezone(zone):%Y-%m-%d %H:%M}, "
+        f"{query['tz']}",
+        columns=columns,
+        rows=[(moment, *values) for moment, values in sorted(by_time.items())],
+        summary=[("Interval", label), ("Series", str(len(found))), ("Rows", str(len(by_time)))],
+        time_zone=query["tz"],
+    )
+
+
+def export_response(table: exports.Table, fmt: str, filename: str, chart=None):
+    content_type, extension = exports.EXPORT_FORMATS[fmt]
+    if fmt == "csv":
+        response = StreamingHttpResponse(exports.csv_lines(table), content_type=content_type)
+    elif fmt == "xlsx":
+        response = HttpResponse(exports.xlsx_bytes(table), content_type=content_type)
+    else:
+        response = HttpResponse(exports.pdf_bytes(table, chart=chart), content_type=content_type)
+    response["Content-Disposition"] = exports.content_disposition(f"{filename}.{extension}")
+    return response
+
+
+class SeriesExportView(APIView):
+    @extend_schema(parameters=SERIES_PARAMETERS, summary="Export time series as CSV, Excel or a PDF report")
+    def get(self, request, fmt: str):
+        try:
+            query, interval, found = run_query(request.query_params)
+        except Invalid as exc:
+            return invalid_response(exc)
+        chart = exports.Chart(
+            series=[(f"{s.asset_name} {s.metric}", list(s.points)) for s in found],
+            unit=", ".join(dict.fromkeys(s.unit for s in found if s.unit)),
+        )
+        stamp = query["end"].astimezone(ZoneInfo(query["tz"])).strftime("%Y%m%d-%H%M")
+        return export_response(series_table(query, interval, found), fmt, f"voltwatch-series-{stamp}", chart=chart)
+
+
+urlpatterns = [
+    path("telemetry/series", SeriesView.as_view(), name="telemetry-series"),
+    re_path(
+        r"^telemetry/series/export/(?P<fmt>csv|xlsx|pdf)$", SeriesExportView.as_view(), name="telemetry-series-export"
+    ),
+    path("telemetry/latest", LatestView.as_view(), name="telemetry-latest"),
+]

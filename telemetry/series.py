@@ -1,0 +1,172 @@
+"""Time series of readings, read from the raw tables or from the rollups depending on the range.
+
+raw   every reading (refused beyond MAX_RAW_POINTS: choose an interval)
+1m    one-minute buckets aggregated from the raw readings
+1h    hourly rollups (the last two hours computed from raw, as rollups trail ingestion by a minute)
+1d    daily rollups in the tenant's time zone; other zones aggregate the hourly rollups by local day
+auto  the finest of those that keeps a series under about 3,000 points
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.utils import timezone
+
+from telemetry.ingest import TABLES
+from telemetry.metrics import METRIC_BY_NAME, ROLLUP_METRICS
+from telemetry.rollups import tenant_time_zone
+
+INTERVALS = ("raw", "1m", "1h", "1d", "auto")
+AGGREGATES = ("avg", "min", "max", "sum", "count", "last")
+MAX_RAW_POINTS = 50_000
+MAX_SPAN = timedelta(days=3660)
+
+# How each aggregate reads raw values (`{c}` is the column) and rollup rows.
+RAW_AGG = {
+    "avg": "avg({c})",
+    "min": "min({c})",
+    "max": "max({c})",
+    "sum": "sum({c})",
+    "count": "count({c})",
+    "last": "(array_agg({c} ORDER BY time DESC) FILTER (WHERE {c} IS NOT NULL))[1]",
+}
+ROLLUP_AGG = {
+    "avg": "sum(sum) / nullif(sum(count), 0)",
+    "min": "min(min)",
+    "max": "max(max)",
+    "sum": "sum(sum)",
+    "count": "sum(count)",
+    "last": "(array_agg(last ORDER BY last_time DESC))[1]",
+}
+
+
+@dataclass
+class Series:
+    kind: str
+    asset_id: int
+    asset_name: str
+    metric: str
+    unit: str
+    points: list[tuple[datetime, float | None]] = field(default_factory=list)
+
+
+class TooManyPoints(ValueError):
+    pass
+
+
+def choose_interval(start: datetime, end: datetime) -> str:
+    span = end - start
+    if span <= timedelta(hours=3):
+        return "raw"
+    if span <= timedelta(days=2):
+        return "1m"
+    if span <= timedelta(days=120):
+        return "1h"
+    return "1d"
+
+
+def _fetch(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _raw(kind, asset_id, metric, start, end) -> list[tuple]:
+    rows = _fetch(
+        f"SELECT time, {metric} FROM {TABLES[kind]} WHERE asset_id = %s AND time >= %s AND time < %s "
+        f"AND {metric} IS NOT NULL ORDER BY time LIMIT %s",
+        [asset_id, start, end, MAX_RAW_POINTS + 1],
+    )
+    if len(rows) > MAX_RAW_POINTS:
+        raise TooManyPoints(
+            f"More than {MAX_RAW_POINTS} readings in this range: narrow it or ask for interval=1m, 1h or 1d."
+        )
+    return rows
+
+
+def _bucketed_raw(kind, asset_id, metric, agg, start, end, width: str, origin: datetime | None = None) -> list[tuple]:
+    return _fetch(
+        f"SELECT date_bin(%s::interval, time, %s) AS bucket, {RAW_AGG[agg].format(c=metric)} "
+        f"FROM {TABLES[kind]} WHERE asset_id = %s AND time >= %s AND time < %s "
+        f"GROUP BY bucket ORDER BY bucket",
+        [width, origin or start, asset_id, start, end],
+    )
+
+
+def _hourly(kind, asset_id, metric, agg, start, end) -> list[tuple]:
+    rows = _fetch(
+        f"SELECT bucket, {ROLLUP_AGG[agg]} FROM telemetry_rollup WHERE kind = %s AND asset_id = %s "
+        f"AND resolution = 'h' AND metric = %s AND bucket >= %s AND bucket < %s GROUP BY bucket ORDER BY bucket",
+        [kind, asset_id, metric, start, end],
+    )
+    fresh_from = (timezone.now() - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    if end <= fresh_from:
+        return rows
+    fresh = _bucketed_raw(kind, asset_id, metric, agg, max(start, fresh_from), end, "1 hour", origin=fresh_from)
+    merged = {bucket: value for bucket, value in rows}
+    merged.update(fresh)
+    return sorted(merged.items())
+
+
+def _daily(kind, asset_id, metric, agg, start, end, tz: str) -> list[tuple]:
+    if tz == tenant_time_zone():
+        return _fetch(
+            f"SELECT bucket, {ROLLUP_AGG[agg]} FROM telemetry_rollup WHERE kind = %s AND asset_id = %s "
+            f"AND resolution = 'd' AND metric = %s AND bucket >= %s AND bucket < %s GROUP BY bucket ORDER BY bucket",
+            [kind, asset_id, metric, start, end],
+        )
+    return _fetch(
+        f"SELECT date_trunc('day', bucket AT TIME ZONE %s) AT TIME ZONE %s AS day, {ROLLUP_AGG[agg]} "
+        f"FROM telemetry_rollup WHERE kind = %s AND asset_id = %s AND resolution = 'h' AND metric = %s "
+        f"AND bucket >= %s AND bucket < %s GROUP BY day ORDER BY day",
+        [tz, tz, kind, asset_id, metric, start, end],
+    )
+
+
+def series(
+    *, assets: list[tuple[str, object]], metrics: list[str], start: datetime, end: datetime, interval: str,
+    agg: str, tz: str,
+) -> tuple[str, list[Series]]:  # fmt: skip
+    """The series of each (asset, metric) asked for. Returns the interval used and the series.
+    Metrics an asset's kind does not record are skipped; callers validate names beforehand."""
+    if interval == "auto":
+        interval = choose_interval(start, end)
+    zone = ZoneInfo(tz)
+    result = []
+    for kind, asset in assets:
+        for metric in metrics:
+            definition = METRIC_BY_NAME[kind].get(metric)
+            if definition is None or (interval != "raw" and metric not in ROLLUP_METRICS[kind]):
+                continue
+            if interval == "raw":
+                rows = _raw(kind, asset.pk, metric, start, end)
+            elif interval == "1m":
+                rows = _bucketed_raw(kind, asset.pk, metric, agg, start, end, "1 minute")
+            elif interval == "1h":
+                rows = _hourly(kind, asset.pk, metric, agg, start, end)
+            else:
+                rows = _daily(kind, asset.pk, metric, agg, start, end, tz)
+            points = [(moment.astimezone(zone), value) for moment, value in rows]
+            result.append(Series(kind, asset.pk, asset.name, metric, definition.unit, points))
+    return interval, result
+
+
+def latest(kind: str, asset_ids: list[int]) -> dict[int, dict]:
+    """The last reading of each asset: {asset_id: {"time": …, "values": {…}}}."""
+    table = TABLES[kind]
+    rows = _fetch(
+        f"SELECT r.* FROM unnest(%s::bigint[]) AS a(id) "
+        f"CROSS JOIN LATERAL (SELECT * FROM {table} WHERE asset_id = a.id ORDER BY time DESC LIMIT 1) r",
+        [asset_ids],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table} LIMIT 0")
+        names = [column.name for column in cursor.description]
+    found = {}
+    for row in rows:
+        record = dict(zip(names, row, strict=True))
+        asset_id, moment = record.pop("asset_id"), record.pop("time")
+        found[asset_id] = {"time": moment, "values": {k: v for k, v in record.items() if v is not None}}
+    return found
