@@ -1,0 +1,142 @@
+"""Live telemetry over real websockets: pages hear of readings at once; Shelly devices report over
+their outbound websocket. Against the real ASGI server, so the data here is committed (and removed)."""
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+import websockets
+import websockets.exceptions
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from accounts.services import create_api_key
+from telemetry import services
+from telemetry.models import MeterReading
+from tests.conftest import run_async
+from tests.factories import make_battery, make_meter
+
+
+@pytest.fixture
+def committed(worlds):
+    """Assets made outside the test transaction, so the server process sees them; deleted after."""
+    alpha = worlds["alpha"]
+    made = []
+
+    def make(factory, kind, **fields):
+        with alpha.blocker.unblock():
+            asset = factory(alpha, **fields)
+            token = ""
+            with schema_context(alpha.slug):
+                _key, token = create_api_key(name="device", scopes=["ingest"], bound_to=f"{kind}:{asset.pk}")
+            connection.set_schema_to_public()
+        made.append((kind, asset))
+        return asset, token
+
+    yield make
+    with alpha.blocker.unblock(), schema_context(alpha.slug):
+        for kind, asset in made:
+            services.delete_asset(kind, type(asset).objects.get(pk=asset.pk))
+    connection.set_schema_to_public()
+
+
+def page_socket(world, server, cookie):
+    return websockets.connect(
+        f"ws://{world.host}:{server.port}/ws/notifications/",
+        host="127.0.0.1",
+        port=server.port,
+        additional_headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"},
+        open_timeout=10,
+    )
+
+
+async def next_of_type(socket, event_type, timeout=5.0):
+    async def wait():
+        while True:
+            message = json.loads(await socket.recv())
+            if message["type"] == event_type:
+                return message
+
+    return await asyncio.wait_for(wait(), timeout)
+
+
+def test_an_open_page_hears_of_new_readings_within_a_second(worlds, asgi_server, committed):
+    alpha = worlds["alpha"]
+    battery, _token = committed(make_battery, "battery")
+    cookie = alpha.session_cookie("viewer")
+
+    async def scenario():
+        async with page_socket(alpha, asgi_server, cookie) as page:
+            await next_of_type(page, "hello")
+            async with httpx.AsyncClient() as client:
+                sent = time.monotonic()
+                response = await client.post(
+                    f"http://127.0.0.1:{asgi_server.port}/api/v1/telemetry/readings",
+                    headers={"Host": alpha.host, "Authorization": f"Api-Key {alpha.api_token}"},
+                    json={"readings": [
+                        {"asset": battery.serial, "time": "2026-11-24T10:00:00Z", "values": {"voltage": 51.2, "soc": 77}},
+                        {"asset": battery.serial, "time": "2026-11-24T10:00:01Z", "values": {"voltage": 51.3, "soc": 77}},
+                    ]},
+                )  # fmt: skip
+                assert response.status_code == 201
+            event = await next_of_type(page, "telemetry.readings")
+            assert time.monotonic() - sent < 1.0
+            payload = event["payload"]
+            assert (payload["kind"], payload["asset"], payload["count"]) == ("battery", battery.pk, 2)
+            assert payload["latest"]["values"]["voltage"] == 51.3
+            assert [point[1]["voltage"] for point in payload["points"]] == [51.2, 51.3]
+
+    run_async(scenario())
+
+
+def shelly_socket(world, server, token):
+    return websockets.connect(
+        f"ws://{world.host}:{server.port}/ws/shelly/{token}/", host="127.0.0.1", port=server.port, open_timeout=10
+    )
+
+
+def test_a_shelly_reports_over_its_outbound_websocket(worlds, asgi_server, committed):
+    alpha = worlds["alpha"]
+    meter, token = committed(make_meter, "meter", device_id="shellypro1pm-30c6f782d2b9")
+    full = {
+        "src": meter.device_id,
+        "method": "NotifyFullStatus",
+        "params": {
+            "ts": 1795500000.5,
+            "switch:0": {"id": 0, "output": True, "apower": 800.0, "voltage": 230.5, "current": 3.5,
+                         "aenergy": {"total": 100.0}},
+        },
+    }  # fmt: skip
+    partial = {
+        "src": meter.device_id,
+        "method": "NotifyStatus",
+        "params": {"ts": 1795500060.5, "switch:0": {"apower": 950.0}},
+    }
+
+    async def scenario():
+        async with shelly_socket(alpha, asgi_server, token) as device:
+            await device.send(json.dumps(full))
+            await device.send(json.dumps(partial))
+            await device.send(
+                json.dumps({"id": 7, **partial, "params": {"ts": 1795500120.5, "switch:0": {"apower": 1.0}}})
+            )
+            reply = json.loads(await asyncio.wait_for(device.recv(), 5))
+            assert reply == {"id": 7, "result": {"stored": 1, "duplicates": 0}}
+
+    run_async(scenario())
+    with alpha.blocker.unblock(), schema_context(alpha.slug):
+        rows = list(MeterReading.objects.filter(asset_id=meter.pk).order_by("time").values_list("power", "voltage"))
+    connection.set_schema_to_public()
+    assert rows == [(800.0, 230.5), (950.0, 230.5), (1.0, 230.5)]
+
+
+def test_a_shelly_websocket_with_an_unknown_key_is_refused(worlds, asgi_server):
+    async def scenario():
+        with pytest.raises(websockets.exceptions.InvalidStatus):
+            async with shelly_socket(worlds["alpha"], asgi_server, "vw_not-a-key"):
+                pass
+
+    run_async(scenario())
