@@ -89,6 +89,9 @@ def child_commands(host: str, port: int) -> dict[str, list[str]]:
             str(data / "celerybeat-schedule"),
         ],
     }
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        # Readings reach Kafka through the outbox; the relay publishes it (see outbox/relay.py).
+        commands["relay"] = [str(BIN / "python"), "manage.py", "kafka_relay"]
     return commands
 
 

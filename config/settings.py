@@ -187,6 +187,10 @@ ALERT_LINK_PATH = "/alerts/{id}/"
 DEMO_SCHEMAS = env_list("DEMO_SCHEMAS", [])
 if DEMO_SCHEMAS:
     CELERY_BEAT_SCHEDULE["demo-fleet"] = {"task": "fleet.tasks.simulate_demo_fleets", "schedule": 60.0}
+    CELERY_BEAT_SCHEDULE["demo-telemetry"] = {
+        "task": "telemetry.tasks.simulate_demo_telemetry_all",
+        "schedule": env_int("DEMO_TELEMETRY_EVERY_S", 5),
+    }
 
 # --- Kafka --------------------------------------------------------------------------------------
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS")

@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.conf import settings
 
 from core.tasks import run_for_all_tenants, tenant_task
 from telemetry import rollups, services
@@ -32,3 +33,17 @@ def detect_tenant_silent_assets() -> int:
 @shared_task
 def detect_silent_assets() -> int:
     return run_for_all_tenants(detect_tenant_silent_assets)
+
+
+@tenant_task()
+def simulate_demo_telemetry() -> int:
+    from telemetry import demo
+
+    return demo.simulate_now()
+
+
+@shared_task
+def simulate_demo_telemetry_all() -> int:
+    for schema in settings.DEMO_SCHEMAS:
+        simulate_demo_telemetry.delay(schema)
+    return len(settings.DEMO_SCHEMAS)

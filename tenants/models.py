@@ -30,7 +30,9 @@ class Client(TenantMixin):
         _("raw telemetry kept (days)"),
         null=True,
         blank=True,
-        help_text=_("Readings older than this are deleted; hourly and daily rollups are kept. Empty: platform default."),
+        help_text=_(
+            "Readings older than this are deleted; hourly and daily rollups are kept. Empty: platform default."
+        ),
     )
     max_users = models.PositiveIntegerField(
         _("user limit"), null=True, blank=True, help_text=_("Empty means unlimited.")

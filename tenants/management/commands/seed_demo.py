@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
+from telemetry.demo import ensure_demo_assets
+from telemetry.rollups import compute_rollups
 from tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, ROLES, STAFF_EMAIL, demo_email
 from tenants.models import Client
 from tenants.selectors import public_url, tenant_url
@@ -41,6 +43,8 @@ class Command(BaseCommand):
                         )
                 if not ApiKey.objects.filter(key_hash=hash_api_key(demo.api_key)).exists():
                     create_api_key(name="Demo integration", scopes=["read", "write", "ingest"], token=demo.api_key)
+                if ensure_demo_assets():
+                    compute_rollups()
             lines.append(f"{demo.name:<13} {tenant_url(client, '/')}")
             lines.append("              " + ", ".join(demo_email(r, demo.slug) for r in ROLES) + f" / {DEMO_PASSWORD}")
             lines.append(f"              API key: {demo.api_key}")
