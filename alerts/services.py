@@ -119,6 +119,9 @@ def raise_alert(
         alert = Alert.objects.get(pk=alert_id)
         if became_firing:
             _on_firing(alert)
+    known_open = _open_fingerprints()
+    if known_open is not None:
+        known_open.add(params["fingerprint"])
     return Raised(alert, created, became_firing)
 
 
@@ -144,9 +147,26 @@ def _resolve_where(where: str, params: dict, *, by=None) -> list[Alert]:
     return alerts
 
 
+def _open_fingerprints() -> set[str] | None:
+    """In a batch, the fingerprints of every open alert, read once: clearing conditions that have no
+    open alert (the common case: a healthy reading) then costs no query."""
+    if getattr(_batch, "cache", None) is None:
+        return None
+    return _cached(
+        "open-fingerprints",
+        lambda: set(Alert.objects.exclude(status=Status.RESOLVED).values_list("fingerprint", flat=True)),
+    )
+
+
 def resolve_condition(*, source: Source, alert_type: str) -> Alert | None:
     """The condition behind an alert cleared: resolve it (and tell whoever was told it fired)."""
-    resolved = _resolve_where("fingerprint = %(fp)s", {"fp": fingerprint(source.type, source.id, alert_type)})
+    key = fingerprint(source.type, source.id, alert_type)
+    known_open = _open_fingerprints()
+    if known_open is not None:
+        if key not in known_open:
+            return None
+        known_open.discard(key)
+    resolved = _resolve_where("fingerprint = %(fp)s", {"fp": key})
     return resolved[0] if resolved else None
 
 

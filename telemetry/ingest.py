@@ -162,7 +162,6 @@ def store_readings(kind: str, readings: Sequence[Reading], *, labels: dict[int, 
 
 
 def _after_commit(kind: str, readings: list[Reading]) -> None:
-    from telemetry import live, thresholds
+    from telemetry import live
 
-    live.publish_readings(connection.schema_name, kind, readings)
-    thresholds.evaluate_readings(kind, readings)
+    live.readings_committed(connection.schema_name, kind, readings)

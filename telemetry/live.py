@@ -1,18 +1,25 @@
-"""Readings → open portal pages, coalesced.
+"""After the commit: readings → open portal pages and → threshold rules, coalesced off the request.
 
-A busy asset may receive hundreds of readings a second over many requests. Instead of one channel
-message per reading, each process gathers what it stored per asset and a background thread sends one
-`telemetry.readings` event per asset every `TELEMETRY_LIVE_FLUSH_S` (50 ms): every point is
-delivered, in fewer, larger messages, and a page never lags more than a flush behind.
+A busy asset may receive hundreds of readings a second over many requests. Each process gathers
+what it stored, and a background thread every `TELEMETRY_LIVE_FLUSH_S` (50 ms):
+- sends each tenant ONE `telemetry.readings` event carrying every asset's new points (every point is
+  delivered, in fewer, larger messages; a page never lags more than a flush behind);
+- checks the tenant's threshold rules once per asset over all its new readings (their extremes
+  count, so a spike between two flushes is not missed).
+The request that stored the readings does not wait for either. With `TELEMETRY_AFTER_COMMIT=inline`
+(the test suite) both run in the committing thread instead, on its connection.
 """
 
 import asyncio
 import logging
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.db import close_old_connections
+from django_tenants.utils import schema_context
 
 from core.realtime import anotify_tenant
 from telemetry.metrics import METRICS
@@ -22,51 +29,6 @@ logger = logging.getLogger(__name__)
 EVENT_TYPE = "telemetry.readings"
 MAX_POINTS = 1000  # per asset and flush: a page's chart never shows more
 SCALARS = {kind: [m.name for m in metrics if m.kind in ("float", "int", "bool")] for kind, metrics in METRICS.items()}
-
-
-class Coalescer:
-    def __init__(self, interval: float):
-        self.interval = interval
-        self._lock = threading.Lock()
-        self._pending: dict[tuple[str, str, int], list] = {}
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def add(self, schema: str, kind: str, readings: Sequence) -> None:
-        with self._lock:
-            for reading in readings:
-                self._pending.setdefault((schema, kind, reading.asset_id), []).append(reading)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="telemetry-live", daemon=True)
-                self._thread.start()
-        self._wake.set()
-
-    def _take(self) -> dict:
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        return pending
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            loop.run_until_complete(self._send(self._take()))
-            # Readings arriving during the pause join the next message instead of each sending one.
-            time.sleep(self.interval)
-
-    async def _send(self, pending: dict) -> None:
-        for (schema, kind, asset_id), readings in pending.items():
-            try:
-                await anotify_tenant(schema, EVENT_TYPE, event_payload(kind, asset_id, readings))
-            except Exception:  # live updates are best effort: the database holds the readings
-                logger.warning("could not push readings of %s %s", kind, asset_id, exc_info=True)
-
-    def flush(self) -> None:
-        """Send what is pending now, from the calling thread (tests, shutdown)."""
-        pending = self._take()
-        if pending:
-            asyncio.run(self._send(pending))
 
 
 def event_payload(kind: str, asset_id: int, readings: Sequence) -> dict:
@@ -85,8 +47,76 @@ def event_payload(kind: str, asset_id: int, readings: Sequence) -> dict:
     }
 
 
-coalescer = Coalescer(settings.TELEMETRY_LIVE_FLUSH_S)
+def tenant_payload(pending: dict[tuple[str, int], list]) -> dict:
+    return {"updates": [event_payload(kind, asset_id, readings) for (kind, asset_id), readings in pending.items()]}
 
 
-def publish_readings(schema: str, kind: str, readings: Sequence) -> None:
-    coalescer.add(schema, kind, readings)
+def check_thresholds(schema: str, pending: dict[tuple[str, int], list]) -> None:
+    from telemetry.thresholds import evaluate_readings
+
+    by_kind: dict[str, list] = defaultdict(list)
+    for (kind, _asset_id), readings in pending.items():
+        by_kind[kind].extend(readings)
+    for kind, readings in by_kind.items():
+        evaluate_readings(kind, readings)
+
+
+class AfterCommit:
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._pending: dict[str, dict[tuple[str, int], list]] = {}
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, schema: str, kind: str, readings: Sequence) -> None:
+        with self._lock:
+            tenant = self._pending.setdefault(schema, {})
+            for reading in readings:
+                tenant.setdefault((kind, reading.asset_id), []).append(reading)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="telemetry-after-commit", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _take(self) -> dict:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        return pending
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            pending = self._take()
+            loop.run_until_complete(self._send(pending))
+            for schema, assets in pending.items():
+                try:
+                    close_old_connections()
+                    with schema_context(schema):
+                        check_thresholds(schema, assets)
+                except Exception:
+                    logger.exception("threshold evaluation failed for %s", schema)
+            # Readings arriving during the pause join the next flush instead of each costing one.
+            time.sleep(self.interval)
+
+    async def _send(self, pending: dict) -> None:
+        for schema, assets in pending.items():
+            await anotify_tenant(schema, EVENT_TYPE, tenant_payload(assets))
+
+
+after_commit = AfterCommit(settings.TELEMETRY_LIVE_FLUSH_S)
+
+
+def readings_committed(schema: str, kind: str, readings: Sequence) -> None:
+    if settings.TELEMETRY_AFTER_COMMIT == "inline":
+        assets: dict[tuple[str, int], list] = {}
+        for reading in readings:
+            assets.setdefault((kind, reading.asset_id), []).append(reading)
+        from core.realtime import notify_tenant
+
+        notify_tenant(schema, EVENT_TYPE, tenant_payload(assets))
+        check_thresholds(schema, assets)
+        return
+    after_commit.add(schema, kind, readings)

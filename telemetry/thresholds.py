@@ -25,7 +25,8 @@ def evaluate_readings(kind: str, readings: Sequence[Reading]) -> None:
     for reading in readings:
         by_asset[reading.asset_id].append(reading)
     assets = asset_model(kind).objects.select_related("site").in_bulk(list(by_asset))
-    watched = WATCHED[kind]
+    ruled = {rule.metric for rule in rules}
+    watched = [name for name in WATCHED[kind] if name in ruled]
     with alerts.batch():
         for asset_id, items in by_asset.items():
             asset = assets.get(asset_id)

@@ -186,7 +186,14 @@ class LiveServer:
 def start_uvicorn(host: str = "127.0.0.1") -> tuple[subprocess.Popen, int]:
     """The real ASGI application under uvicorn, on the test database, in its own process."""
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=test_database_url(), REDIS_URL=settings.REDIS_URL, SITE_PORT=str(port))
+    # The server runs as in production: live pushes and threshold checks off the request thread.
+    env = dict(
+        os.environ,
+        DATABASE_URL=test_database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        SITE_PORT=str(port),
+        TELEMETRY_AFTER_COMMIT="background",
+    )
     command = [
         sys.executable,
         "-m",

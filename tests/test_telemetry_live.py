@@ -84,7 +84,7 @@ def test_an_open_page_hears_of_new_readings_within_a_second(worlds, asgi_server,
                 assert response.status_code == 201
             event = await next_of_type(page, "telemetry.readings")
             assert time.monotonic() - sent < 1.0
-            payload = event["payload"]
+            [payload] = event["payload"]["updates"]
             assert (payload["kind"], payload["asset"], payload["count"]) == ("battery", battery.pk, 2)
             assert payload["latest"]["values"]["voltage"] == 51.3
             assert [point[1]["voltage"] for point in payload["points"]] == [51.2, 51.3]
@@ -140,3 +140,30 @@ def test_a_shelly_websocket_with_an_unknown_key_is_refused(worlds, asgi_server):
                 pass
 
     run_async(scenario())
+
+
+def test_thresholds_are_checked_after_the_response_and_raise_the_alert(worlds, asgi_server, committed):
+    from alerts.models import Alert
+
+    alpha = worlds["alpha"]
+    battery, token = committed(make_battery, "battery")
+    response = httpx.post(
+        f"http://127.0.0.1:{asgi_server.port}/api/v1/telemetry/readings",
+        headers={"Host": alpha.host, "Authorization": f"Api-Key {token}"},
+        json={"readings": [
+            {"asset": battery.serial, "time": "2026-11-24T11:00:00Z", "values": {"cell_voltages": [3.3, 4.31, 3.3]}},
+            {"asset": battery.serial, "time": "2026-11-24T11:00:01Z", "values": {"cell_voltages": [3.3, 3.31, 3.3]}},
+        ]},
+    )  # fmt: skip
+    assert response.status_code == 201
+    deadline, alert = time.monotonic() + 5, None
+    while alert is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        with alpha.blocker.unblock(), schema_context(alpha.slug):
+            alert = Alert.objects.filter(source_id=battery.serial, type="cell_overvoltage").first()
+        connection.set_schema_to_public()
+    assert alert is not None, "no alert within 5 s"
+    assert "4.31" in alert.message  # the spike inside the batch, not the batch's last value
+    with alpha.blocker.unblock(), schema_context(alpha.slug):
+        alert.delete()
+    connection.set_schema_to_public()

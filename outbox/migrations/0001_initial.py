@@ -27,4 +27,10 @@ class Migration(migrations.Migration):
                 'db_table': 'outbox_batch',
             },
         ),
+        # Payloads are large JSON written once and read once: compressing them costs the ingest path
+    # more CPU than the disk it saves.
+    migrations.RunSQL(
+        "ALTER TABLE outbox_batch ALTER COLUMN payload SET STORAGE EXTERNAL",
+        migrations.RunSQL.noop,
+    ),
     ]

@@ -1,0 +1,278 @@
+"""Telemetry ingestion: readings/s through the API vs raw binary COPY into the same table, and the
+latency from an ingest request to the reading on an open page's websocket.
+
+1. POST /api/v1/telemetry/readings with 1,000- and 5,000-reading batches (outbox on, threshold
+   rules on), through uvicorn (2 workers), against binary COPY of the same rows into the same table
+   in the same run. Targets: >= 50,000 readings/s and >= 30 % of raw COPY.
+2. At 1,000 readings/s (50 requests/s of 20 readings), request sent → page websocket received.
+   Target p99 <= 250 ms.
+The load generator shares the 2 cores with the server and PostgreSQL: read the figures as a floor.
+    .venv/bin/python bench/bench_telemetry_ingest.py [--rounds 3]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+os.environ["VOLTWATCH_ENV"] = "test"
+os.environ["DEBUG"] = "0"
+os.environ["OUTBOX_ENABLED"] = "1"  # the outbox is written as in production, no relay needed to measure
+
+from bench.setup import percentile, recreate_database, settle_database, start_server  # noqa: E402
+
+DATABASE = "voltwatch_bench_telemetry"
+HOST = "benchtele.localhost"
+BATTERIES = 50
+CELLS = 16
+
+
+def battery_values(n: int) -> dict:
+    cells = [round(3.25 + (n % 7) * 0.001 + c * 0.0005, 4) for c in range(CELLS)]
+    return {
+        "voltage": round(sum(cells), 3),
+        "current": -12.5 + (n % 10),
+        "temperature": 25.0 + (n % 5),
+        "soc": 50 + n % 40,
+        "soh": 97.0,
+        "cell_voltages": cells,
+        "error_flags": 0,
+        "state": "discharging",
+    }
+
+
+def batches(serials: list[str], size: int, count: int, start: datetime) -> list[bytes]:
+    """`count` request bodies of `size` readings, spread over the batteries, all distinct (asset, time)."""
+    import orjson
+
+    bodies = []
+    moment = start
+    for _ in range(count):
+        readings = []
+        for n in range(size):
+            readings.append(
+                {"asset": serials[n % len(serials)], "time": moment.isoformat(), "values": battery_values(n)}
+            )
+            if n % len(serials) == len(serials) - 1:
+                moment += timedelta(seconds=1)
+        moment += timedelta(seconds=1)
+        bodies.append(orjson.dumps({"kind": "battery", "readings": readings}))
+    return bodies
+
+
+async def post_all(port: int, token: str, bodies: list[bytes], concurrency: int) -> float:
+    import httpx
+
+    queue = iter(bodies)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=120,
+        headers={"Host": HOST, "Authorization": f"Api-Key {token}", "Content-Type": "application/json"},
+    ) as client:  # fmt: skip
+
+        async def worker():
+            for body in queue:
+                response = await client.post("/api/v1/telemetry/readings", content=body)
+                if response.status_code != 201:
+                    raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started
+
+
+def raw_copy_rate(asset_ids: list[int], total: int, start: datetime) -> float:
+    """The ceiling: binary COPY of equivalent rows (prepared beforehand) into the same table."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from telemetry.ingest import COLUMNS, _copy
+
+    rows = []
+    moment = start
+    for n in range(total):
+        values = battery_values(n)
+        values.update(cell_voltage_min=min(values["cell_voltages"]), cell_voltage_max=max(values["cell_voltages"]))
+        rows.append((asset_ids[n % len(asset_ids)], moment, *[values.get(name) for name in COLUMNS["battery"]]))
+        if n % len(asset_ids) == len(asset_ids) - 1:
+            moment += timedelta(seconds=1)
+    with schema_context("benchtele"), connection.cursor() as cursor:
+        started = time.perf_counter()
+        for offset in range(0, total, 5000):
+            _copy(cursor, "battery", "telemetry_battery_reading", rows[offset : offset + 5000])
+        return total / (time.perf_counter() - started)
+
+
+async def latency_run(port: int, token: str, cookie: str, serials: list[str], seconds: int, start: datetime):
+    """50 requests/s of 20 readings (1,000 readings/s); each request's readings are timed from the
+    request being sent (and from its response) to the page's websocket delivering them."""
+    import httpx
+    import websockets
+    from django.conf import settings
+
+    sent_at: dict[str, tuple[float, float]] = {}
+    received: list[tuple[float, float]] = []
+    done = asyncio.Event()
+    async with websockets.connect(
+        f"ws://{HOST}:{port}/ws/notifications/", host="127.0.0.1", port=port, max_size=None,
+        additional_headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"},
+    ) as page:  # fmt: skip
+
+        async def listen():
+            while not done.is_set() or len(received) < len(sent_at) * 20:
+                try:
+                    message = json.loads(await asyncio.wait_for(page.recv(), 5))
+                except TimeoutError:
+                    return
+                if message["type"] != "telemetry.readings":
+                    continue
+                now = time.perf_counter()
+                for moment, _values in message["payload"]["points"]:
+                    key = moment[:19]
+                    if key in sent_at:
+                        received.append((now - sent_at[key][0], now - sent_at[key][1]))
+
+        listener = asyncio.create_task(listen())
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=30,
+            headers={"Host": HOST, "Authorization": f"Api-Key {token}"},
+        ) as client:  # fmt: skip
+            interval = 1 / 50
+            begin = time.perf_counter()
+
+            async def one(i: int):
+                moment = start + timedelta(seconds=i)
+                readings = [
+                    {"asset": serials[k], "time": moment.isoformat(), "values": battery_values(k)} for k in range(20)
+                ]
+                key = moment.isoformat()[:19]
+                started = time.perf_counter()
+                sent_at[key] = (started, started)
+                response = await client.post("/api/v1/telemetry/readings", json={"readings": readings})
+                sent_at[key] = (started, time.perf_counter())
+                assert response.status_code == 201, response.text
+
+            tasks = []
+            for i in range(seconds * 50):
+                await asyncio.sleep(max(0, begin + i * interval - time.perf_counter()))
+                tasks.append(asyncio.create_task(one(i)))
+            await asyncio.gather(*tasks)
+        done.set()
+        await listener
+    return received, len(sent_at) * 20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=3)
+    parser.add_argument("--latency-seconds", type=int, default=15)
+    options = parser.parse_args()
+
+    recreate_database(DATABASE)
+    import django
+
+    django.setup()
+    import redis
+    from django.conf import settings
+    from django.core.management import call_command
+    from django_tenants.utils import schema_context
+
+    from accounts.models import User
+    from accounts.services import create_api_key
+    from telemetry.models import AssetType, Battery, Site
+    from tenants.services import create_client
+
+    call_command("migrate_schemas", interactive=False, verbosity=0)
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    client = create_client(
+        name="Bench Telemetry", slug="benchtele", admin_email="a@bench.test", admin_password="x" * 12
+    ).client
+    client.api_rate = "10000000/min"
+    client.save(update_fields=["api_rate"])
+    with schema_context("benchtele"):
+        _key, token = create_api_key(name="bench", scopes=["ingest", "read"])
+        site = Site.objects.create(name="Bench", code="bench")
+        kind = AssetType.objects.create(name="Rack", kind="battery")
+        api_batteries = Battery.objects.bulk_create(
+            Battery(site=site, type=kind, name=f"B{n}", serial=f"B-{n:04d}") for n in range(BATTERIES)
+        )
+        copy_batteries = Battery.objects.bulk_create(
+            Battery(site=site, type=kind, name=f"C{n}", serial=f"C-{n:04d}") for n in range(BATTERIES)
+        )
+        latency_batteries = Battery.objects.bulk_create(
+            Battery(site=site, type=kind, name=f"L{n}", serial=f"L-{n:04d}") for n in range(20)
+        )
+        viewer = User.objects.create_user("viewer@bench.test", "x" * 12, role="viewer")
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+        from django.contrib.sessions.backends.db import SessionStore
+
+        session = SessionStore()
+        session[SESSION_KEY] = str(viewer.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = viewer.get_session_auth_hash()
+        session.create()
+        cookie = session.session_key
+    settle_database()
+
+    serials = [b.serial for b in api_batteries]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    server, port = start_server(workers=2)
+    results = {}
+    try:
+        asyncio.run(post_all(port, token, batches(serials, 1000, 4, start - timedelta(days=30)), 2))  # warm-up
+        for size, count in ((1000, 30), (5000, 6)):
+            rates = []
+            for round_ in range(options.rounds):
+                bodies = batches(serials, size, count, start + timedelta(days=round_ + (10 if size == 5000 else 0)))
+                elapsed = asyncio.run(post_all(port, token, bodies, options.concurrency))
+                rates.append(size * count / elapsed)
+            results[size] = rates
+        copy_rates = [
+            raw_copy_rate([b.pk for b in copy_batteries], 30_000, start + timedelta(days=100 + r))
+            for r in range(options.rounds)
+        ]
+        received, expected = asyncio.run(
+            latency_run(port, token, cookie, [b.serial for b in latency_batteries], options.latency_seconds,
+                        start + timedelta(days=200))
+        )  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(15)
+
+    with schema_context("benchtele"):
+        from outbox.services import backlog
+
+        waiting, _age = backlog()
+    copy_median = statistics.median(copy_rates)
+    print()
+    print("Telemetry ingestion, battery readings with 16 cell voltages each (uvicorn 2 workers, same 2 cores)")
+    print(f"raw binary COPY into the same table   {copy_median:>9,.0f} readings/s (median of {len(copy_rates)})")
+    for size, rates in results.items():
+        median = statistics.median(rates)
+        print(
+            f"API, {size:>5}-reading batches         {median:>9,.0f} readings/s   {median / copy_median:6.1%} of raw COPY"
+            f"   (median of {len(rates)}, {options.concurrency} concurrent clients)"
+        )
+    print(f"outbox: {waiting:,} Kafka messages queued in the same transactions (one row per request)")
+    from_send = [r[0] * 1000 for r in received]
+    from_response = [r[1] * 1000 for r in received]
+    print(
+        f"ingest → websocket at 1,000 readings/s: {len(received):,}/{expected:,} delivered; from request sent "
+        f"p50 {statistics.median(from_send):.0f} ms p99 {percentile(from_send, 0.99):.0f} ms; from response "
+        f"p50 {statistics.median(from_response):.0f} ms p99 {percentile(from_response, 0.99):.0f} ms"
+    )
+    print("Targets: >= 50,000 readings/s and >= 30 % of raw COPY; websocket p99 <= 250 ms.")
+
+
+if __name__ == "__main__":
+    main()
