@@ -15,13 +15,12 @@ import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
-import orjson
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from django.conf import settings
 from django.db import connection, transaction
 
-from outbox.services import TABLE
+from outbox.services import SEPARATOR, TABLE
 
 logger = logging.getLogger(__name__)
 # librdkafka's own messages (connection refused while the broker is down…) go through logging too.
@@ -57,10 +56,14 @@ class Relay:
     _producer: Producer | None = None
     _known_topics: set = field(default_factory=set)
 
+    _failures: list = field(default_factory=list)
+
     @property
     def producer(self) -> Producer:
         if self._producer is None:
-            self._producer = Producer(producer_config(self.bootstrap_servers))
+            # Delivery reports for failures only: success is the flush returning with nothing left.
+            config = producer_config(self.bootstrap_servers)
+            self._producer = Producer({**config, "delivery.report.only.error": True, "on_delivery": self._on_delivery})
         return self._producer
 
     def _ensure_topics(self, topics: set[str]) -> None:
@@ -83,22 +86,21 @@ class Relay:
                 raise DeliveryFailed(f"no broker answered within {self.flush_timeout:g} s") from None
             self._known_topics.add(topic)
 
+    def _on_delivery(self, error, _message) -> None:
+        if error is not None:
+            self._failures.append(error)
+
     def _publish(self, rows: list[tuple[int, str, str]]) -> int:
-        failures: list[KafkaError] = []
-
-        def on_delivery(error, _message):
-            if error is not None:
-                failures.append(error)
-
+        self._failures = failures = []
         producer = self.producer
         produce, poll = producer.produce, producer.poll
         count = 0
         for _id, topic, payload in rows:
-            for key, value in orjson.loads(payload):
-                message = orjson.dumps(value)
+            for line in payload.split("\n"):
+                key, _sep, value = line.partition(SEPARATOR)
                 while True:
                     try:
-                        produce(topic, message, key.encode(), on_delivery=on_delivery)
+                        produce(topic, value, key)
                         break
                     except BufferError:  # the local queue is full: let it drain
                         poll(0.05)

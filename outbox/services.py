@@ -10,12 +10,19 @@ from outbox.models import OutboxBatch
 TABLE = f"public.{OutboxBatch._meta.db_table}"
 
 
+SEPARATOR = "\x1f"  # between a message's key and its JSON value; messages are one per line
+
+
 def enqueue(topic: str, messages: Sequence[tuple[str, object]]) -> None:
     """Queue `(key, value)` messages for `topic`; the relay publishes them once the transaction
-    commits, and never if it rolls back. Values must be JSON-serialisable (datetimes allowed)."""
+    commits, and never if it rolls back. Values must be JSON-serialisable (datetimes allowed).
+
+    Each value is serialised here, once: the relay publishes the lines as they are, without parsing.
+    """
     if not messages:
         return
-    payload = orjson.dumps(messages, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC).decode()
+    dumps, option = orjson.dumps, orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+    payload = "\n".join(f"{key}{SEPARATOR}{dumps(value, option=option).decode()}" for key, value in messages)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {TABLE} (topic, messages, payload, created_at) VALUES (%s, %s, %s, now())",
