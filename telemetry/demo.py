@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from telemetry import ingest, services
-from telemetry.series import latest
 from telemetry.models import AssetType, Battery, Chemistry, Connector, Meter, Site
+from telemetry.series import latest
 from telemetry.validation import derive_battery_values
 
 SITES = [("depot-nord", "Dépôt Nord", "Europe/Paris"), ("parking-sud", "Parking Sud", "Europe/Paris")]

@@ -24,18 +24,45 @@ BATCH = 5000
 
 
 def _hourly_sql(kind: str) -> str:
-    pairs = ", ".join(f"('{name}', r.{name}::float8)" for name in ROLLUP_METRICS[kind])
+    """One pass over each dirty run of raw rows (an index range scan on (asset, time)) computes every
+    metric's aggregates per hour; the few aggregated rows are then unpivoted into one row per metric."""
+    metrics = ROLLUP_METRICS[kind]
+    aggregates = ", ".join(
+        f"min({m}) AS {m}_min, max({m}) AS {m}_max, sum({m}) AS {m}_sum, count({m}) AS {m}_count, "
+        f"(array_agg({m} ORDER BY time DESC) FILTER (WHERE {m} IS NOT NULL))[1] AS {m}_last"
+        for m in metrics
+    )
+    unpivot = ", ".join(
+        f"('{m}', g.{m}_min::float8, g.{m}_max::float8, g.{m}_sum::float8, g.{m}_count, g.{m}_last::float8)"
+        for m in metrics
+    )
     return f"""
         INSERT INTO telemetry_rollup (kind, asset_id, resolution, metric, bucket, min, max, sum, count, last, last_time)
-        SELECT %(kind)s, d.asset_id, 'h', m.metric, d.hour, min(m.v), max(m.v), sum(m.v), count(m.v),
-               (array_agg(m.v ORDER BY r.time DESC))[1], max(r.time)
-        FROM unnest(%(assets)s::bigint[], %(hours)s::timestamptz[]) AS d(asset_id, hour)
-        JOIN {TABLES[kind]} r ON r.asset_id = d.asset_id AND r.time >= d.hour AND r.time < d.hour + interval '1 hour'
-        CROSS JOIN LATERAL (VALUES {pairs}) AS m(metric, v)
-        WHERE m.v IS NOT NULL
-        GROUP BY d.asset_id, d.hour, m.metric
+        SELECT %(kind)s, run.asset_id, 'h', m.metric, g.bucket, m.lo, m.hi, m.total, m.n, m.last, g.last_time
+        FROM unnest(%(run_assets)s::bigint[], %(run_starts)s::timestamptz[], %(run_ends)s::timestamptz[])
+             AS run(asset_id, starts, ends)
+        CROSS JOIN LATERAL (
+          SELECT date_trunc('hour', time) AS bucket, max(time) AS last_time, {aggregates}
+          FROM {TABLES[kind]} WHERE asset_id = run.asset_id AND time >= run.starts AND time < run.ends
+          GROUP BY 1
+        ) g
+        CROSS JOIN LATERAL (VALUES {unpivot}) AS m(metric, lo, hi, total, n, last)
+        WHERE m.n > 0
         ON CONFLICT {ROLLUP_KEY} DO UPDATE SET {AGGREGATES_SET}
     """
+
+
+def contiguous_runs(marks: list[tuple[int, datetime]]) -> tuple[list, list, list]:
+    """Dirty (asset, hour) marks → runs of consecutive hours per asset: (assets, starts, ends)."""
+    assets, starts, ends = [], [], []
+    for asset_id, hour in sorted(marks):
+        if assets and assets[-1] == asset_id and ends[-1] == hour:
+            ends[-1] = hour + timedelta(hours=1)
+        else:
+            assets.append(asset_id)
+            starts.append(hour)
+            ends.append(hour + timedelta(hours=1))
+    return assets, starts, ends
 
 
 DAILY_SQL = f"""
@@ -80,13 +107,21 @@ def compute_rollups() -> int:
                 [BATCH],
             )
             marks = cursor.fetchall()
-            by_kind: dict[str, tuple[list, list]] = {}
+            by_kind: dict[str, list] = {}
             for kind, asset_id, hour in marks:
-                assets, hours = by_kind.setdefault(kind, ([], []))
-                assets.append(asset_id)
-                hours.append(hour)
-            for kind, (assets, hours) in by_kind.items():
-                params = {"kind": kind, "assets": assets, "hours": hours, "tz": tenant_time_zone()}
+                by_kind.setdefault(kind, []).append((asset_id, hour))
+            zone = tenant_time_zone() if marks else "UTC"
+            for kind, kind_marks in by_kind.items():
+                run_assets, run_starts, run_ends = contiguous_runs(kind_marks)
+                params = {
+                    "kind": kind,
+                    "run_assets": run_assets,
+                    "run_starts": run_starts,
+                    "run_ends": run_ends,
+                    "assets": [asset_id for asset_id, _hour in kind_marks],
+                    "hours": [hour for _asset_id, hour in kind_marks],
+                    "tz": zone,
+                }
                 cursor.execute(_hourly_sql(kind), params)
                 cursor.execute(DAILY_SQL, params)
         done += len(marks)

@@ -12,9 +12,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.renderers import FastJSONRenderer
 from core.moments import parse_moment
 
-exports = None  # TEMP
+try:  # TEMP until telemetry/exports.py lands
+    from telemetry import exports
+except ImportError:
+    exports = None
 from telemetry import series as timeseries
 from telemetry.api.ingest import invalid_response
 from telemetry.metrics import METRIC_BY_NAME
@@ -118,6 +122,8 @@ SERIES_PARAMETERS = [
 
 
 class SeriesView(APIView):
+    renderer_classes = [FastJSONRenderer]
+
     @extend_schema(parameters=SERIES_PARAMETERS, summary="Time series of one or many assets")
     def get(self, request):
         try:
@@ -136,7 +142,7 @@ class SeriesView(APIView):
                         "asset": {"kind": s.kind, "id": s.asset_id, "name": s.asset_name},
                         "metric": s.metric,
                         "unit": s.unit,
-                        "points": [[moment.isoformat(), value] for moment, value in s.points],
+                        "points": s.points,
                     }
                     for s in found
                 ],
@@ -174,7 +180,7 @@ def series_table(query: dict, interval: str, found: list) -> exports.Table:
     for index, s in enumerate(found):
         columns.append(exports.Column(f"c{index}", f"{s.asset_name} — {s.metric}", unit=s.unit, kind="number"))
         for moment, value in s.points:
-            by_time.setdefault(moment, [None] * len(found))[index] = value
+            by_time.setdefault(datetime.fromisoformat(moment), [None] * len(found))[index] = value
     zone = ZoneInfo(query["tz"])
     label = "raw readings" if interval == "raw" else f"{interval} {query['agg']}"
     return exports.Table(
@@ -208,7 +214,9 @@ class SeriesExportView(APIView):
         except Invalid as exc:
             return invalid_response(exc)
         chart = exports.Chart(
-            series=[(f"{s.asset_name} {s.metric}", list(s.points)) for s in found],
+            series=[
+                (f"{s.asset_name} {s.metric}", [(datetime.fromisoformat(t), v) for t, v in s.points]) for s in found
+            ],
             unit=", ".join(dict.fromkeys(s.unit for s in found if s.unit)),
         )
         stamp = query["end"].astimezone(ZoneInfo(query["tz"])).strftime("%Y%m%d-%H%M")
