@@ -1,7 +1,5 @@
 """Readings out: time series, latest values and their exports (CSV, Excel, PDF)."""
 
-from __future__ import annotations
-
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,11 +12,7 @@ from rest_framework.views import APIView
 
 from core.api.renderers import FastJSONRenderer
 from core.moments import parse_moment
-
-try:  # TEMP until telemetry/exports.py lands
-    from telemetry import exports
-except ImportError:
-    exports = None
+from telemetry import exports
 from telemetry import series as timeseries
 from telemetry.api.ingest import invalid_response
 from telemetry.metrics import METRIC_BY_NAME
