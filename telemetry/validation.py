@@ -102,14 +102,20 @@ def clean_values(kind: str, values, where: str, errors: dict[str, str]) -> dict 
     checks = CHECKS[kind]
     cleaned = {}
     for name, value in values.items():
-        if value is None:
-            continue
         check = checks.get(name)
         if check is None:
-            errors[f"{where}.{name}"] = f"Unknown metric for a {kind}; known: {', '.join(checks)}."
+            if value is not None:
+                errors[f"{where}.{name}"] = f"Unknown metric for a {kind}; known: {', '.join(checks)}."
+            continue
+        metric = check[1]
+        # The common case, inline: a plain number within the metric's range.
+        if type(value) is float and metric.kind == "float" and metric.minimum <= value <= metric.maximum:
+            cleaned[name] = value
+            continue
+        if value is None:
             continue
         try:
-            cleaned[name] = check[0](value, check[1])
+            cleaned[name] = check[0](value, metric)
         except ValueError as exc:
             errors[f"{where}.{name}"] = str(exc)
     if kind == "battery":
