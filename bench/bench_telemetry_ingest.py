@@ -2,7 +2,8 @@
 latency from an ingest request to the reading on an open page's websocket.
 
 1. POST /api/v1/telemetry/readings with 1,000- and 5,000-reading batches (outbox on, threshold
-   rules on), through uvicorn (4 workers: a worker runs one sync view at a time, so more workers overlap database waits), against binary COPY of the same rows into the same table
+   rules on), through uvicorn (4 workers: a worker runs one sync view at a time, so more workers
+   overlap database waits), against binary COPY of the same rows into the same table
    in the same run. Targets: >= 50,000 readings/s and >= 30 % of raw COPY.
 2. At 1,000 readings/s (50 requests/s of 20 readings), request sent → page websocket received.
    Target p99 <= 250 ms.
@@ -258,13 +259,15 @@ def main() -> None:
     copy_median = statistics.median(copy_rates)
     print()
     print(
-        f"Telemetry ingestion, battery readings with 16 cell voltages each (uvicorn {options.workers} workers, same 2 cores)"
+        f"Telemetry ingestion, battery readings with 16 cell voltages each "
+        f"(uvicorn {options.workers} workers, same 2 cores)"
     )
     print(f"raw binary COPY into the same table   {copy_median:>9,.0f} readings/s (median of {len(copy_rates)})")
     for size, rates in results.items():
         median = statistics.median(rates)
         print(
-            f"API, {size:>5}-reading batches         {median:>9,.0f} readings/s   {median / copy_median:6.1%} of raw COPY"
+            f"API, {size:>5}-reading batches         {median:>9,.0f} readings/s   "
+            f"{median / copy_median:6.1%} of raw COPY"
             f"   (median of {len(rates)}, {options.concurrency} concurrent clients)"
         )
     print(f"outbox: {waiting:,} Kafka messages queued in the same transactions (one row per request)")

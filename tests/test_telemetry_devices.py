@@ -33,8 +33,8 @@ def post_text(world, path, battery, body):
 
 
 V06_REPORT = (
-    '#m {"t_s":%d,"Bat_V":51.84,"Stack_V":51.86,"Bat_A":-12.31,"Cells_V":[3.241,3.239,3.244,3.238],'
-    '"Cells_degC":[24.5,25.1],"IC_degC":31.2,"MOSFETs_degC":28.4,"SOC_pct":78.5,"ErrorFlags":0,"BmsState":2}' % TS
+    f'#m {{"t_s":{TS},"Bat_V":51.84,"Stack_V":51.86,"Bat_A":-12.31,"Cells_V":[3.241,3.239,3.244,3.238],'
+    '"Cells_degC":[24.5,25.1],"IC_degC":31.2,"MOSFETs_degC":28.4,"SOC_pct":78.5,"ErrorFlags":0,"BmsState":2}'
 )
 
 
@@ -195,10 +195,11 @@ def test_frames_encoded_with_the_real_foxbms_dbc_are_decoded(alpha):
     mux0 = {s.name: 0 for s in cells.signals if s.multiplexer_ids and 0 in s.multiplexer_ids}
     mux0.update({"f_CellVoltages_Mux": 0, "CellVoltage_000": 3301, "CellVoltage_001": 3302,
                  "CellVoltage_002": 3303, "CellVoltage_003": 3304})  # fmt: skip
+    min_max = {s.name: 0 for s in dbc.get_message_by_name("f_PackMinMaxCellVoltage").signals}
+    min_max.update({"MaximumCellVoltage": 3304, "MinimumCellVoltage": 3301})
     frames = [
         (TS, "f_PackValuesP0", {"BatteryVoltage": 400.2, "BusVoltage": 400.0, "Power": 12.5, "Current": 31.25}),
-        (TS + 0.01, "f_PackMinMaxCellVoltage", {s.name: 0 for s in dbc.get_message_by_name("f_PackMinMaxCellVoltage").signals}
-         | {"MaximumCellVoltage": 3304, "MinimumCellVoltage": 3301}),
+        (TS + 0.01, "f_PackMinMaxCellVoltage", min_max),
         (TS + 0.02, "f_CellVoltages", mux0),
     ]  # fmt: skip
     response = post_text(alpha, "/api/v1/telemetry/foxbms", battery, candump(dbc, frames))

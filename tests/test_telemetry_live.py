@@ -77,8 +77,9 @@ def test_an_open_page_hears_of_new_readings_within_a_second(worlds, asgi_server,
                     f"http://127.0.0.1:{asgi_server.port}/api/v1/telemetry/readings",
                     headers={"Host": alpha.host, "Authorization": f"Api-Key {alpha.api_token}"},
                     json={"readings": [
-                        {"asset": battery.serial, "time": "2026-11-24T10:00:00Z", "values": {"voltage": 51.2, "soc": 77}},
-                        {"asset": battery.serial, "time": "2026-11-24T10:00:01Z", "values": {"voltage": 51.3, "soc": 77}},
+                        {"asset": battery.serial, "time": f"2026-11-24T10:00:0{second}Z",
+                         "values": {"voltage": voltage, "soc": 77}}
+                        for second, voltage in ((0, 51.2), (1, 51.3))
                     ]},
                 )  # fmt: skip
                 assert response.status_code == 201

@@ -116,7 +116,7 @@ def _report(found: dict, default_device: str | None) -> Report | None:
             "cell_voltage_max",
             "error_flags",
             "state",
-        )  # fmt: skip
+        )
         if key in found
     }
     for source, metric in (("cells_v", "cell_voltages"), ("cells_t", "cell_temperatures")):
