@@ -18,14 +18,14 @@ SECTIONS = [
     Section("overview", "portal:overview", _("Overview"), "grid", _("Your company at a glance.")),
     Section(
         "batteries",
-        "portal:batteries",
+        "telemetry:batteries",
         _("Batteries"),
         "battery",
         _("Battery packs and their BMS readings: voltage, current, temperature, SOC, SOH, cells."),
     ),
     Section(
         "meters",
-        "portal:meters",
+        "telemetry:meters",
         _("Meters"),
         "gauge",
         _("Shelly and other power meters: power, voltage, current and energy, live."),

@@ -6,8 +6,5 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
-    *[
-        path(f"{slug}/", views.section, {"slug": slug}, name=slug)
-        for slug in ("batteries", "meters", "charging", "chat")
-    ],
+    *[path(f"{slug}/", views.section, {"slug": slug}, name=slug) for slug in ("charging", "chat")],
 ]

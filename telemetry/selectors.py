@@ -64,3 +64,16 @@ def filter_by_state(queryset, state: str):
     if state == "new":
         return queryset.exclude(pk__in=reported)
     return queryset.filter(pk__in=reported).exclude(**{f"{ref_field}__in": open_alerts.values("source_id")})
+
+
+def recent_readings(kind: str, asset_id: int, count: int = 10) -> list[dict]:
+    """The asset's last `count` readings, newest first (the seed's "10 dernières mesures")."""
+    from telemetry.ingest import COLUMNS
+
+    columns = COLUMNS[kind]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT time, {', '.join(columns)} FROM {TABLES[kind]} WHERE asset_id = %s ORDER BY time DESC LIMIT %s",
+            [asset_id, count],
+        )
+        return [{"time": row[0], **dict(zip(columns, row[1:], strict=True))} for row in cursor.fetchall()]

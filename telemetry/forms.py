@@ -1,0 +1,147 @@
+"""Portal forms for the asset hierarchy: the type's custom fields become real form fields."""
+
+import json
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from telemetry import services
+from telemetry.models import AssetType, Battery, Meter, Site
+
+CUSTOM_PREFIX = "custom_"
+THRESHOLD_PREFIX = "threshold_"
+THRESHOLD_LABELS = {
+    "cell_overvoltage": _("Cell over-voltage above (V)"),
+    "cell_undervoltage": _("Cell under-voltage below (V)"),
+    "temperature": _("Temperature above (°C)"),
+    "soc_low": _("State of charge below (%)"),
+}
+
+
+def _custom_field(definition: dict) -> forms.Field:
+    label = definition["label"] + (f" ({definition['unit']})" if definition.get("unit") else "")
+    common = {"label": label, "required": definition.get("required", False)}
+    kind = definition["kind"]
+    if kind == "number":
+        return forms.FloatField(**common)
+    if kind == "boolean":
+        return forms.NullBooleanField(**{**common, "required": False})
+    if kind == "date":
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == "choice":
+        return forms.ChoiceField(choices=[("", "—")] + [(c, c) for c in definition["choices"]], **common)
+    return forms.CharField(max_length=255, **common)
+
+
+class CustomValuesForm(forms.ModelForm):
+    """Adds one field per custom field of the asset's type, validated by the telemetry service."""
+
+    def __init__(self, *args, asset_type: AssetType | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asset_type = asset_type or getattr(self.instance, "type", None)
+        values = self.instance.custom_values or {}
+        for definition in self.asset_type.custom_fields if self.asset_type else []:
+            name = CUSTOM_PREFIX + definition["name"]
+            self.fields[name] = _custom_field(definition)
+            self.initial.setdefault(name, values.get(definition["name"]))
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.asset_type is None:
+            return cleaned
+        raw = {}
+        for definition in self.asset_type.custom_fields:
+            value = cleaned.get(CUSTOM_PREFIX + definition["name"])
+            raw[definition["name"]] = value.isoformat() if hasattr(value, "isoformat") else value
+        try:
+            self.instance.custom_values = services.validate_custom_values(self.asset_type, raw)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                field = CUSTOM_PREFIX + key.removeprefix("custom_values.")
+                self.add_error(field if field in self.fields else None, messages)
+        return cleaned
+
+
+class BatteryForm(CustomValuesForm):
+    class Meta:
+        model = Battery
+        fields = [
+            "name", "serial", "site", "type", "chemistry", "nominal_voltage", "capacity_ah", "capacity_kwh",
+            "cell_count", "connector", "silent_after_minutes",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].queryset = AssetType.objects.filter(kind="battery")
+        self.fields["type"].disabled = self.asset_type is not None
+        own = services.asset_thresholds("battery", self.instance) if self.instance.pk else {}
+        for alert_type, label in THRESHOLD_LABELS.items():
+            name = THRESHOLD_PREFIX + alert_type
+            self.fields[name] = forms.FloatField(
+                label=label, required=False, help_text=_("Empty: the tenant's alert rule applies.")
+            )
+            self.initial.setdefault(name, own.get(alert_type))
+
+    def thresholds(self) -> dict[str, float | None]:
+        return {alert_type: self.cleaned_data.get(THRESHOLD_PREFIX + alert_type) for alert_type in THRESHOLD_LABELS}
+
+
+class MeterForm(CustomValuesForm):
+    class Meta:
+        model = Meter
+        fields = ["name", "device_id", "site", "type", "model", "power_alert_threshold", "silent_after_minutes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].queryset = AssetType.objects.filter(kind="meter")
+        self.fields["type"].required = False
+
+
+class SiteForm(forms.ModelForm):
+    class Meta:
+        model = Site
+        fields = ["name", "code", "time_zone", "address", "latitude", "longitude"]
+
+
+class AssetTypeForm(forms.ModelForm):
+    custom_fields = forms.CharField(
+        label=_("Custom fields"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text=_(
+            'A JSON list, e.g. [{"name": "warranty_until", "label": "Warranty until", "kind": "date", '
+            '"required": true}]. Kinds: text, number, boolean, date, choice (with "choices").'
+        ),
+    )
+
+    class Meta:
+        model = AssetType
+        fields = ["name", "kind", "description", "custom_fields", "can_database"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["custom_fields"] = json.dumps(self.instance.custom_fields or [], ensure_ascii=False, indent=1)
+
+    def clean_custom_fields(self):
+        text = self.cleaned_data.get("custom_fields") or "[]"
+        try:
+            definitions = json.loads(text)
+        except ValueError as exc:
+            raise ValidationError(_("Not valid JSON: %(error)s") % {"error": exc}) from None
+        try:
+            return services.validate_custom_fields(definitions)
+        except ValidationError as exc:
+            raise ValidationError([f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]) from None
+
+    def clean_can_database(self):
+        text = self.cleaned_data.get("can_database") or ""
+        if text.strip():
+            from telemetry.adapters import AdapterError
+            from telemetry.adapters.foxbms import load_dbc
+
+            try:
+                load_dbc(text)
+            except AdapterError as exc:
+                raise ValidationError(exc.reason) from None
+        return text
