@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "telemetry.readings"
 MAX_POINTS = 1000  # per asset and flush: a page's chart never shows more
-SCALARS = {kind: [m.name for m in metrics if m.kind in ("float", "int", "bool")] for kind, metrics in METRICS.items()}
+SCALARS = {kind: [m.name for m in metrics if m.kind != "float[]"] for kind, metrics in METRICS.items()}
 
 
 def event_payload(kind: str, asset_id: int, readings: Sequence) -> dict:

@@ -154,6 +154,7 @@ def asset_detail(request, kind: str, pk: int):
             "threshold": threshold,
             "cells": kind.name == "battery",
             "initial_cells": (last["values"].get("cell_voltages") if last else None),
+            "tz": request.tenant.timezone,
         },
         "can_edit": request.user.role in EDITORS,
         "new_key": request.session.pop(f"new_key_{kind.name}_{asset.pk}", None),

@@ -10,7 +10,10 @@
     if (typeof value === "number") { return String(Math.round(value * Math.pow(10, digits)) / Math.pow(10, digits)); }
     return String(value);
   }
-  function when(iso) { return new Date(iso).toLocaleString(); }
+  var zone = null;  // the tenant's time zone, as the server-rendered times use
+  function when(iso) {
+    try { return new Date(iso).toLocaleString([], zone ? { timeZone: zone } : {}); } catch (e) { return new Date(iso).toLocaleString(); }
+  }
 
   // --- Lists and site pages: refresh the cells of the rows shown -------------------------------------
   function updateTables(update) {
@@ -27,6 +30,7 @@
   // --- Asset page --------------------------------------------------------------------------------------
   var configNode = document.getElementById("telemetry-config");
   var config = configNode ? JSON.parse(configNode.textContent) : null;
+  if (config) { zone = config.tz; }
   var charts = [];
   var cellsChart = null;
   var rangeHours = 24;
@@ -37,7 +41,8 @@
       plugins: { legend: { display: true } },
       scales: {
         x: { type: "linear", ticks: { maxTicksLimit: 6, callback: function (v) {
-          var d = new Date(v); return rangeHours > 48 ? d.toLocaleDateString() : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+          var d = new Date(v), options = zone ? { timeZone: zone } : {};
+          return rangeHours > 48 ? d.toLocaleDateString([], options) : d.toLocaleTimeString([], Object.assign({ hour: "2-digit", minute: "2-digit" }, options));
         } } },
         y: { title: { display: !!unit, text: unit } }
       }
