@@ -6,6 +6,7 @@ savepoint; only when that hits a key already stored (a re-sent batch) does it fa
 table and `INSERT … ON CONFLICT DO NOTHING`, storing and announcing only the new readings.
 """
 
+import struct
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,9 +21,38 @@ from telemetry.metrics import METRICS
 
 SCHEMA_VERSION = 1
 TABLES = {"battery": "telemetry_battery_reading", "meter": "telemetry_meter_reading"}
-_PG_TYPES = {"float": "float8", "int": "int8", "text": "text", "bool": "bool", "float[]": "float8[]"}
+# Arrays travel pre-encoded in PostgreSQL's binary array format (see `float8_array`), declared as
+# bytea so that psycopg passes the bytes through: its own list dumper runs in Python, per element.
+_PG_TYPES = {"float": "float8", "int": "int8", "text": "text", "bool": "bool", "float[]": "bytea"}
+ARRAY_COLUMNS = {kind: {m.name for m in metrics if m.kind == "float[]"} for kind, metrics in METRICS.items()}
+FLOAT8_OID = 701
 COLUMNS = {kind: [m.name for m in metrics] for kind, metrics in METRICS.items()}
 COPY_TYPES = {kind: ["int8", "timestamptz", *(_PG_TYPES[m.kind] for m in metrics)] for kind, metrics in METRICS.items()}
+
+
+_array_structs: dict[int, struct.Struct] = {}
+
+
+def float8_array(values: list[float]) -> bytes:
+    """A one-dimensional float8[] in PostgreSQL's binary format (array_recv), in one C call:
+    header (ndim 1, no nulls, element type), the dimension (length, lower bound 1), then each
+    element as (length 8, big-endian double)."""
+    count = len(values)
+    packer = _array_structs.get(count)
+    if packer is None:
+        packer = _array_structs[count] = struct.Struct(">iiIii" + "id" * count)
+    flat = [8] * (2 * count)
+    flat[1::2] = values
+    return packer.pack(1, 0, FLOAT8_OID, count, 1, *flat)
+
+
+def copy_row(kind: str, asset_id: int, time: datetime, values: dict) -> tuple:
+    row = [asset_id, time]
+    arrays = ARRAY_COLUMNS[kind]
+    for name in COLUMNS[kind]:
+        value = values.get(name)
+        row.append(float8_array(value) if value is not None and name in arrays else value)
+    return tuple(row)
 
 
 @dataclass(slots=True)
@@ -140,8 +170,7 @@ def store_readings(kind: str, readings: Sequence[Reading], *, labels: dict[int, 
     readings = list(unique.values())
     if kind == "meter":
         fill_energy_deltas(readings)
-    columns = COLUMNS[kind]
-    rows = [(r.asset_id, r.time, *[r.values.get(name) for name in columns]) for r in readings]
+    rows = [copy_row(kind, r.asset_id, r.time, r.values) for r in readings]
     with transaction.atomic(), connection.cursor() as cursor:
         try:
             with transaction.atomic():
