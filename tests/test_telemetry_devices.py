@@ -1,5 +1,6 @@
 """Battery device formats over HTTP: ThingSet reports (v0.5, v0.6, JSON) and foxBMS candump logs."""
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,20 @@ from telemetry.models import AssetType, BatteryReading
 from tests.factories import make_battery
 
 DATA = Path(__file__).parent / "data"
-REAL_DBC = Path(__file__).resolve().parents[2] / "shared" / "data" / "foxbms" / "foxbms.dbc"
+# The foxBMS 2 v1.11.0 DBC (third-party, not copied here): beside the checkout, or where
+# FOXBMS_TEST_DBC says.
+REAL_DBC = next(
+    (
+        path
+        for path in (
+            Path(os.environ.get("FOXBMS_TEST_DBC", "/nonexistent")),
+            Path(__file__).resolve().parents[2] / "shared" / "data" / "foxbms" / "foxbms.dbc",
+            Path("/work/shared/data/foxbms/foxbms.dbc"),
+        )
+        if path.exists()
+    ),
+    Path("/nonexistent"),
+)
 TS = 1795500000
 
 
