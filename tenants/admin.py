@@ -64,6 +64,7 @@ class ClientAdmin(admin.ModelAdmin):
         "language",
         "max_users",
         "api_rate",
+        "raw_retention_days",
         "created_on",
     ]
     inlines = [DomainInline]

@@ -29,6 +29,7 @@ class ClientSerializer(serializers.ModelSerializer):
             "language",
             "max_users",
             "api_rate",
+            "raw_retention_days",
             "domain",
             "portal_url",
             "created_on",
