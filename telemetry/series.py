@@ -10,7 +10,7 @@ auto  the finest of those that keeps a series under about 3,000 points
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from telemetry.ingest import TABLES
@@ -83,88 +83,92 @@ def _fetch(sql: str, params) -> list[tuple]:
         return cursor.fetchall()
 
 
-# PostgreSQL writes each moment as ISO 8601 text in the asked zone, offset included: a year of
-# points then costs no datetime objects in Python (they were most of a series request).
-LOCAL_TIMES = """
-    SELECT to_char(l.local, 'YYYY-MM-DD"T"HH24:MI:SS')
-           || CASE WHEN extract(microseconds FROM l.local)::bigint %% 1000000 = 0 THEN ''
-                   ELSE to_char(l.local, '.US') END
-           || CASE WHEN l.local < l.utc THEN '-' ELSE '+' END
-           || to_char(CASE WHEN l.local < l.utc THEN l.utc - l.local ELSE l.local - l.utc END, 'HH24:MI'),
-           q.v
-    FROM ({inner}) AS q(t, v)
-    CROSS JOIN LATERAL (SELECT q.t AT TIME ZONE %s AS local, q.t AT TIME ZONE 'UTC' AS utc) AS l
-"""
+@dataclass(frozen=True)
+class Query:
+    """A series' SQL, returning (moment, value) rows in time order."""
+
+    sql: str
+    params: list
 
 
-def _in_zone(sql: str, params: list, tz: str) -> list[tuple[str, float | None]]:
-    return _fetch(LOCAL_TIMES.format(inner=sql), [*params, tz])
+def _run(query: Query, tz: str, *, as_json: bool):
+    """Run a series query with PostgreSQL writing the moments as ISO 8601 in `tz` (its JSON output
+    of timestamptz follows the session's zone): either (time, value) rows, or the whole series as
+    one JSON array built in PostgreSQL, which the API passes through as it is."""
+    if as_json:
+        sql = (
+            "SELECT coalesce(json_agg(json_build_array(q.t, q.v) ORDER BY q.t), '[]')::text "
+            f"FROM ({query.sql}) AS q(t, v)"
+        )
+    else:
+        sql = f"SELECT to_json(q.t) #>> '{{}}', q.v FROM ({query.sql}) AS q(t, v) ORDER BY q.t"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [tz])
+        cursor.execute(sql, query.params)
+        return cursor.fetchone()[0] if as_json else cursor.fetchall()
 
 
-def _raw(kind, asset_id, metric, start, end, tz) -> list[tuple]:
-    rows = _in_zone(
+def _raw(kind, asset_id, metric, start, end) -> Query:
+    return Query(
         f"SELECT time, {metric} FROM {TABLES[kind]} WHERE asset_id = %s AND time >= %s AND time < %s "
         f"AND {metric} IS NOT NULL ORDER BY time LIMIT %s",
         [asset_id, start, end, MAX_RAW_POINTS + 1],
-        tz,
     )
-    if len(rows) > MAX_RAW_POINTS:
-        raise TooManyPoints(
-            f"More than {MAX_RAW_POINTS} readings in this range: narrow it or ask for interval=1m, 1h or 1d."
-        )
-    return rows
 
 
-def _bucketed_raw(kind, asset_id, metric, agg, start, end, tz, width: str, origin: datetime | None = None) -> list:
-    return _in_zone(
+def _count_raw(kind, asset_id, metric, start, end) -> int:
+    rows = _fetch(
+        f"SELECT count(*) FROM (SELECT 1 FROM {TABLES[kind]} WHERE asset_id = %s AND time >= %s AND time < %s "
+        f"AND {metric} IS NOT NULL LIMIT %s) AS capped",
+        [asset_id, start, end, MAX_RAW_POINTS + 1],
+    )
+    return rows[0][0]
+
+
+def _bucketed_raw(kind, asset_id, metric, agg, start, end, width: str, origin: datetime | None = None) -> Query:
+    return Query(
         f"SELECT date_bin(%s::interval, time, %s) AS bucket, {RAW_AGG[agg].format(c=metric)} "
-        f"FROM {TABLES[kind]} WHERE asset_id = %s AND time >= %s AND time < %s "
-        f"GROUP BY bucket ORDER BY bucket",
+        f"FROM {TABLES[kind]} WHERE asset_id = %s AND time >= %s AND time < %s GROUP BY bucket",
         [width, origin or start, asset_id, start, end],
-        tz,
     )
 
 
-def _hourly(kind, asset_id, metric, agg, start, end, tz) -> list[tuple]:
-    rows = _in_zone(
-        f"SELECT bucket, {ROLLUP_ROW[agg]} FROM telemetry_rollup WHERE kind = %s AND asset_id = %s "
-        f"AND resolution = 'h' AND metric = %s AND bucket >= %s AND bucket < %s ORDER BY bucket",
-        [kind, asset_id, metric, start, end],
-        tz,
-    )
+def _hourly(kind, asset_id, metric, agg, start, end) -> Query:
+    """Hourly rollups, except the last two hours, computed from raw: rollups trail ingestion."""
     fresh_from = (timezone.now() - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    rollups = Query(
+        f"SELECT bucket, {ROLLUP_ROW[agg]} FROM telemetry_rollup WHERE kind = %s AND asset_id = %s "
+        f"AND resolution = 'h' AND metric = %s AND bucket >= %s AND bucket < %s",
+        [kind, asset_id, metric, start, min(end, fresh_from)],
+    )
     if end <= fresh_from:
-        return rows
-    fresh = _bucketed_raw(kind, asset_id, metric, agg, max(start, fresh_from), end, tz, "1 hour", origin=fresh_from)
-    merged = dict(rows)  # in time order; the freshest hours, recomputed from raw, replace or follow
-    merged.update(fresh)
-    return list(merged.items())
+        return rollups
+    fresh = _bucketed_raw(kind, asset_id, metric, agg, max(start, fresh_from), end, "1 hour", origin=fresh_from)
+    return Query(f"{rollups.sql} UNION ALL {fresh.sql}", [*rollups.params, *fresh.params])
 
 
-def _daily(kind, asset_id, metric, agg, start, end, tz: str) -> list[tuple]:
+def _daily(kind, asset_id, metric, agg, start, end, tz: str) -> Query:
     if tz == tenant_time_zone():
-        return _in_zone(
+        return Query(
             f"SELECT bucket, {ROLLUP_ROW[agg]} FROM telemetry_rollup WHERE kind = %s AND asset_id = %s "
-            f"AND resolution = 'd' AND metric = %s AND bucket >= %s AND bucket < %s ORDER BY bucket",
+            f"AND resolution = 'd' AND metric = %s AND bucket >= %s AND bucket < %s",
             [kind, asset_id, metric, start, end],
-            tz,
         )
-    return _in_zone(
+    return Query(
         f"SELECT date_trunc('day', bucket AT TIME ZONE %s) AT TIME ZONE %s AS day, {ROLLUP_AGG[agg]} "
         f"FROM telemetry_rollup WHERE kind = %s AND asset_id = %s AND resolution = 'h' AND metric = %s "
-        f"AND bucket >= %s AND bucket < %s GROUP BY day ORDER BY day",
+        f"AND bucket >= %s AND bucket < %s GROUP BY day",
         [tz, tz, kind, asset_id, metric, start, end],
-        tz,
     )
 
 
 def series(
     *, assets: list[tuple[str, object]], metrics: list[str], start: datetime, end: datetime, interval: str,
-    agg: str, tz: str,
+    agg: str, tz: str, as_json: bool = False,
 ) -> tuple[str, list[Series]]:  # fmt: skip
     """The series of each (asset, metric) asked for. Returns the interval used and the series, whose
-    points are (ISO 8601 time in `tz`, value). Metrics an asset's kind does not record are skipped;
-    callers validate names beforehand."""
+    points are (ISO 8601 time in `tz`, value) — or, with `as_json`, one JSON array text of such pairs.
+    Metrics an asset's kind does not record are skipped; callers validate names beforehand."""
     if interval == "auto":
         interval = choose_interval(start, end)
     result = []
@@ -174,13 +178,19 @@ def series(
             if definition is None or (interval != "raw" and metric not in ROLLUP_METRICS[kind]):
                 continue
             if interval == "raw":
-                points = _raw(kind, asset.pk, metric, start, end, tz)
+                if _count_raw(kind, asset.pk, metric, start, end) > MAX_RAW_POINTS:
+                    raise TooManyPoints(
+                        f"More than {MAX_RAW_POINTS} readings in this range: narrow it or ask for interval=1m, 1h "
+                        f"or 1d."
+                    )
+                query = _raw(kind, asset.pk, metric, start, end)
             elif interval == "1m":
-                points = _bucketed_raw(kind, asset.pk, metric, agg, start, end, tz, "1 minute")
+                query = _bucketed_raw(kind, asset.pk, metric, agg, start, end, "1 minute")
             elif interval == "1h":
-                points = _hourly(kind, asset.pk, metric, agg, start, end, tz)
+                query = _hourly(kind, asset.pk, metric, agg, start, end)
             else:
-                points = _daily(kind, asset.pk, metric, agg, start, end, tz)
+                query = _daily(kind, asset.pk, metric, agg, start, end, tz)
+            points = _run(query, tz, as_json=as_json)
             result.append(Series(kind, asset.pk, asset.name, metric, definition.unit, points))
     return interval, result
 
