@@ -28,31 +28,35 @@ def _schema_of(tenant) -> str:
 _ENCODER = DjangoJSONEncoder()
 
 
-def _message(event_type: str, payload: dict) -> dict:
+def _message(event_type: str, payload: dict, *, json_safe: bool = False) -> dict:
     return {
         "type": "tenant.event",
         "event_type": event_type,
-        # Serialised here so datetimes, decimals and UUIDs survive the channel layer (orjson: live
-        # telemetry events carry thousands of points).
-        "payload": orjson.loads(orjson.dumps(payload, default=_ENCODER.default)),
+        # Made JSON-safe here so datetimes, decimals and UUIDs survive the channel layer, unless the
+        # caller built it from JSON types only (live telemetry: thousands of points a second).
+        "payload": payload if json_safe else orjson.loads(orjson.dumps(payload, default=_ENCODER.default)),
         "sent_at": datetime.now(UTC).isoformat(),
     }
 
 
-async def anotify_tenant(tenant, event_type: str, payload: dict, *, user_id: int | None = None) -> bool:
+async def anotify_tenant(
+    tenant, event_type: str, payload: dict, *, user_id: int | None = None, json_safe: bool = False
+) -> bool:
     schema = _schema_of(tenant)
     group = user_group(schema, user_id) if user_id is not None else tenant_group(schema)
     try:
-        await get_channel_layer().group_send(group, _message(event_type, payload))
+        await get_channel_layer().group_send(group, _message(event_type, payload, json_safe=json_safe))
     except Exception:  # live updates are best effort: the database stays the source of truth
         logger.warning("could not push %s to %s", event_type, group, exc_info=True)
         return False
     return True
 
 
-def notify_tenant(tenant, event_type: str, payload: dict, *, user_id: int | None = None) -> bool:
+def notify_tenant(
+    tenant, event_type: str, payload: dict, *, user_id: int | None = None, json_safe: bool = False
+) -> bool:
     """Send `event_type` with `payload` to every open portal page of `tenant` (or of one of its users)."""
-    return async_to_sync(anotify_tenant)(tenant, event_type, payload, user_id=user_id)
+    return async_to_sync(anotify_tenant)(tenant, event_type, payload, user_id=user_id, json_safe=json_safe)
 
 
 _pending = threading.local()

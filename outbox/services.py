@@ -22,11 +22,18 @@ def enqueue(topic: str, messages: Sequence[tuple[str, object]]) -> None:
     if not messages:
         return
     dumps, option = orjson.dumps, orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
-    payload = "\n".join(f"{key}{SEPARATOR}{dumps(value, option=option).decode()}" for key, value in messages)
+    enqueue_lines(topic, [f"{key}{SEPARATOR}{dumps(value, option=option).decode()}" for key, value in messages])
+
+
+def enqueue_lines(topic: str, lines: Sequence[str]) -> None:
+    """Like `enqueue`, for callers that serialise their messages themselves: each line is
+    `key + SEPARATOR + JSON value`."""
+    if not lines:
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {TABLE} (topic, messages, payload, created_at) VALUES (%s, %s, %s, now())",
-            [topic, len(messages), payload],
+            [topic, len(lines), "\n".join(lines)],
         )
 
 

@@ -10,8 +10,9 @@ import struct
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
+import orjson
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -140,22 +141,24 @@ def fill_energy_deltas(readings: Sequence[Reading]) -> None:
             last = total
 
 
-def _outbox_messages(kind: str, schema: str, readings: Sequence[Reading], labels: dict[int, str]) -> list:
-    return [
-        (
-            f"{schema}:{r.asset_id}",
-            {
-                "schema_version": SCHEMA_VERSION,
-                "tenant": schema,
-                "kind": kind,
-                "asset": r.asset_id,
-                "asset_ref": labels.get(r.asset_id, ""),
-                "time": r.time,
-                "values": r.values,
-            },
-        )
-        for r in readings
-    ]
+def outbox_lines(kind: str, schema: str, readings: Sequence[Reading], labels: dict[int, str]) -> list[str]:
+    """One Kafka message per reading, keyed `tenant:asset`: `{"schema_version", "tenant", "kind",
+    "asset", "asset_ref", "time", "values"}`. The constant part of each asset's messages is written
+    once; per reading only its time and values are serialised (this runs for every reading stored)."""
+    prefixes: dict[int, str] = {}
+    dumps = orjson.dumps
+    lines = []
+    for r in readings:
+        prefix = prefixes.get(r.asset_id)
+        if prefix is None:
+            head = dumps(
+                {"schema_version": SCHEMA_VERSION, "tenant": schema, "kind": kind, "asset": r.asset_id,
+                 "asset_ref": labels.get(r.asset_id, "")}
+            ).decode()  # fmt: skip
+            prefix = prefixes[r.asset_id] = f"{schema}:{r.asset_id}{outbox.SEPARATOR}{head[:-1]},"
+        moment = r.time.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        lines.append(f'{prefix}"time":"{moment}","values":{dumps(r.values).decode()}}}')
+    return lines
 
 
 def store_readings(kind: str, readings: Sequence[Reading], *, labels: dict[int, str] | None = None) -> Stored:
@@ -181,9 +184,8 @@ def store_readings(kind: str, readings: Sequence[Reading], *, labels: dict[int, 
         if readings:
             _mark_dirty_hours(cursor, kind, readings)
             if settings.OUTBOX_ENABLED:
-                outbox.enqueue(
-                    settings.KAFKA_TOPICS[kind],
-                    _outbox_messages(kind, connection.schema_name, readings, labels or {}),
+                outbox.enqueue_lines(
+                    settings.KAFKA_TOPICS[kind], outbox_lines(kind, connection.schema_name, readings, labels or {})
                 )
             stored = list(readings)
             transaction.on_commit(lambda: _after_commit(kind, stored))

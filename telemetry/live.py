@@ -28,12 +28,12 @@ logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "telemetry.readings"
 MAX_POINTS = 1000  # per asset and flush: a page's chart never shows more
-SCALARS = {kind: [m.name for m in metrics if m.kind != "float[]"] for kind, metrics in METRICS.items()}
+ARRAYS = {kind: {m.name for m in metrics if m.kind == "float[]"} for kind, metrics in METRICS.items()}
 
 
 def event_payload(kind: str, asset_id: int, readings: Sequence) -> dict:
     readings = sorted(readings, key=lambda r: r.time)
-    scalars = SCALARS[kind]
+    arrays = ARRAYS[kind]
     latest = readings[-1]
     return {
         "kind": kind,
@@ -41,7 +41,7 @@ def event_payload(kind: str, asset_id: int, readings: Sequence) -> dict:
         "count": len(readings),
         "latest": {"time": latest.time.isoformat(), "values": latest.values},
         "points": [
-            [r.time.isoformat(), {name: r.values[name] for name in scalars if r.values.get(name) is not None}]
+            [r.time.isoformat(), {name: value for name, value in r.values.items() if name not in arrays}]
             for r in readings[-MAX_POINTS:]
         ],
     }
@@ -103,7 +103,7 @@ class AfterCommit:
 
     async def _send(self, pending: dict) -> None:
         for schema, assets in pending.items():
-            await anotify_tenant(schema, EVENT_TYPE, tenant_payload(assets))
+            await anotify_tenant(schema, EVENT_TYPE, tenant_payload(assets), json_safe=True)
 
 
 after_commit = AfterCommit(settings.TELEMETRY_LIVE_FLUSH_S)
@@ -116,7 +116,7 @@ def readings_committed(schema: str, kind: str, readings: Sequence) -> None:
             assets.setdefault((kind, reading.asset_id), []).append(reading)
         from core.realtime import notify_tenant
 
-        notify_tenant(schema, EVENT_TYPE, tenant_payload(assets))
+        notify_tenant(schema, EVENT_TYPE, tenant_payload(assets), json_safe=True)
         check_thresholds(schema, assets)
         return
     after_commit.add(schema, kind, readings)

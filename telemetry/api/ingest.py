@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from core.api.authentication import ApiKeyPrincipal
 from core.api.parsers import FastJSONParser
-from telemetry import services
+from telemetry import schemas, services
 from telemetry.validation import Invalid
 
 
@@ -70,6 +70,12 @@ class ReadingsView(APIView):
         ],
     )
     def post(self, request):
+        binding = key_binding(request)
+        try:
+            kind, items = schemas.decode_batch(request.body)
+            return stored_response(services.ingest_decoded(kind=kind, items=items, bound_to=binding))
+        except schemas.DoesNotFit:
+            pass  # the detailed path below names every problem
         data = request.data
         if type(data) is list:
             kind, items = "battery", data
@@ -78,7 +84,7 @@ class ReadingsView(APIView):
         else:
             return invalid_response(Invalid({"readings": "Send an object {kind, readings: [...]}."}))
         try:
-            stored = services.ingest_readings(kind=kind, items=items, bound_to=key_binding(request))
+            stored = services.ingest_readings(kind=kind, items=items, bound_to=binding)
         except Invalid as exc:
             return invalid_response(exc)
         return stored_response(stored)
