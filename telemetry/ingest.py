@@ -28,6 +28,7 @@ _PG_TYPES = {"float": "float8", "int": "int8", "text": "text", "bool": "bool", "
 ARRAY_COLUMNS = {kind: {m.name for m in metrics if m.kind == "float[]"} for kind, metrics in METRICS.items()}
 FLOAT8_OID = 701
 COLUMNS = {kind: [m.name for m in metrics] for kind, metrics in METRICS.items()}
+ARRAY_INDEXES = {kind: [i for i, name in enumerate(COLUMNS[kind]) if name in ARRAY_COLUMNS[kind]] for kind in COLUMNS}
 COPY_TYPES = {kind: ["int8", "timestamptz", *(_PG_TYPES[m.kind] for m in metrics)] for kind, metrics in METRICS.items()}
 
 
@@ -48,12 +49,11 @@ def float8_array(values: list[float]) -> bytes:
 
 
 def copy_row(kind: str, asset_id: int, time: datetime, values: dict) -> tuple:
-    row = [asset_id, time]
-    arrays = ARRAY_COLUMNS[kind]
-    for name in COLUMNS[kind]:
-        value = values.get(name)
-        row.append(float8_array(value) if value is not None and name in arrays else value)
-    return tuple(row)
+    row = list(map(values.get, COLUMNS[kind]))
+    for index in ARRAY_INDEXES[kind]:
+        if row[index] is not None:
+            row[index] = float8_array(row[index])
+    return (asset_id, time, *row)
 
 
 @dataclass(slots=True)

@@ -202,7 +202,8 @@ def ingest_decoded(*, kind: str, items: list, bound_to: str = "") -> ingest.Stor
     now = validation.now()
     latest_allowed = now + validation.MAX_FUTURE
     derive = validation.derive_battery_values if kind == "battery" else None
-    readings, labels = [], {}
+    readings = []
+    append, Reading, to_dict = readings.append, ingest.Reading, values_dict
     for item in items:
         asset = assets.get(item.asset)
         moment = item.time
@@ -213,15 +214,15 @@ def ingest_decoded(*, kind: str, items: list, bound_to: str = "") -> ingest.Stor
             moment = datetime.fromtimestamp(moment / 1000 if moment > 1e11 else moment, tz=UTC)
         else:
             raise DoesNotFit("negative time")
-        values = values_dict(item.values)
+        values = to_dict(item.values)
         if asset is None or not values or not EARLIEST <= moment <= latest_allowed:
             raise DoesNotFit("needs the detailed validator")
         if "state" in values:
             values["state"] = values["state"].strip()
         if derive is not None:
             derive(values)
-        readings.append(ingest.Reading(asset.pk, moment, values))
-        labels[asset.pk] = asset_ref(kind, asset)
+        append(Reading(asset.pk, moment, values))
+    labels = {asset.pk: asset_ref(kind, asset) for asset in assets.values()}
     return ingest.store_readings(kind, readings, labels=labels)
 
 
