@@ -233,6 +233,12 @@ def main() -> None:
     results = {}
     try:
         asyncio.run(post_all(port, token, batches(serials, 1000, 4, start - timedelta(days=30)), 2))  # warm-up
+        # Latency first, at the steady 1,000 readings/s it is specified for, before the throughput
+        # runs leave the database busy with their aftermath (autovacuum, checkpoints).
+        received, expected = asyncio.run(
+            latency_run(port, token, cookie, [b.serial for b in latency_batteries], options.latency_seconds,
+                        start + timedelta(days=200))
+        )  # fmt: skip
         for size, count in ((1000, 30), (5000, 6)):
             rates = []
             for round_ in range(options.rounds):
@@ -244,10 +250,6 @@ def main() -> None:
             raw_copy_rate([b.pk for b in copy_batteries], 30_000, start + timedelta(days=100 + r))
             for r in range(options.rounds)
         ]
-        received, expected = asyncio.run(
-            latency_run(port, token, cookie, [b.serial for b in latency_batteries], options.latency_seconds,
-                        start + timedelta(days=200))
-        )  # fmt: skip
     finally:
         server.terminate()
         server.wait(15)
@@ -274,9 +276,9 @@ def main() -> None:
     from_send = [r[0] * 1000 for r in received]
     from_response = [r[1] * 1000 for r in received]
     print(
-        f"ingest → websocket at 1,000 readings/s: {len(received):,}/{expected:,} delivered; from request sent "
-        f"p50 {statistics.median(from_send):.0f} ms p99 {percentile(from_send, 0.99):.0f} ms; from response "
-        f"p50 {statistics.median(from_response):.0f} ms p99 {percentile(from_response, 0.99):.0f} ms"
+        f"ingest → websocket at 1,000 readings/s: {len(received):,}/{expected:,} delivered; commit (response) → "
+        f"page p50 {statistics.median(from_response):.0f} ms p99 {percentile(from_response, 0.99):.0f} ms; "
+        f"request sent → page p50 {statistics.median(from_send):.0f} ms p99 {percentile(from_send, 0.99):.0f} ms"
     )
     print("Targets: >= 50,000 readings/s and >= 30 % of raw COPY; websocket p99 <= 250 ms.")
 
