@@ -276,6 +276,11 @@ def find_asset(kind: str, device: str | None, *, bound_to: str = ""):
         return asset
     if not device:
         raise Invalid({"device": f"Name the {kind}: use a key bound to it, or pass ?device=<its id>."})
+    field = "serial" if kind == "battery" else "device_id"
+    exact = model.objects.select_related("site").filter(**{f"{field}__iexact": device.strip()}).first()
+    if exact is not None:
+        return exact
+    # MACs come with or without separators, and Shelly names devices by model + MAC.
     wanted = normalise_device_id(device)
     for asset in model.objects.select_related("site"):
         mine = normalise_device_id(asset_ref(kind, asset))
@@ -384,9 +389,15 @@ def sync_meter_threshold(meter: Meter) -> None:
     set_asset_thresholds("meter", meter, {"power_high": meter.power_alert_threshold})
 
 
-def delete_asset(kind: str, asset) -> None:
-    """An asset goes with its readings, rollups and own rules (readings carry no foreign key)."""
+def delete_asset(kind: str, asset, *, by=None) -> None:
+    """An asset goes with its readings, rollups, own rules and the keys bound to it (readings carry
+    no foreign key)."""
+    from accounts.models import ApiKey
+    from accounts.services import revoke_api_key
+
     with transaction.atomic():
+        for key in ApiKey.objects.filter(bound_to=f"{kind}:{asset.pk}", revoked_at__isnull=True):
+            revoke_api_key(key=key, by=by)
         set_asset_thresholds(kind, asset, dict.fromkeys(THRESHOLD_TYPES[kind]))
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {ingest.TABLES[kind]} WHERE asset_id = %s", [asset.pk])

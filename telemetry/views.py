@@ -196,7 +196,7 @@ def asset_delete(request, kind: str, pk: int):
     kind = _kind(kind)
     asset = get_object_or_404(kind.model, pk=pk)
     if request.method == "POST":
-        services.delete_asset(kind.name, asset)
+        services.delete_asset(kind.name, asset, by=request.user)
         messages.success(request, _("Deleted, with its readings."))
         return redirect(f"telemetry:{kind.section}")
     return render(

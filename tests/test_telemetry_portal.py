@@ -129,3 +129,17 @@ def test_an_operator_creates_an_ingest_key_bound_to_the_battery(alpha, packs):
         .status_code
         == 201
     )
+
+
+def test_deleting_a_battery_revokes_the_keys_bound_to_it(alpha, packs):
+    lyon, _other = packs
+    operator = alpha.http("operator")
+    operator.post(f"/battery/{lyon.pk}/key/")
+    token = operator.get(f"/battery/{lyon.pk}/").text.split('data-testid="asset-key">')[1].split("<")[0]
+    assert alpha.http("admin").post(f"/battery/{lyon.pk}/delete/").status_code == 302
+    response = alpha.api(token).post(
+        "/api/v1/telemetry/readings",
+        {"readings": [{"asset": lyon.serial, "time": "2026-11-24T11:00:00Z", "values": {"soc": 50}}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 401
