@@ -133,7 +133,7 @@ def derive_battery_values(values: dict) -> None:
         values.setdefault("temperature_min", min(temperatures))
         values.setdefault("temperature_max", max(temperatures))
     if "power" not in values and "voltage" in values and "current" in values:
-        values["power"] = values["voltage"] * values["current"]
+        values["power"] = round(values["voltage"] * values["current"], 3)
 
 
 def clean_time(value, where: str, errors: dict[str, str], now: datetime) -> datetime | None:
