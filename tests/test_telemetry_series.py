@@ -220,3 +220,54 @@ def test_a_series_exports_as_csv_excel_and_pdf(alpha, battery, three_days, fmt):
         assert body[:2] == b"PK"
     else:
         assert body[:4] == b"%PDF"
+
+
+def test_an_asset_that_stops_reporting_raises_a_silent_alert_and_it_resolves_when_readings_return(alpha, battery):
+    from datetime import UTC, datetime
+
+    from alerts.models import Alert, Status
+    from telemetry.services import detect_silent_assets
+
+    quiet_since = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    ingest(alpha, battery, [(quiet_since, {"soc": 50})])
+    with schema_context(alpha.slug):
+        assert detect_silent_assets(now=quiet_since + timedelta(minutes=10)) == 0
+        assert detect_silent_assets(now=quiet_since + timedelta(minutes=20)) == 1
+        alert = Alert.objects.get(source_id=battery.serial, type="silent")
+        assert alert.status == Status.FIRING and "20 minutes" in alert.message
+    connection.set_schema_to_public()
+
+    ingest(alpha, battery, [(quiet_since + timedelta(minutes=21), {"soc": 49})])
+    with schema_context(alpha.slug):
+        detect_silent_assets(now=quiet_since + timedelta(minutes=22))
+        alert.refresh_from_db()
+        assert alert.status == Status.RESOLVED
+    connection.set_schema_to_public()
+
+
+def test_a_tenants_own_retention_replaces_the_platform_default(alpha, battery, three_days, settings):
+    settings.TELEMETRY_RAW_RETENTION_DAYS = 400
+    alpha.tenant.raw_retention_days = 11
+    alpha.tenant.save(update_fields=["raw_retention_days"])
+    try:
+        with schema_context(alpha.slug):
+            rollups.apply_retention(now=T0 + timedelta(days=13))
+        connection.set_schema_to_public()
+        [(raw_left,)] = sql(alpha, "SELECT count(*) FROM telemetry_battery_reading WHERE asset_id = %s", [battery.pk])
+        assert raw_left == 288  # the third day only
+    finally:
+        alpha.tenant.raw_retention_days = None
+        alpha.tenant.save(update_fields=["raw_retention_days"])
+
+
+def test_the_beat_task_rolls_up_every_tenant(alpha, battery):
+    from telemetry.tasks import compute_rollups
+
+    ingest(alpha, battery, [(T0, {"voltage": 50.0}), (T0 + timedelta(minutes=1), {"voltage": 52.0})])
+    compute_rollups()  # Celery runs eagerly in the tests: one task per active tenant
+    [(average,)] = sql(
+        alpha,
+        "SELECT sum / count FROM telemetry_rollup WHERE asset_id = %s AND resolution = 'h' AND metric = 'voltage'",
+        [battery.pk],
+    )
+    assert average == 51.0
