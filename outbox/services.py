@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 import orjson
 from django.db import connection
+from django.utils import timezone
 
 from outbox.models import OutboxBatch
 
@@ -22,19 +23,24 @@ def enqueue(topic: str, messages: Sequence[tuple[str, object]]) -> None:
     if not messages:
         return
     dumps, option = orjson.dumps, orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
-    enqueue_lines(topic, [f"{key}{SEPARATOR}{dumps(value, option=option).decode()}" for key, value in messages])
+    enqueue_lines(topic, [f"{key}{SEPARATOR}".encode() + dumps(value, option=option) for key, value in messages])
 
 
-def enqueue_lines(topic: str, lines: Sequence[str]) -> None:
-    """Like `enqueue`, for callers that serialise their messages themselves: each line is
-    `key + SEPARATOR + JSON value`."""
+def enqueue_lines(topic: str, lines: Sequence[bytes]) -> None:
+    """Like `enqueue`, for callers that serialise their messages themselves: each line is the UTF-8
+    of `key + SEPARATOR + JSON value`.
+
+    Sent by binary COPY: a parameter of a plain INSERT is escaped character by character in Python,
+    which for a batch's megabytes of JSON cost more than writing it."""
     if not lines:
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {TABLE} (topic, messages, payload, created_at) VALUES (%s, %s, %s, now())",
-            [topic, len(lines), "\n".join(lines)],
-        )
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {TABLE} (topic, messages, payload, created_at) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        # `payload` is text; declared bytea so the already-encoded bytes pass through untouched.
+        copy.set_types(["text", "int4", "bytea", "timestamptz"])
+        copy.write_row((topic, len(lines), b"\n".join(lines), timezone.now()))
 
 
 def backlog() -> tuple[int, float | None]:

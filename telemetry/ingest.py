@@ -10,7 +10,7 @@ import struct
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import orjson
 import psycopg
@@ -99,10 +99,11 @@ def _insert_new_only(cursor, kind: str, rows: Sequence[tuple]) -> set[tuple[int,
 
 
 def _mark_dirty_hours(cursor, kind: str, readings: Sequence[Reading]) -> None:
-    hours = {(r.asset_id, r.time.replace(minute=0, second=0, microsecond=0)) for r in readings}
+    # Hours as integers (seconds // 3600): far cheaper per reading than datetime.replace.
+    hours = {(r.asset_id, int(r.time.timestamp()) // 3600) for r in readings}
     cursor.execute(
         "INSERT INTO telemetry_dirty_hour (kind, asset_id, hour) "
-        "SELECT %s, unnest(%s::bigint[]), unnest(%s::timestamptz[]) ON CONFLICT DO NOTHING",
+        "SELECT %s, unnest(%s::bigint[]), to_timestamp(unnest(%s::bigint[]) * 3600) ON CONFLICT DO NOTHING",
         [kind, [h[0] for h in hours], [h[1] for h in hours]],
     )
 
@@ -141,12 +142,12 @@ def fill_energy_deltas(readings: Sequence[Reading]) -> None:
             last = total
 
 
-def outbox_lines(kind: str, schema: str, readings: Sequence[Reading], labels: dict[int, str]) -> list[str]:
+def outbox_lines(kind: str, schema: str, readings: Sequence[Reading], labels: dict[int, str]) -> list[bytes]:
     """One Kafka message per reading, keyed `tenant:asset`: `{"schema_version", "tenant", "kind",
     "asset", "asset_ref", "time", "values"}`. The constant part of each asset's messages is written
     once; per reading only its time and values are serialised (this runs for every reading stored)."""
-    prefixes: dict[int, str] = {}
-    dumps = orjson.dumps
+    prefixes: dict[int, bytes] = {}
+    dumps, utc_z = orjson.dumps, orjson.OPT_UTC_Z
     lines = []
     for r in readings:
         prefix = prefixes.get(r.asset_id)
@@ -154,10 +155,11 @@ def outbox_lines(kind: str, schema: str, readings: Sequence[Reading], labels: di
             head = dumps(
                 {"schema_version": SCHEMA_VERSION, "tenant": schema, "kind": kind, "asset": r.asset_id,
                  "asset_ref": labels.get(r.asset_id, "")}
-            ).decode()  # fmt: skip
-            prefix = prefixes[r.asset_id] = f"{schema}:{r.asset_id}{outbox.SEPARATOR}{head[:-1]},"
-        moment = r.time.astimezone(UTC).isoformat().replace("+00:00", "Z")
-        lines.append(f'{prefix}"time":"{moment}","values":{dumps(r.values).decode()}}}')
+            )  # fmt: skip
+            prefix = prefixes[r.asset_id] = (
+                f"{schema}:{r.asset_id}{outbox.SEPARATOR}".encode() + head[:-1] + b',"time":'
+            )
+        lines.append(prefix + dumps(r.time, option=utc_z) + b',"values":' + dumps(r.values) + b"}")
     return lines
 
 

@@ -210,6 +210,8 @@ def ingest_decoded(*, kind: str, items: list, bound_to: str = "") -> ingest.Stor
         if type(moment) is datetime:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
+            elif moment.tzinfo is not UTC:
+                moment = moment.astimezone(UTC)
         elif moment >= 0:
             moment = datetime.fromtimestamp(moment / 1000 if moment > 1e11 else moment, tz=UTC)
         else:
