@@ -19,8 +19,9 @@ from fleet.heartbeats import HeartbeatFastPath  # noqa: E402
 gc.freeze()
 # Ingesting a batch allocates hundreds of thousands of short-lived objects; the default threshold
 # (700) ran the cyclic collector dozens of times per request, a quarter of the ingest CPU. Nearly all
-# of them are freed by reference counting anyway, so collect far less often.
-gc.set_threshold(50_000, 20, 20)
+# of them are freed by reference counting anyway, so collect far less often — and full collections,
+# the long pauses, rarer still (they showed in the live-update latency tail).
+gc.set_threshold(*(int(n) for n in os.environ.get("GC_THRESHOLDS", "50000,20,100").split(",")))
 
 application = ProtocolTypeRouter(
     {
