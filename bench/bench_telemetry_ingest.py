@@ -120,7 +120,7 @@ async def latency_run(port: int, token: str, cookie: str, serials: list[str], se
     import websockets
     from django.conf import settings
 
-    sent_at: dict[str, tuple[float, float]] = {}
+    sent_at: dict[int, tuple[float, float]] = {}
     received: list[tuple[float, float]] = []
     done = asyncio.Event()
     async with websockets.connect(
@@ -138,8 +138,8 @@ async def latency_run(port: int, token: str, cookie: str, serials: list[str], se
                     continue
                 now = time.perf_counter()
                 for update in message["payload"]["updates"]:
-                    for moment, _values in update["points"]:
-                        key = moment[:19]
+                    for millis in update["points"]["t"]:
+                        key = millis // 1000
                         if key in sent_at:
                             received.append((now - sent_at[key][0], now - sent_at[key][1]))
 
@@ -156,7 +156,7 @@ async def latency_run(port: int, token: str, cookie: str, serials: list[str], se
                 readings = [
                     {"asset": serials[k], "time": moment.isoformat(), "values": battery_values(k)} for k in range(20)
                 ]
-                key = moment.isoformat()[:19]
+                key = int(moment.timestamp())
                 started = time.perf_counter()
                 sent_at[key] = (started, started)
                 response = await client.post("/api/v1/telemetry/readings", json={"readings": readings})
@@ -247,10 +247,14 @@ def main() -> None:
                 elapsed = asyncio.run(post_all(port, token, bodies, options.concurrency))
                 rates.append(size * count / elapsed)
             results[size] = rates
-        copy_rates = [] if options.latency_only else [
-            raw_copy_rate([b.pk for b in copy_batteries], 30_000, start + timedelta(days=100 + r))
-            for r in range(options.rounds)
-        ]
+        copy_rates = (
+            []
+            if options.latency_only
+            else [
+                raw_copy_rate([b.pk for b in copy_batteries], 30_000, start + timedelta(days=100 + r))
+                for r in range(options.rounds)
+            ]
+        )
     finally:
         server.terminate()
         server.wait(15)

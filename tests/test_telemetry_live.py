@@ -88,7 +88,8 @@ def test_an_open_page_hears_of_new_readings_within_a_second(worlds, asgi_server,
             [payload] = event["payload"]["updates"]
             assert (payload["kind"], payload["asset"], payload["count"]) == ("battery", battery.pk, 2)
             assert payload["latest"]["values"]["voltage"] == 51.3
-            assert [point[1]["voltage"] for point in payload["points"]] == [51.2, 51.3]
+            assert payload["points"]["voltage"] == [51.2, 51.3]
+            assert payload["points"]["t"] == [1795514400000, 1795514401000]
 
     run_async(scenario())
 

@@ -117,11 +117,22 @@
     if (text) { text.textContent = cells.join(" · ") + " V — min " + low + " V, max " + high + " V"; }
   }
 
+  // Live points come column by column: points.t (unix ms) and one array per metric.
+  function pointRows(points, last) {
+    var rows = [], start = Math.max(0, points.t.length - (last || points.t.length));
+    for (var i = start; i < points.t.length; i++) {
+      var values = {};
+      Object.keys(points).forEach(function (name) { if (name !== "t" && points[name][i] !== null) { values[name] = points[name][i]; } });
+      rows.push([points.t[i], values]);
+    }
+    return rows;
+  }
+
   function prependRecent(points) {
     var body = document.querySelector("#recent-table tbody");
     if (!body) { return; }
     var columns = config.kind === "battery" ? ["voltage", "current", "soc", "temperature", "state"] : ["power", "voltage", "current", "energy_total_wh"];
-    points.forEach(function (point) {
+    pointRows(points, 10).forEach(function (point) {
       var row = document.createElement("tr");
       var cells = [when(point[0])].concat(columns.map(function (c) { return number(point[1][c], c === "current" ? 2 : 1); }));
       cells.forEach(function (text) { var td = document.createElement("td"); td.textContent = text; row.appendChild(td); });
@@ -145,17 +156,19 @@
     }
     if (config.cells && values.cell_voltages) { drawCells(values.cell_voltages); }
     var horizon = Date.now() - rangeHours * 3600 * 1000;
+    var times = update.points.t;
     charts.forEach(function (entry) {
       entry.metrics.forEach(function (metric, index) {
-        var data = entry.chart.data.datasets[index].data;
-        update.points.forEach(function (point) {
-          if (point[1][metric] !== undefined) { data.push({ x: Date.parse(point[0]), y: point[1][metric] }); }
-        });
+        var data = entry.chart.data.datasets[index].data, column = update.points[metric];
+        if (!column) { return; }
+        for (var i = 0; i < times.length; i++) {
+          if (column[i] !== null) { data.push({ x: times[i], y: column[i] }); }
+        }
         while (data.length && (data[0].x < horizon || data.length > MAX_POINTS)) { data.shift(); }
       });
       entry.chart.update("none");
     });
-    prependRecent(update.points.slice(-10));
+    prependRecent(update.points);
   }
 
   document.addEventListener("voltwatch:event", function (event) {
