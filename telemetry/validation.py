@@ -124,16 +124,24 @@ def clean_values(kind: str, values, where: str, errors: dict[str, str]) -> dict 
 
 
 def derive_battery_values(values: dict) -> None:
+    """What the reading implies when it does not say it: cell min/max from the cells, power from
+    voltage and current. Runs for every battery reading, hence the plain tests."""
     cells = values.get("cell_voltages")
     if cells:
-        values.setdefault("cell_voltage_min", min(cells))
-        values.setdefault("cell_voltage_max", max(cells))
+        if "cell_voltage_min" not in values:
+            values["cell_voltage_min"] = min(cells)
+        if "cell_voltage_max" not in values:
+            values["cell_voltage_max"] = max(cells)
     temperatures = values.get("cell_temperatures")
     if temperatures:
-        values.setdefault("temperature_min", min(temperatures))
-        values.setdefault("temperature_max", max(temperatures))
-    if "power" not in values and "voltage" in values and "current" in values:
-        values["power"] = round(values["voltage"] * values["current"], 3)
+        if "temperature_min" not in values:
+            values["temperature_min"] = min(temperatures)
+        if "temperature_max" not in values:
+            values["temperature_max"] = max(temperatures)
+    if "power" not in values:
+        voltage, current = values.get("voltage"), values.get("current")
+        if voltage is not None and current is not None:
+            values["power"] = round(voltage * current, 3)
 
 
 def clean_time(value, where: str, errors: dict[str, str], now: datetime) -> datetime | None:
