@@ -3,109 +3,37 @@
 Batteries and meters share one set of views, parametrised by the asset kind (`KINDS`).
 """
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.services import create_api_key
 from portal.sections import SECTION_BY_SLUG
-from telemetry import exports, selectors, services
+from telemetry import selectors, services
 from telemetry.api.series import export_response
-from telemetry.forms import AssetTypeForm, BatteryForm, MeterForm, SiteForm
+from telemetry.forms import AssetTypeForm, SiteForm
+from telemetry.listing import KINDS, Kind, asset_list_table, filtered, kind_named, rows_with_latest
 from telemetry.metrics import METRIC_BY_NAME
-from telemetry.models import AssetType, Battery, Chemistry, Meter, Site
+from telemetry.models import AssetType, Chemistry, Site
 from telemetry.series import latest
 
 EDITORS = ("admin", "operator")
 
 
-@dataclass(frozen=True)
-class Kind:
-    name: str
-    model: type
-    form: type
-    section: str
-    ref_field: str
-    search_fields: tuple[str, ...]
-    label: str
-    label_plural: str
-
-
-KINDS = {
-    "battery": Kind("battery", Battery, BatteryForm, "batteries", "serial", ("name", "serial", "site__name"),
-                    gettext_lazy("battery"), gettext_lazy("batteries")),
-    "meter": Kind("meter", Meter, MeterForm, "meters", "device_id", ("name", "device_id", "site__name"),
-                  gettext_lazy("meter"), gettext_lazy("meters")),
-}  # fmt: skip
-
-
-def _kind(kind: str) -> Kind:
-    if kind not in KINDS:
-        raise Http404
-    return KINDS[kind]
-
-
-def _filtered(kind: Kind, params):
-    assets = kind.model.objects.select_related("site", "type").order_by("site__name", "name")
-    if params.get("site"):
-        assets = assets.filter(site__code=params["site"])
-    if params.get("type", "").isdigit():
-        assets = assets.filter(type_id=int(params["type"]))
-    if kind.name == "battery" and params.get("chemistry") in Chemistry.values:
-        assets = assets.filter(chemistry=params["chemistry"])
-    if params.get("state") in selectors.ASSET_STATES:
-        assets = selectors.filter_by_state(assets, params["state"])
-    search = params.get("search", "").strip()
-    if search:
-        query = Q()
-        for field in kind.search_fields:
-            query |= Q(**{f"{field}__icontains": search})
-        assets = assets.filter(query)
-    return assets
-
-
-def _states(kind: Kind, assets, last: dict) -> dict[int, str]:
-    from alerts.models import Alert, Status
-
-    refs = {getattr(a, kind.ref_field): a.pk for a in assets}
-    states = {a.pk: ("ok" if a.pk in last else "new") for a in assets}
-    open_alerts = Alert.objects.filter(
-        source_type=kind.name, source_id__in=list(refs), status__in=[Status.FIRING, Status.PENDING]
-    ).values_list("source_id", "type")
-    for source_id, alert_type in open_alerts:
-        pk = refs[source_id]
-        if alert_type == "silent":
-            states[pk] = "silent" if states[pk] != "alerting" else "alerting"
-        else:
-            states[pk] = "alerting"
-    return states
-
-
-def _rows(kind: Kind, assets) -> list[dict]:
-    last = latest(kind.name, [a.pk for a in assets])
-    states = _states(kind, assets, last)
-    return [{"asset": a, "latest": last.get(a.pk), "state": states[a.pk]} for a in assets]
-
-
 @login_required
 def asset_list(request, kind: str):
-    kind = _kind(kind)
-    page = Paginator(_filtered(kind, request.GET), 50).get_page(request.GET.get("page"))
+    kind = kind_named(kind)
+    page = Paginator(filtered(kind, request.GET), 50).get_page(request.GET.get("page"))
     context = {
         "section": SECTION_BY_SLUG[kind.section],
         "kind": kind,
         "page": page,
-        "rows": _rows(kind, list(page.object_list)),
+        "rows": rows_with_latest(kind, list(page.object_list)),
         "sites": Site.objects.all(),
         "types": AssetType.objects.filter(kind=kind.name),
         "chemistries": Chemistry.choices,
@@ -129,7 +57,7 @@ def _metric_cards(kind: Kind, values: dict) -> list[dict]:
 
 @login_required
 def asset_detail(request, kind: str, pk: int):
-    kind = _kind(kind)
+    kind = kind_named(kind)
     asset = get_object_or_404(kind.model.objects.select_related("site", "type"), pk=pk)
     last = latest(kind.name, [asset.pk]).get(asset.pk)
     recent = selectors.recent_readings(kind.name, asset.pk, 10)
@@ -165,7 +93,7 @@ def asset_detail(request, kind: str, pk: int):
 
 @role_required(*EDITORS)
 def asset_form(request, kind: str, pk: int | None = None):
-    kind = _kind(kind)
+    kind = kind_named(kind)
     asset = get_object_or_404(kind.model, pk=pk) if pk else kind.model()
     asset_type = asset.type if pk else None
     if not pk and request.GET.get("type", "").isdigit():
@@ -193,7 +121,7 @@ def asset_form(request, kind: str, pk: int | None = None):
 
 @role_required("admin")
 def asset_delete(request, kind: str, pk: int):
-    kind = _kind(kind)
+    kind = kind_named(kind)
     asset = get_object_or_404(kind.model, pk=pk)
     if request.method == "POST":
         services.delete_asset(kind.name, asset, by=request.user)
@@ -207,7 +135,7 @@ def asset_delete(request, kind: str, pk: int):
 @role_required(*EDITORS)
 @require_POST
 def asset_key(request, kind: str, pk: int):
-    kind = _kind(kind)
+    kind = kind_named(kind)
     asset = get_object_or_404(kind.model, pk=pk)
     _key, token = create_api_key(
         name=f"{asset.name} ({getattr(asset, kind.ref_field)})",
@@ -221,41 +149,8 @@ def asset_key(request, kind: str, pk: int):
 
 @login_required
 def asset_list_export(request, kind: str, fmt: str):
-    kind = _kind(kind)
-    rows = _rows(kind, list(_filtered(kind, request.GET)[:10000]))
-    metrics = (
-        ["voltage", "current", "soc", "temperature"]
-        if kind.name == "battery"
-        else ["power", "voltage", "energy_total_wh"]
-    )
-    catalogue = METRIC_BY_NAME[kind.name]
-    columns = [
-        exports.Column("name", _("Name")),
-        exports.Column("ref", _("Serial") if kind.name == "battery" else _("Device id")),
-        exports.Column("site", _("Site")),
-        exports.Column("type", _("Type")),
-        exports.Column("state", _("State")),
-        exports.Column("seen", _("Last reading"), kind="datetime"),
-        *[exports.Column(m, str(catalogue[m].label), unit=catalogue[m].unit, kind="number") for m in metrics],
-    ]
-    table = exports.Table(
-        title=str(kind.label_plural).capitalize(),
-        columns=columns,
-        rows=[
-            (
-                row["asset"].name,
-                getattr(row["asset"], kind.ref_field),
-                row["asset"].site.name,
-                row["asset"].type.name if row["asset"].type else "",
-                row["state"],
-                row["latest"]["time"] if row["latest"] else None,
-                *[(row["latest"]["values"].get(m) if row["latest"] else None) for m in metrics],
-            )
-            for row in rows
-        ],
-        summary=[(_("Assets"), str(len(rows)))],
-        time_zone=request.tenant.timezone,
-    )
+    kind = kind_named(kind)
+    table = asset_list_table(kind, request.GET, request.tenant.timezone)
     return export_response(table, fmt, f"voltwatch-{kind.section}")
 
 
@@ -273,8 +168,8 @@ def site_list(request):
 def site_detail(request, code: str):
     site = get_object_or_404(Site, code=code)
     groups = [
-        (KINDS["battery"], _rows(KINDS["battery"], list(site.batteries.select_related("type", "site")))),
-        (KINDS["meter"], _rows(KINDS["meter"], list(site.meters.select_related("type", "site")))),
+        (KINDS["battery"], rows_with_latest(KINDS["battery"], list(site.batteries.select_related("type", "site")))),
+        (KINDS["meter"], rows_with_latest(KINDS["meter"], list(site.meters.select_related("type", "site")))),
     ]
     return render(
         request,

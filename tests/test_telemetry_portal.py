@@ -143,3 +143,10 @@ def test_deleting_a_battery_revokes_the_keys_bound_to_it(alpha, packs):
         content_type="application/json",
     )
     assert response.status_code == 401
+
+
+def test_an_integrator_exports_the_battery_list_through_the_api(alpha, packs):
+    response = alpha.api(alpha.read_token).get("/api/v1/telemetry/battery-list/export/csv?chemistry=lifepo4")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode()
+    assert "Lyon pack" in body and "Nantes pack" not in body and "51.7" in body

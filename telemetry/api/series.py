@@ -15,6 +15,7 @@ from core.moments import parse_moment
 from telemetry import exports
 from telemetry import series as timeseries
 from telemetry.api.ingest import invalid_response
+from telemetry.listing import asset_list_table, kind_named
 from telemetry.metrics import METRIC_BY_NAME
 from telemetry.rollups import tenant_time_zone
 from telemetry.selectors import asset_model
@@ -216,10 +217,26 @@ class SeriesExportView(APIView):
         return export_response(series_table(query, interval, found), fmt, f"voltwatch-series-{stamp}", chart=chart)
 
 
+class AssetListExportView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter(name) for name in ("site", "type", "chemistry", "state", "search")],
+        summary="Export the battery or meter list, with each asset's latest values (CSV, Excel, PDF)",
+    )
+    def get(self, request, kind: str, fmt: str):
+        found = kind_named(kind)
+        table = asset_list_table(found, request.query_params, request.tenant.timezone)
+        return export_response(table, fmt, f"voltwatch-{found.section}")
+
+
 urlpatterns = [
     path("telemetry/series", SeriesView.as_view(), name="telemetry-series"),
     re_path(
         r"^telemetry/series/export/(?P<fmt>csv|xlsx|pdf)$", SeriesExportView.as_view(), name="telemetry-series-export"
     ),
     path("telemetry/latest", LatestView.as_view(), name="telemetry-latest"),
+    re_path(
+        r"^telemetry/(?P<kind>battery|meter)-list/export/(?P<fmt>csv|xlsx|pdf)$",
+        AssetListExportView.as_view(),
+        name="telemetry-list-export",
+    ),
 ]
