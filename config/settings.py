@@ -209,6 +209,7 @@ TELEMETRY_MAX_BATCH = env_int("TELEMETRY_MAX_BATCH", 10_000)
 TELEMETRY_RAW_RETENTION_DAYS = env_int("TELEMETRY_RAW_RETENTION_DAYS", 400)
 TELEMETRY_ROLLUP_RETENTION_DAYS = env_int("TELEMETRY_ROLLUP_RETENTION_DAYS", 3650)
 TELEMETRY_LIVE_FLUSH_S = float(env_str("TELEMETRY_LIVE_FLUSH_S", "0.05"))
+TELEMETRY_THRESHOLD_FLUSH_S = float(env_str("TELEMETRY_THRESHOLD_FLUSH_S", "1"))
 # background: live pushes and threshold checks leave the request, coalesced (telemetry/live.py);
 # inline: in the committing thread (the test suite, whose data is in uncommitted transactions).
 TELEMETRY_AFTER_COMMIT = env_str("TELEMETRY_AFTER_COMMIT", "background")

@@ -4,8 +4,8 @@ A busy asset may receive hundreds of readings a second over many requests. Each 
 what it stored, and a background thread every `TELEMETRY_LIVE_FLUSH_S` (50 ms):
 - sends each tenant ONE `telemetry.readings` event carrying every asset's new points (every point is
   delivered, in fewer, larger messages; a page never lags more than a flush behind);
-- checks the tenant's threshold rules once per asset over all its new readings (their extremes
-  count, so a spike between two flushes is not missed).
+- checks the tenant's threshold rules at most every `TELEMETRY_THRESHOLD_FLUSH_S` (1 s), once per
+  asset over all its readings since (their extremes count, so a spike is not missed).
 The request that stored the readings does not wait for either. With `TELEMETRY_AFTER_COMMIT=inline`
 (the test suite) both run in the committing thread instead, on its connection.
 """
@@ -67,10 +67,15 @@ def check_thresholds(schema: str, pending: dict[tuple[str, int], list]) -> None:
 
 
 class AfterCommit:
-    def __init__(self, interval: float):
+    def __init__(self, interval: float, threshold_interval: float):
         self.interval = interval
+        self.threshold_interval = threshold_interval
         self._lock = threading.Lock()
         self._pending: dict[str, dict[tuple[str, int], list]] = {}
+        # Readings waiting for their threshold check, which runs at most every `threshold_interval`:
+        # a busy asset is checked once over a second of readings, not twenty times.
+        self._unchecked: dict[str, dict[tuple[str, int], list]] = {}
+        self._checked_at = 0.0
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -97,21 +102,34 @@ class AfterCommit:
             pending = self._take()
             loop.run_until_complete(self._send(pending))
             for schema, assets in pending.items():
-                try:
-                    close_old_connections()
-                    with schema_context(schema):
-                        check_thresholds(schema, assets)
-                except Exception:
-                    logger.exception("threshold evaluation failed for %s", schema)
+                unchecked = self._unchecked.setdefault(schema, {})
+                for key, readings in assets.items():
+                    unchecked.setdefault(key, []).extend(readings)
+            self._check_due()
             # Readings arriving during the pause join the next flush instead of each costing one.
             time.sleep(self.interval)
+            if self._unchecked and not self._wake.is_set():
+                self._wake.set()  # come back to check what is still waiting
+
+    def _check_due(self) -> None:
+        if time.monotonic() - self._checked_at < self.threshold_interval:
+            return
+        unchecked, self._unchecked = self._unchecked, {}
+        self._checked_at = time.monotonic()
+        for schema, assets in unchecked.items():
+            try:
+                close_old_connections()
+                with schema_context(schema):
+                    check_thresholds(schema, assets)
+            except Exception:
+                logger.exception("threshold evaluation failed for %s", schema)
 
     async def _send(self, pending: dict) -> None:
         for schema, assets in pending.items():
             await anotify_tenant(schema, EVENT_TYPE, tenant_payload(assets), json_safe=True)
 
 
-after_commit = AfterCommit(settings.TELEMETRY_LIVE_FLUSH_S)
+after_commit = AfterCommit(settings.TELEMETRY_LIVE_FLUSH_S, settings.TELEMETRY_THRESHOLD_FLUSH_S)
 
 
 def readings_committed(schema: str, kind: str, readings: Sequence) -> None:
