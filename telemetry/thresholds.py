@@ -1,4 +1,5 @@
-"""Readings → alerts: every stored batch is checked against the tenant's rules for its kind."""
+"""Readings → alerts: the readings stored since the last check, against the tenant's rules for
+their kind (see telemetry.live for when checks run)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -32,7 +33,8 @@ def evaluate_readings(kind: str, readings: Sequence[Reading]) -> None:
             asset = assets.get(asset_id)
             if asset is None:
                 continue
-            latest = max(items, key=lambda r: r.time)
+            items.sort(key=lambda r: r.time)
+            latest = items[-1]
             metrics = {name: latest.values.get(name) for name in watched}
             extremes = {}
             for name in watched:
