@@ -143,26 +143,28 @@ COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 1
 
 
 def _draw_chart(pdf, chart: Chart, x: float, y: float, width: float, height: float) -> None:
+    """One frame, one polyline per series. Series of different magnitudes (volts and percent) each
+    get their own vertical scale, stated in the legend, so that none is flattened by another."""
     points = [(t, v) for _label, series in chart.series for t, v in series if v is not None]
     if not points:
         return
     t_min = min(t for t, _v in points).timestamp()
     t_max = max(t for t, _v in points).timestamp()
-    v_min = min(v for _t, v in points)
-    v_max = max(v for _t, v in points)
     t_span = (t_max - t_min) or 1.0
-    v_span = (v_max - v_min) or 1.0
     pdf.set_draw_color(120, 120, 120)
     pdf.rect(x, y, width, height)
     pdf.set_font("helvetica", size=7)
     pdf.set_text_color(80, 80, 80)
-    pdf.text(x - 1 - pdf.get_string_width(f"{v_max:.4g}"), y + 2, f"{v_max:.4g}")
-    pdf.text(x - 1 - pdf.get_string_width(f"{v_min:.4g}"), y + height, f"{v_min:.4g}")
     first, last = min(t for t, _v in points), max(t for t, _v in points)
     pdf.text(x, y + height + 4, first.strftime("%Y-%m-%d %H:%M"))
     label = last.strftime("%Y-%m-%d %H:%M")
     pdf.text(x + width - pdf.get_string_width(label), y + height + 4, label)
     for index, (name, series) in enumerate(chart.series):
+        values = [v for _t, v in series if v is not None]
+        if not values:
+            continue
+        v_min, v_max = min(values), max(values)
+        v_span = (v_max - v_min) or 1.0
         red, green, blue = COLOURS[index % len(COLOURS)]
         pdf.set_draw_color(red, green, blue)
         previous = None
@@ -175,7 +177,8 @@ def _draw_chart(pdf, chart: Chart, x: float, y: float, width: float, height: flo
                 pdf.line(*previous, *point)
             previous = point
         pdf.set_text_color(red, green, blue)
-        pdf.text(x + 2 + index * 60, y + height + 9, _latin1(name)[:40])
+        legend = f"{name} ({v_min:.4g} - {v_max:.4g})"
+        pdf.text(x + 2 + (index % 3) * 90, y + height + 9 + (index // 3) * 4, _latin1(legend)[:60])
     pdf.set_text_color(0, 0, 0)
     pdf.set_draw_color(0, 0, 0)
 
@@ -234,6 +237,8 @@ def pdf_bytes(table: Table, *, chart: Chart | None = None, max_rows: int = 2000)
                 text = _cell_text(value, column.kind, zone)
                 if column.kind == "datetime" and value is not None:
                     text = value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+                elif column.kind == "number" and isinstance(value, float):
+                    text = f"{value:.6g}"  # a report is read, not re-computed: six digits are plenty
                 cells.cell(_latin1(text))
     if remaining:
         pdf.ln(2)
