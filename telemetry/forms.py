@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from telemetry import services
 from telemetry.models import AssetType, Battery, Meter, Site
+from tenants.models import TIMEZONE_CHOICES
 
 CUSTOM_PREFIX = "custom_"
 THRESHOLD_PREFIX = "threshold_"
@@ -35,11 +36,16 @@ def _custom_field(definition: dict) -> forms.Field:
 
 
 class CustomValuesForm(forms.ModelForm):
-    """Adds one field per custom field of the asset's type, validated by the telemetry service."""
+    """Adds one field per custom field of the asset's type, validated by the telemetry service.
 
-    def __init__(self, *args, asset_type: AssetType | None = None, **kwargs):
+    The type is the instance's (chosen before the form opens) and is not edited here: another type
+    means other fields, so the page reloads the form for it."""
+
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.asset_type = asset_type or getattr(self.instance, "type", None)
+        self.asset_type = self.instance.type if self.instance.type_id else None
+        self.fields["type"].disabled = True
+        self.fields["type"].required = False
         values = self.instance.custom_values or {}
         for definition in self.asset_type.custom_fields if self.asset_type else []:
             name = CUSTOM_PREFIX + definition["name"]
@@ -49,6 +55,7 @@ class CustomValuesForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if self.asset_type is None:
+            self.instance.custom_values = {}
             return cleaned
         raw = {}
         for definition in self.asset_type.custom_fields:
@@ -57,10 +64,21 @@ class CustomValuesForm(forms.ModelForm):
         try:
             self.instance.custom_values = services.validate_custom_values(self.asset_type, raw)
         except ValidationError as exc:
-            for key, messages in exc.message_dict.items():
+            for key, errors in exc.message_dict.items():
                 field = CUSTOM_PREFIX + key.removeprefix("custom_values.")
-                self.add_error(field if field in self.fields else None, messages)
+                if field in self.fields and field not in self.errors:
+                    self.add_error(field, errors)
+                elif field not in self.fields:
+                    self.add_error(None, errors)
         return cleaned
+
+
+THRESHOLD_BOUNDS = {
+    "cell_overvoltage": (0, 10),
+    "cell_undervoltage": (0, 10),
+    "temperature": (-100, 250),
+    "soc_low": (0, 100),
+}
 
 
 class BatteryForm(CustomValuesForm):
@@ -73,15 +91,33 @@ class BatteryForm(CustomValuesForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["type"].queryset = AssetType.objects.filter(kind="battery")
-        self.fields["type"].disabled = self.asset_type is not None
         own = services.asset_thresholds("battery", self.instance) if self.instance.pk else {}
         for alert_type, label in THRESHOLD_LABELS.items():
             name = THRESHOLD_PREFIX + alert_type
+            low, high = THRESHOLD_BOUNDS[alert_type]
             self.fields[name] = forms.FloatField(
-                label=label, required=False, help_text=_("Empty: the tenant's alert rule applies.")
+                label=label,
+                required=False,
+                min_value=low,
+                max_value=high,
+                help_text=_("Empty: the tenant's alert rule applies."),
             )
             self.initial.setdefault(name, own.get(alert_type))
+
+    def clean_type(self):
+        if self.asset_type is None:
+            raise ValidationError(_("Choose the battery's type first."))
+        return self.asset_type
+
+    def clean(self):
+        cleaned = super().clean()
+        over = cleaned.get(THRESHOLD_PREFIX + "cell_overvoltage")
+        under = cleaned.get(THRESHOLD_PREFIX + "cell_undervoltage")
+        if over is not None and under is not None and under >= over:
+            self.add_error(
+                THRESHOLD_PREFIX + "cell_undervoltage", _("The under-voltage must be below the over-voltage.")
+            )
+        return cleaned
 
     def thresholds(self) -> dict[str, float | None]:
         return {alert_type: self.cleaned_data.get(THRESHOLD_PREFIX + alert_type) for alert_type in THRESHOLD_LABELS}
@@ -92,13 +128,14 @@ class MeterForm(CustomValuesForm):
         model = Meter
         fields = ["name", "device_id", "site", "type", "model", "power_alert_threshold", "silent_after_minutes"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["type"].queryset = AssetType.objects.filter(kind="meter")
-        self.fields["type"].required = False
-
 
 class SiteForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        label=_("time zone"),
+        required=False,
+        choices=[("", _("The company's time zone")), *TIMEZONE_CHOICES],
+    )
+
     class Meta:
         model = Site
         fields = ["name", "code", "time_zone", "address", "latitude", "longitude"]
@@ -122,6 +159,9 @@ class AssetTypeForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial["custom_fields"] = json.dumps(self.instance.custom_fields or [], ensure_ascii=False, indent=1)
+        if self.instance.pk and (self.instance.batteries.exists() or self.instance.meters.exists()):
+            self.fields["kind"].disabled = True
+            self.fields["kind"].help_text = _("Assets use this type: its kind cannot change.")
 
     def clean_custom_fields(self):
         text = self.cleaned_data.get("custom_fields") or "[]"

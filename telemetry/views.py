@@ -1,34 +1,81 @@
-"""Portal pages of the asset hierarchy: lists with filters, live asset pages, sites, forms, exports.
+"""Portal pages of the asset hierarchy: lists with filters, live asset pages, sites, types, forms, exports.
 
-Batteries and meters share one set of views, parametrised by the asset kind (`KINDS`).
+Batteries and meters share one set of views, parametrised by the asset kind (`telemetry.listing.KINDS`).
+Everyone signed in reads; operators and admins create and edit; admins delete.
 """
+
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format, localize, number_format, time_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
+from accounts.models import ApiKey
 from accounts.services import create_api_key
 from portal.sections import SECTION_BY_SLUG
 from telemetry import selectors, services
 from telemetry.api.series import export_response
-from telemetry.forms import AssetTypeForm, SiteForm
+from telemetry.forms import THRESHOLD_LABELS, AssetTypeForm, SiteForm
 from telemetry.listing import KINDS, Kind, asset_list_table, filtered, kind_named, rows_with_latest
 from telemetry.metrics import METRIC_BY_NAME
 from telemetry.models import AssetType, Chemistry, Site
 from telemetry.series import latest
 
 EDITORS = ("admin", "operator")
+PAGE_SIZE = 50
+
+# The latest-value cards of an asset page, in order, with the decimals each is shown with
+# ("spread" is the cell spread in mV, derived from the lowest and highest cell voltages).
+CARDS = {
+    "battery": (
+        ("voltage", 2), ("current", 2), ("power", 0), ("soc", 1), ("soh", 1), ("temperature", 1),
+        ("cell_voltage_min", 3), ("cell_voltage_max", 3), ("spread", 0), ("state", None), ("error_flags", None),
+    ),
+    "meter": (
+        ("power", 1), ("voltage", 1), ("current", 2), ("pf", 2), ("frequency", 2), ("energy_total_wh", 0),
+        ("temperature", 1), ("output", None), ("errors", None),
+    ),
+}  # fmt: skip
+# The history charts (one canvas each) and the columns of the readings table under them.
+CHARTS = {
+    "battery": (("voltage",), ("current",), ("temperature",), ("soc", "soh")),
+    "meter": (("power",), ("voltage",), ("current",)),
+}
+TABLE_COLUMNS = {
+    "battery": (("voltage", 2), ("current", 2), ("temperature", 1), ("soc", 1), ("soh", 1), ("state", None)),
+    "meter": (("power", 1), ("voltage", 1), ("current", 2), ("energy_total_wh", 1)),
+}
+CELLS_SUMMARY = gettext_lazy("min %(min)s V, max %(max)s V, spread %(spread)s mV")
+RECENT_COUNT = {"battery": 20, "meter": 10}
+EXPORT_METRICS = {
+    "battery": "voltage,current,temperature,soc,soh",
+    "meter": "power,voltage,current,energy_wh",
+}
+
+
+def _can_edit(request) -> bool:
+    return request.user.role in EDITORS
+
+
+# --- Lists --------------------------------------------------------------------------------------------
 
 
 @login_required
 def asset_list(request, kind: str):
     kind = kind_named(kind)
-    page = Paginator(filtered(kind, request.GET), 50).get_page(request.GET.get("page"))
+    filters = {name: value for name, value in request.GET.items() if value and name != "page"}
+    page = Paginator(filtered(kind, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode(filters)
     context = {
         "section": SECTION_BY_SLUG[kind.section],
         "kind": kind,
@@ -37,22 +84,117 @@ def asset_list(request, kind: str):
         "sites": Site.objects.all(),
         "types": AssetType.objects.filter(kind=kind.name),
         "chemistries": Chemistry.choices,
-        "states": selectors.ASSET_STATES,
-        "filters": request.GET,
-        "query": request.GET.urlencode(),
-        "can_edit": request.user.role in EDITORS,
+        "filters": filters,
+        "query": query,
+        "refresh_url": f"{request.path}?{query}{'&' if query else ''}page={page.number}",
+        "can_edit": _can_edit(request),
     }
-    template = "telemetry/_asset_rows.html" if request.headers.get("HX-Request") else "telemetry/asset_list.html"
-    return render(request, template, context)
+    if not request.headers.get("HX-Request"):
+        return render(request, "telemetry/asset_list.html", context)
+    response = render(request, "telemetry/_asset_results.html", context)
+    if request.headers.get("HX-Trigger") == "asset-filters":
+        response["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path  # without the empty fields
+    return response
 
 
-def _metric_cards(kind: Kind, values: dict) -> list[dict]:
-    catalogue = METRIC_BY_NAME[kind.name]
+@login_required
+def asset_list_export(request, kind: str, fmt: str):
+    kind = kind_named(kind)
+    table = asset_list_table(kind, request.GET, request.tenant.timezone)
+    return export_response(table, fmt, f"voltwatch-{kind.section}")
+
+
+# --- Asset page ---------------------------------------------------------------------------------------
+
+
+def _error_flag_names(asset) -> list[str]:
+    """The bit names of a foxBMS battery's error flags, from its type's DBC ([] when unknown)."""
+    if getattr(asset, "connector", "") != "foxbms":
+        return []
+    from telemetry.adapters import AdapterError
+    from telemetry.adapters.foxbms import error_signals
+
+    try:
+        return error_signals(services.can_database_for(asset))
+    except AdapterError:
+        return []
+
+
+def error_flags_text(value, names: list[str]) -> str | None:
+    if value is None:
+        return None
+    if not value:
+        return _("None")
+    bits = [bit for bit in range(64) if value >> bit & 1]
+    return ", ".join(names[bit] if bit < len(names) else _("bit %(bit)d") % {"bit": bit} for bit in bits)
+
+
+def _display(name: str, value, digits: int | None, flag_names: list[str]) -> str:
+    if value is None:
+        return "—"
+    if name == "error_flags":
+        return error_flags_text(value, flag_names)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if digits is not None and isinstance(value, int | float):
+        return number_format(round(value, digits) or 0, digits)  # never "-0.00"
+    return str(value)
+
+
+def _values_with_spread(values: dict) -> dict:
+    low, high = values.get("cell_voltage_min"), values.get("cell_voltage_max")
+    if low is not None and high is not None:
+        return {**values, "spread": (high - low) * 1000}
+    return values
+
+
+def _metric_meta(kind: Kind, name: str) -> tuple[str, str]:
+    if name == "spread":
+        return _("Cell spread"), "mV"
+    metric = METRIC_BY_NAME[kind.name][name]
+    return str(metric.label), metric.unit
+
+
+def _cards(kind: Kind, values: dict, flag_names: list[str]) -> list[dict]:
+    values = _values_with_spread(values)
+    cards = []
+    for name, digits in CARDS[kind.name]:
+        label, unit = _metric_meta(kind, name)
+        cards.append(
+            {
+                "name": name,
+                "label": label,
+                "unit": unit,
+                "digits": digits,
+                "text": _display(name, values.get(name), digits, flag_names),
+            }
+        )
+    return cards
+
+
+def _recent_rows(kind: Kind, readings: list[dict], flag_names: list[str]) -> list[list[str]]:
     return [
-        {"name": name, "label": catalogue[name].label, "unit": catalogue[name].unit, "value": values.get(name)}
-        for name in catalogue
-        if catalogue[name].kind in ("float", "int", "text", "bool")
+        [moment_text(r["time"])]
+        + [_display(name, r.get(name), digits, flag_names) for name, digits in TABLE_COLUMNS[kind.name]]
+        for r in readings
     ]
+
+
+def moment_text(moment) -> str:
+    """A reading's time to the second, in the tenant's zone: readings may come every second."""
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'SHORT_DATE_FORMAT')} {time_format(local, 'H:i:s')}"
+
+
+def _custom_values(asset) -> list[tuple[str, str]]:
+    shown = []
+    for definition in asset.type.custom_fields if asset.type else []:
+        value = asset.custom_values.get(definition["name"])
+        if isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        text = "—" if value in (None, "") else f"{value}{' ' + definition['unit'] if definition.get('unit') else ''}"
+        shown.append((definition["label"], text))
+    return shown
 
 
 @login_required
@@ -60,47 +202,116 @@ def asset_detail(request, kind: str, pk: int):
     kind = kind_named(kind)
     asset = get_object_or_404(kind.model.objects.select_related("site", "type"), pk=pk)
     last = latest(kind.name, [asset.pk]).get(asset.pk)
-    recent = selectors.recent_readings(kind.name, asset.pk, 10)
+    values = last["values"] if last else {}
+    flag_names = _error_flag_names(asset) if kind.name == "battery" else []
     threshold = getattr(asset, "power_alert_threshold", None)
+    recent = selectors.recent_readings(kind.name, asset.pk, RECENT_COUNT[kind.name])
+    end = timezone.now()
+    can_edit = _can_edit(request)
+    bound_to = f"{kind.name}:{asset.pk}"
+    new_key = request.session.pop(f"new_key_{bound_to}", None)
+    thresholds = services.asset_thresholds(kind.name, asset)
+    charts = [
+        {"metrics": ",".join(metrics), "label": " · ".join(_metric_meta(kind, m)[0] for m in metrics)}
+        for metrics in CHARTS[kind.name]
+    ]
+    metric_names = {m for metrics in CHARTS[kind.name] for m in metrics}
     context = {
         "section": SECTION_BY_SLUG[kind.section],
         "kind": kind,
         "asset": asset,
+        "ref": selectors.asset_ref(kind.name, asset),
         "latest": last,
-        "cards": _metric_cards(kind, last["values"] if last else {}),
-        "recent": recent,
-        "over_threshold": bool(threshold is not None and last and (last["values"].get("power") or 0) > threshold),
-        "thresholds": services.asset_thresholds(kind.name, asset),
-        "custom": [
-            (d["label"], asset.custom_values.get(d["name"])) for d in (asset.type.custom_fields if asset.type else [])
-        ],
-        "ref": getattr(asset, kind.ref_field),
+        "cards": _cards(kind, values, flag_names),
+        "cells": values.get("cell_voltages"),
+        "cells_summary": _cells_summary(values.get("cell_voltages")),
+        "charts": charts,
+        "columns": [_metric_meta(kind, name) for name, _digits in TABLE_COLUMNS[kind.name]],
+        "recent": _recent_rows(kind, recent, flag_names),
+        "recent_count": RECENT_COUNT[kind.name],
+        "over_threshold": bool(threshold is not None and (values.get("power") or 0) > threshold),
+        "thresholds": [(THRESHOLD_LABELS[t], thresholds[t]) for t in THRESHOLD_LABELS if t in thresholds],
+        "custom": _custom_values(asset),
+        "export_query": urlencode(
+            {
+                "assets": bound_to,
+                "metrics": EXPORT_METRICS[kind.name],
+                "start": (end - timedelta(hours=24)).isoformat(),
+                "end": end.isoformat(),
+                "interval": "auto",
+            }
+        ),
+        "can_edit": can_edit,
+        "keys": ApiKey.objects.filter(bound_to=bound_to, revoked_at__isnull=True) if can_edit else [],
+        "new_key": new_key,
+        "webhook": request.build_absolute_uri(reverse("shelly-webhook-key", args=[new_key or "KEY"])),
         "live_config": {
             "kind": kind.name,
             "asset": asset.pk,
             "series": reverse("telemetry-series"),
+            "tz": timezone.get_current_timezone_name(),
             "threshold": threshold,
             "cells": kind.name == "battery",
-            "initial_cells": (last["values"].get("cell_voltages") if last else None),
-            "tz": request.tenant.timezone,
+            "initial_cells": values.get("cell_voltages"),
+            "flag_names": flag_names,
+            "cards": {name: digits for name, digits in CARDS[kind.name]},
+            "columns": TABLE_COLUMNS[kind.name],
+            "recent_count": RECENT_COUNT[kind.name],
+            "metrics": {
+                name: dict(zip(("label", "unit"), _metric_meta(kind, name), strict=True)) for name in metric_names
+            },
+            "export_metrics": EXPORT_METRICS[kind.name],
+            "text": {
+                "none": _("None"),
+                "bit": _("bit %(bit)d"),
+                "yes": _("yes"),
+                "no": _("no"),
+                "cells": CELLS_SUMMARY,
+                "unavailable": _("The history cannot be loaded just now."),
+                "intervals": {
+                    "raw": _("Every reading in the range."),
+                    "1m": _("One-minute averages."),
+                    "1h": _("Hourly averages."),
+                    "1d": _("Daily averages."),
+                },
+            },
         },
-        "can_edit": request.user.role in EDITORS,
-        "new_key": request.session.pop(f"new_key_{kind.name}_{asset.pk}", None),
-        "export_query": f"assets={kind.name}:{asset.pk}",
     }
-    return render(request, "telemetry/asset_detail.html", context)
+    response = render(request, "telemetry/asset_detail.html", context)
+    if new_key:
+        response["Cache-Control"] = "no-store"  # the page shows a secret once
+    return response
+
+
+def _cells_summary(cells) -> str:
+    if not cells:
+        return ""
+    low, high = min(cells), max(cells)
+    return str(CELLS_SUMMARY) % {
+        "min": localize(round(low, 3)),
+        "max": localize(round(high, 3)),
+        "spread": number_format((high - low) * 1000, 0),
+    }
+
+
+# --- Asset forms and actions --------------------------------------------------------------------------
 
 
 @role_required(*EDITORS)
 def asset_form(request, kind: str, pk: int | None = None):
+    """New or edited asset. Its type is chosen first (`?type=`, "none" for a meter without one): the
+    type decides which custom fields the form has."""
     kind = kind_named(kind)
-    asset = get_object_or_404(kind.model, pk=pk) if pk else kind.model()
-    asset_type = asset.type if pk else None
-    if not pk and request.GET.get("type", "").isdigit():
-        asset_type = AssetType.objects.filter(pk=int(request.GET["type"]), kind=kind.name).first()
-        asset.type = asset_type
-    form = kind.form(request.POST or None, instance=asset, asset_type=asset_type)
-    if request.method == "POST" and form.is_valid():
+    asset = get_object_or_404(kind.model.objects.select_related("type"), pk=pk) if pk else kind.model()
+    types = AssetType.objects.filter(kind=kind.name)
+    chosen = request.GET.get("type", "")
+    if chosen.isdigit():
+        asset.type = get_object_or_404(types, pk=int(chosen))
+    elif chosen == "none" and kind.name == "meter":
+        asset.type = None
+    choose_type = not pk and not chosen and (kind.name == "battery" or types.exists())
+    form = kind.form(request.POST or None, instance=asset)
+    if request.method == "POST" and not choose_type and form.is_valid():
         saved = form.save()
         if kind.name == "battery":
             services.set_asset_thresholds("battery", saved, form.thresholds())
@@ -113,10 +324,12 @@ def asset_form(request, kind: str, pk: int | None = None):
         "kind": kind,
         "form": form,
         "asset": asset if pk else None,
-        "types": AssetType.objects.filter(kind=kind.name),
-        "chosen_type": asset_type,
+        "types": types,
+        "type_id": asset.type_id,
+        "choose_type": choose_type,
+        "has_sites": Site.objects.exists(),
     }
-    return render(request, "telemetry/asset_form.html", context)
+    return render(request, "telemetry/asset_form.html", context, status=400 if form.errors else 200)
 
 
 @role_required("admin")
@@ -125,7 +338,7 @@ def asset_delete(request, kind: str, pk: int):
     asset = get_object_or_404(kind.model, pk=pk)
     if request.method == "POST":
         services.delete_asset(kind.name, asset, by=request.user)
-        messages.success(request, _("Deleted, with its readings."))
+        messages.success(request, _("“%(name)s” is deleted, with its readings.") % {"name": asset.name})
         return redirect(f"telemetry:{kind.section}")
     return render(
         request, "telemetry/asset_delete.html", {"section": SECTION_BY_SLUG[kind.section], "kind": kind, "asset": asset}
@@ -138,29 +351,27 @@ def asset_key(request, kind: str, pk: int):
     kind = kind_named(kind)
     asset = get_object_or_404(kind.model, pk=pk)
     _key, token = create_api_key(
-        name=f"{asset.name} ({getattr(asset, kind.ref_field)})",
+        name=f"{asset.name} ({selectors.asset_ref(kind.name, asset)})",
         scopes=["ingest"],
         bound_to=f"{kind.name}:{asset.pk}",
         created_by=request.user,
     )
-    request.session[f"new_key_{kind.name}_{asset.pk}"] = token
+    request.session[f"new_key_{kind.name}:{asset.pk}"] = token
     return redirect("telemetry:asset", kind=kind.name, pk=asset.pk)
 
 
-@login_required
-def asset_list_export(request, kind: str, fmt: str):
-    kind = kind_named(kind)
-    table = asset_list_table(kind, request.GET, request.tenant.timezone)
-    return export_response(table, fmt, f"voltwatch-{kind.section}")
+# --- Sites --------------------------------------------------------------------------------------------
 
 
 @login_required
 def site_list(request):
-    sites = Site.objects.order_by("name")
+    sites = Site.objects.annotate(
+        battery_count=Count("batteries", distinct=True), meter_count=Count("meters", distinct=True)
+    ).order_by("name")
     return render(
         request,
         "telemetry/site_list.html",
-        {"section": SECTION_BY_SLUG["batteries"], "sites": sites, "can_edit": request.user.role in EDITORS},
+        {"section": SECTION_BY_SLUG["batteries"], "sites": sites, "can_edit": _can_edit(request)},
     )
 
 
@@ -174,12 +385,7 @@ def site_detail(request, code: str):
     return render(
         request,
         "telemetry/site_detail.html",
-        {
-            "section": SECTION_BY_SLUG["batteries"],
-            "site": site,
-            "groups": groups,
-            "can_edit": request.user.role in EDITORS,
-        },
+        {"section": SECTION_BY_SLUG["batteries"], "site": site, "groups": groups, "can_edit": _can_edit(request)},
     )
 
 
@@ -189,23 +395,30 @@ def site_form(request, code: str | None = None):
     form = SiteForm(request.POST or None, instance=site)
     if request.method == "POST" and form.is_valid():
         saved = form.save()
+        messages.success(request, _("Saved."))
         return redirect("telemetry:site", code=saved.code)
-    return render(
-        request, "telemetry/simple_form.html", {"section": SECTION_BY_SLUG["batteries"], "form": form,
-                                                "title": site.name if code else _("New site")}
-    )  # fmt: skip
+    context = {
+        "section": SECTION_BY_SLUG["batteries"],
+        "form": form,
+        "title": site.name if code else _("New site"),
+        "tab": "sites",
+        "cancel": reverse("telemetry:site", args=[code]) if code else reverse("telemetry:sites"),
+    }
+    return render(request, "telemetry/simple_form.html", context, status=400 if form.errors else 200)
+
+
+# --- Asset types --------------------------------------------------------------------------------------
 
 
 @login_required
 def type_list(request):
+    types = AssetType.objects.annotate(
+        battery_count=Count("batteries", distinct=True), meter_count=Count("meters", distinct=True)
+    )
     return render(
         request,
         "telemetry/type_list.html",
-        {
-            "section": SECTION_BY_SLUG["batteries"],
-            "types": AssetType.objects.all(),
-            "can_edit": request.user.role in EDITORS,
-        },
+        {"section": SECTION_BY_SLUG["batteries"], "types": types, "can_edit": _can_edit(request)},
     )
 
 
@@ -215,8 +428,13 @@ def type_form(request, pk: int | None = None):
     form = AssetTypeForm(request.POST or None, instance=asset_type)
     if request.method == "POST" and form.is_valid():
         form.save()
+        messages.success(request, _("Saved."))
         return redirect("telemetry:types")
-    return render(
-        request, "telemetry/simple_form.html", {"section": SECTION_BY_SLUG["batteries"], "form": form,
-                                                "title": asset_type.name if pk else _("New asset type")}
-    )  # fmt: skip
+    context = {
+        "section": SECTION_BY_SLUG["batteries"],
+        "form": form,
+        "title": asset_type.name if pk else _("New asset type"),
+        "tab": "types",
+        "cancel": reverse("telemetry:types"),
+    }
+    return render(request, "telemetry/simple_form.html", context, status=400 if form.errors else 200)
