@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 
 import orjson
@@ -37,6 +38,22 @@ def _message(event_type: str, payload: dict, *, json_safe: bool = False) -> dict
         "payload": payload if json_safe else orjson.loads(orjson.dumps(payload, default=_ENCODER.default)),
         "sent_at": datetime.now(UTC).isoformat(),
     }
+
+
+async def ahas_listeners(group: str) -> bool:
+    """Whether any open page is in `group`, so that a sender with a costly payload can skip building
+    it. Reads the channel layer's group membership as `group_send` would; True when unsure."""
+    layer = get_channel_layer()
+    try:
+        if hasattr(layer, "_group_key"):  # channels_redis: a sorted set of channel names by join time
+            key = layer._group_key(group)
+            connection = layer.connection(layer.consistent_hash(group))
+            return await connection.zcount(key, int(time.time()) - layer.group_expiry, "+inf") > 0
+        if hasattr(layer, "groups"):  # the in-memory layer
+            return bool(layer.groups.get(group))
+    except Exception:
+        logger.warning("could not read the listeners of %s", group, exc_info=True)
+    return True
 
 
 async def anotify_tenant(

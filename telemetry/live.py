@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django_tenants.utils import schema_context
 
-from core.realtime import anotify_tenant
+from core.realtime import ahas_listeners, anotify_tenant, tenant_group
 from telemetry.metrics import METRICS
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,9 @@ class AfterCommit:
 
     async def _send(self, pending: dict) -> None:
         for schema, assets in pending.items():
-            await anotify_tenant(schema, EVENT_TYPE, tenant_payload(assets), json_safe=True)
+            # Thousands of points a second make a costly payload: build it only for open pages.
+            if await ahas_listeners(tenant_group(schema)):
+                await anotify_tenant(schema, EVENT_TYPE, tenant_payload(assets), json_safe=True)
 
 
 after_commit = AfterCommit(settings.TELEMETRY_LIVE_FLUSH_S, settings.TELEMETRY_THRESHOLD_FLUSH_S)
