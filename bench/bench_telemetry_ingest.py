@@ -96,16 +96,17 @@ def raw_copy_rate(asset_ids: list[int], total: int, start: datetime) -> float:
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    from telemetry.ingest import _copy, copy_row
+    from telemetry.ingest import Reading, _copy, copy_rows
 
-    rows = []
+    readings = []
     moment = start
     for n in range(total):
         values = battery_values(n)
         values.update(cell_voltage_min=min(values["cell_voltages"]), cell_voltage_max=max(values["cell_voltages"]))
-        rows.append(copy_row("battery", asset_ids[n % len(asset_ids)], moment, values))
+        readings.append(Reading(asset_ids[n % len(asset_ids)], moment, values))
         if n % len(asset_ids) == len(asset_ids) - 1:
             moment += timedelta(seconds=1)
+    rows = copy_rows("battery", readings)
     with schema_context("benchtele"), connection.cursor() as cursor:
         started = time.perf_counter()
         for offset in range(0, total, 5000):

@@ -32,7 +32,7 @@ def _annotation(metric: Metric):
 def _values_struct(kind: str) -> type:
     fields = [(metric.name, _annotation(metric), None) for metric in METRICS[kind]]
     return msgspec.defstruct(
-        f"{kind.title()}Values", fields, forbid_unknown_fields=True, omit_defaults=True, kw_only=True
+        f"{kind.title()}Values", fields, forbid_unknown_fields=True, omit_defaults=True, kw_only=True, gc=False
     )
 
 
@@ -45,6 +45,7 @@ def _batch_types(kind: str, values: type) -> tuple[type, type]:
         f"{kind.title()}Reading",
         [("asset", int | str), ("time", int | float | datetime), ("values", values)],
         forbid_unknown_fields=True,
+        gc=False,  # never in a cycle: 10,000 of them a batch need not be tracked by the collector
     )
     batch = msgspec.defstruct(
         f"{kind.title()}Batch",

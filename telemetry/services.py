@@ -125,8 +125,9 @@ def bound_asset(bound_to: str, kind: str) -> int | None:
     return int(asset_id)
 
 
-def resolve_assets(kind: str, refs, *, bound_to: str = "") -> dict:
-    """Map asset references (ids as integers, serials or device ids as text) to assets, in one query."""
+def resolve_assets(kind: str, refs, *, bound_to: str = "") -> tuple[dict[int | str, int], dict[int, str]]:
+    """Asset references (ids as integers, serials or device ids as text) → asset ids, and each
+    found asset's label (serial or device id), in one query that builds no model instances."""
     model = asset_model(kind)
     ids = {ref for ref in refs if type(ref) is int}
     names = {ref for ref in refs if type(ref) is str}
@@ -135,11 +136,12 @@ def resolve_assets(kind: str, refs, *, bound_to: str = "") -> dict:
     only = bound_asset(bound_to, kind)
     if only is not None:
         query &= Q(pk=only)
-    found = {}
-    for asset in model.objects.filter(query).only("pk", ref_field, "name"):
-        found[asset.pk] = asset
-        found[getattr(asset, ref_field)] = asset
-    return found
+    found: dict[int | str, int] = {}
+    labels: dict[int, str] = {}
+    for pk, label in model.objects.filter(query).values_list("pk", ref_field):
+        found[pk] = found[label] = pk
+        labels[pk] = label
+    return found, labels
 
 
 def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
@@ -164,8 +166,7 @@ def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
             errors[f"readings[{index}].asset"] = "Give the asset's id (a number) or its serial / device id (text)."
         if len(errors) >= MAX_ERRORS:
             raise Invalid(errors)
-    assets = resolve_assets(kind, refs, bound_to=bound_to)
-    labels = {}
+    assets, labels = resolve_assets(kind, refs, bound_to=bound_to)
     readings = []
     moment = validation.now()
     for index, item in enumerate(items):
@@ -174,8 +175,8 @@ def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
         if type(item) is not dict:
             continue
         where = f"readings[{index}]"
-        asset = assets.get(item.get("asset"))
-        if asset is None:
+        asset_id = assets.get(item.get("asset"))
+        if asset_id is None:
             if f"{where}.asset" not in errors:
                 errors[f"{where}.asset"] = f"No {kind} “{item.get('asset')}” here" + (
                     " that this key may report for." if bound_to else "."
@@ -184,8 +185,7 @@ def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
         time = clean_time(item.get("time", item.get("timestamp")), f"{where}.time", errors, moment)
         values = clean_values(kind, item.get("values"), f"{where}.values", errors)
         if time is not None and values is not None:
-            readings.append(ingest.Reading(asset.pk, time, values))
-            labels[asset.pk] = asset_ref(kind, asset)
+            readings.append(ingest.Reading(asset_id, time, values))
     if errors:
         raise Invalid(errors)
     return ingest.store_readings(kind, readings, labels=labels)
@@ -195,36 +195,40 @@ def ingest_decoded(*, kind: str, items: list, bound_to: str = "") -> ingest.Stor
     """The fast path of `ingest_readings`, for a batch msgspec already decoded against the metric
     schemas (`telemetry.schemas`). Anything it cannot take as it is (an unknown asset, a moment out
     of range, empty values) raises DoesNotFit: the caller then runs `ingest_readings`, which says
-    precisely what is wrong."""
+    precisely what is wrong. Runs for every reading of every batch: hence the local names."""
     if len(items) > settings.TELEMETRY_MAX_BATCH:
         raise DoesNotFit("too many readings")
-    assets = resolve_assets(kind, {item.asset for item in items}, bound_to=bound_to)
-    now = validation.now()
-    latest_allowed = now + validation.MAX_FUTURE
+    assets, labels = resolve_assets(kind, {item.asset for item in items}, bound_to=bound_to)
+    latest_allowed = validation.now() + validation.MAX_FUTURE
     derive = validation.derive_battery_values if kind == "battery" else None
     readings = []
-    append, Reading, to_dict = readings.append, ingest.Reading, values_dict
-    for item in items:
-        asset = assets.get(item.asset)
-        moment = item.time
-        if type(moment) is datetime:
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            elif moment.tzinfo is not UTC:
-                moment = moment.astimezone(UTC)
-        elif moment >= 0:
-            moment = datetime.fromtimestamp(moment / 1000 if moment > 1e11 else moment, tz=UTC)
-        else:
-            raise DoesNotFit("negative time")
-        values = to_dict(item.values)
-        if asset is None or not values or not EARLIEST <= moment <= latest_allowed:
-            raise DoesNotFit("needs the detailed validator")
-        if "state" in values:
-            values["state"] = values["state"].strip()
-        if derive is not None:
-            derive(values)
-        append(Reading(asset.pk, moment, values))
-    labels = {asset.pk: asset_ref(kind, asset) for asset in assets.values()}
+    append, Reading, to_dict, utc, from_timestamp = (
+        readings.append,
+        ingest.Reading,
+        values_dict,
+        UTC,
+        datetime.fromtimestamp,
+    )
+    try:
+        for item in items:
+            moment = item.time
+            if type(moment) is datetime:
+                if moment.tzinfo is not utc:
+                    moment = moment.replace(tzinfo=utc) if moment.tzinfo is None else moment.astimezone(utc)
+            elif moment >= 0:
+                moment = from_timestamp(moment / 1000 if moment > 1e11 else moment, tz=utc)
+            else:
+                raise DoesNotFit("negative time")
+            values = to_dict(item.values)
+            if not values or not EARLIEST <= moment <= latest_allowed:
+                raise DoesNotFit("needs the detailed validator")
+            if "state" in values:
+                values["state"] = values["state"].strip()
+            if derive is not None:
+                derive(values)
+            append(Reading(assets[item.asset], moment, values))
+    except (KeyError, OverflowError, OSError, ValueError):  # an unknown asset, a moment out of range
+        raise DoesNotFit("needs the detailed validator") from None
     return ingest.store_readings(kind, readings, labels=labels)
 
 

@@ -107,6 +107,8 @@ def test_a_bad_value_names_the_field_and_nothing_of_the_batch_is_stored(alpha, b
         ({"time": "yesterday", "values": {"voltage": 1}}, "readings[0].time"),
         ({"time": 86400, "values": {"voltage": 1}}, "readings[0].time"),
         ({"time": "2099-01-01T00:00:00Z", "values": {"voltage": 1}}, "readings[0].time"),
+        ({"time": 1e20, "values": {"voltage": 1}}, "readings[0].time"),
+        ({"time": 10**30, "values": {"voltage": 1}}, "readings[0].time"),
         ({"time": "2026-11-20T08:00:00Z", "values": {}}, "readings[0].values"),
         ({"time": "2026-11-20T08:00:00Z", "values": {"volts": 1}}, "readings[0].values.volts"),
         ({"time": "2026-11-20T08:00:00Z", "values": {"cell_voltages": [3.3, "x"]}}, "readings[0].values.cell_voltages"),
