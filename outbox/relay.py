@@ -12,15 +12,17 @@ one relay, which is the default deployment.
 
 import logging
 import time
+from collections.abc import Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
+import orjson
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from django.conf import settings
 from django.db import connection, transaction
 
-from outbox.services import SEPARATOR, TABLE
+from outbox.services import LOADERS, SEPARATOR, TABLE
 
 logger = logging.getLogger(__name__)
 # librdkafka's own messages (connection refused while the broker is down…) go through logging too.
@@ -90,14 +92,26 @@ class Relay:
         if error is not None:
             self._failures.append(error)
 
-    def _publish(self, rows: list[tuple[int, str, str]]) -> int:
+    def _messages(self, cursor, payload: str, source) -> Iterator[tuple[str, str]]:
+        if source is None:
+            for line in payload.split("\n"):
+                key, _sep, value = line.partition(SEPARATOR)
+                yield key, value
+            return
+        if isinstance(source, str):
+            source = orjson.loads(source)
+        loader = LOADERS.get(source.get("loader"))
+        if loader is None:  # a process without the app that wrote it: keep the row for one that has it
+            raise DeliveryFailed(f"no outbox loader {source.get('loader')!r} in this process")
+        yield from loader(cursor, source)
+
+    def _publish(self, cursor, rows: list[tuple[int, str, str, object]]) -> int:
         self._failures = failures = []
         producer = self.producer
         produce, poll = producer.produce, producer.poll
         count = 0
-        for _id, topic, payload in rows:
-            for line in payload.split("\n"):
-                key, _sep, value = line.partition(SEPARATOR)
+        for _id, topic, payload, source in rows:
+            for key, value in self._messages(cursor, payload, source):
                 while True:
                     try:
                         produce(topic, value, key)
@@ -122,14 +136,14 @@ class Relay:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT id, topic, payload FROM {TABLE} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                    f"SELECT id, topic, payload, source FROM {TABLE} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
                     [self.rows_per_batch],
                 )
                 rows = cursor.fetchall()
                 if not rows:
                     return 0
-                self._ensure_topics({topic for _id, topic, _payload in rows})
-                count = self._publish(rows)
+                self._ensure_topics({row[1] for row in rows})
+                count = self._publish(cursor, rows)
                 cursor.execute(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", [[row[0] for row in rows]])
         except (DeliveryFailed, KafkaException) as exc:
             self._discard_producer()

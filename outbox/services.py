@@ -1,6 +1,6 @@
 """Write messages to the outbox, inside the caller's transaction."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import orjson
 from django.db import connection
@@ -12,6 +12,32 @@ TABLE = f"public.{OutboxBatch._meta.db_table}"
 
 
 SEPARATOR = "\x1f"  # between a message's key and its JSON value; messages are one per line
+
+# name → function(cursor, source) yielding the (key, JSON value) messages a `source` row stands for.
+Loader = Callable[[object, dict], Iterable[tuple[str, str]]]
+LOADERS: dict[str, Loader] = {}
+
+
+def register_loader(name: str) -> Callable[[Loader], Loader]:
+    def register(function: Loader) -> Loader:
+        LOADERS[name] = function
+        return function
+
+    return register
+
+
+def enqueue_source(topic: str, loader: str, messages: int, **source) -> None:
+    """Queue `messages` messages that the relay will build with `loader` from rows this transaction
+    wrote (`source` says which): the transaction writes a reference of a few bytes instead of the
+    messages, and the events say exactly what was stored. The loader must be registered in every
+    process that runs the relay (an app's `ready()`)."""
+    if loader not in LOADERS:
+        raise ValueError(f"No outbox loader named {loader!r}")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} (topic, messages, payload, source, created_at) VALUES (%s, %s, '', %s, %s)",
+            [topic, messages, orjson.dumps({"loader": loader, **source}).decode(), timezone.now()],
+        )
 
 
 def enqueue(topic: str, messages: Sequence[tuple[str, object]]) -> None:

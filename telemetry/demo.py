@@ -135,9 +135,8 @@ def simulate(moments: list[datetime]) -> int:
             values = _meter_values(index, moment, generator, energy, step)
             energy = values["energy_total_wh"]
             meter_readings.append(ingest.Reading(meter.pk, moment, values))
-    labels = {b.pk: b.serial for b in batteries.values()} | {m.pk: m.device_id for m in meters.values()}
-    stored = ingest.store_readings("battery", battery_readings, labels=labels).stored if battery_readings else 0
-    stored += ingest.store_readings("meter", meter_readings, labels=labels).stored if meter_readings else 0
+    stored = ingest.store_readings("battery", battery_readings).stored if battery_readings else 0
+    stored += ingest.store_readings("meter", meter_readings).stored if meter_readings else 0
     return stored
 
 

@@ -14,15 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import orjson
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from outbox import services as outbox
+from telemetry import events
 from telemetry.metrics import METRICS
 
-SCHEMA_VERSION = 1
 TABLES = {"battery": "telemetry_battery_reading", "meter": "telemetry_meter_reading"}
 # Arrays travel pre-encoded in PostgreSQL's binary array format (see `float8_arrays`), declared as
 # bytea so that psycopg passes the bytes through: its own list dumper runs in Python, per element.
@@ -125,6 +123,15 @@ def _insert_new_only(cursor, kind: str, rows: Sequence[tuple]) -> set[tuple[int,
     return inserted
 
 
+def _inserted_by(cursor, kind: str, reading: "Reading") -> str:
+    """The id of the (sub)transaction that inserted `reading`'s row: the Kafka events of a batch are
+    its rows with that `xmin` (see `telemetry.events`)."""
+    cursor.execute(
+        f"SELECT xmin::text FROM {TABLES[kind]} WHERE asset_id = %s AND time = %s", [reading.asset_id, reading.time]
+    )
+    return cursor.fetchone()[0]
+
+
 def _mark_dirty_hours(cursor, kind: str, readings: Sequence[Reading]) -> None:
     # Hours as integers (seconds // 3600): far cheaper per reading than datetime.replace.
     hours = {(r.asset_id, int(r.time.timestamp()) // 3600) for r in readings}
@@ -169,32 +176,9 @@ def fill_energy_deltas(readings: Sequence[Reading]) -> None:
             last = total
 
 
-def outbox_lines(kind: str, schema: str, readings: Sequence[Reading], labels: dict[int, str]) -> list[bytes]:
-    """One Kafka message per reading, keyed `tenant:asset`: `{"schema_version", "tenant", "kind",
-    "asset", "asset_ref", "time", "values"}`. The constant part of each asset's messages is written
-    once; per reading only its time and values are serialised (this runs for every reading stored)."""
-    prefixes: dict[int, bytes] = {}
-    dumps, utc_z = orjson.dumps, orjson.OPT_UTC_Z
-    lines = []
-    for r in readings:
-        prefix = prefixes.get(r.asset_id)
-        if prefix is None:
-            head = dumps(
-                {"schema_version": SCHEMA_VERSION, "tenant": schema, "kind": kind, "asset": r.asset_id,
-                 "asset_ref": labels.get(r.asset_id, "")}
-            )  # fmt: skip
-            prefix = prefixes[r.asset_id] = (
-                f"{schema}:{r.asset_id}{outbox.SEPARATOR}".encode() + head[:-1] + b',"time":'
-            )
-        lines.append(prefix + dumps(r.time, option=utc_z) + b',"values":' + dumps(r.values) + b"}")
-    return lines
-
-
-def store_readings(kind: str, readings: Sequence[Reading], *, labels: dict[int, str] | None = None) -> Stored:
-    """Store `readings` (already validated) all-or-nothing and announce the new ones.
-
-    `labels` names assets for the Kafka events (serial or device id).
-    """
+def store_readings(kind: str, readings: Sequence[Reading]) -> Stored:
+    """Store `readings` (already validated) all-or-nothing and announce the new ones: Kafka through
+    the outbox (same transaction), then the live pages and threshold rules (after the commit)."""
     received = len(readings)
     unique: dict[tuple[int, datetime], Reading] = {}
     for reading in readings:
@@ -213,9 +197,7 @@ def store_readings(kind: str, readings: Sequence[Reading], *, labels: dict[int, 
         if readings:
             _mark_dirty_hours(cursor, kind, readings)
             if settings.OUTBOX_ENABLED:
-                outbox.enqueue_lines(
-                    settings.KAFKA_TOPICS[kind], outbox_lines(kind, connection.schema_name, readings, labels or {})
-                )
+                events.enqueue_stored(kind, connection.schema_name, _inserted_by(cursor, kind, readings[0]), readings)
             stored = list(readings)
             transaction.on_commit(lambda: _after_commit(kind, stored))
     return Stored(received=received, stored=len(readings))

@@ -125,9 +125,9 @@ def bound_asset(bound_to: str, kind: str) -> int | None:
     return int(asset_id)
 
 
-def resolve_assets(kind: str, refs, *, bound_to: str = "") -> tuple[dict[int | str, int], dict[int, str]]:
-    """Asset references (ids as integers, serials or device ids as text) → asset ids, and each
-    found asset's label (serial or device id), in one query that builds no model instances."""
+def resolve_assets(kind: str, refs, *, bound_to: str = "") -> dict[int | str, int]:
+    """Asset references (ids as integers, serials or device ids as text) → asset ids, in one query
+    that builds no model instances."""
     model = asset_model(kind)
     ids = {ref for ref in refs if type(ref) is int}
     names = {ref for ref in refs if type(ref) is str}
@@ -137,11 +137,9 @@ def resolve_assets(kind: str, refs, *, bound_to: str = "") -> tuple[dict[int | s
     if only is not None:
         query &= Q(pk=only)
     found: dict[int | str, int] = {}
-    labels: dict[int, str] = {}
-    for pk, label in model.objects.filter(query).values_list("pk", ref_field):
-        found[pk] = found[label] = pk
-        labels[pk] = label
-    return found, labels
+    for pk, ref in model.objects.filter(query).values_list("pk", ref_field):
+        found[pk] = found[ref] = pk
+    return found
 
 
 def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
@@ -166,7 +164,7 @@ def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
             errors[f"readings[{index}].asset"] = "Give the asset's id (a number) or its serial / device id (text)."
         if len(errors) >= MAX_ERRORS:
             raise Invalid(errors)
-    assets, labels = resolve_assets(kind, refs, bound_to=bound_to)
+    assets = resolve_assets(kind, refs, bound_to=bound_to)
     readings = []
     moment = validation.now()
     for index, item in enumerate(items):
@@ -188,7 +186,7 @@ def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
             readings.append(ingest.Reading(asset_id, time, values))
     if errors:
         raise Invalid(errors)
-    return ingest.store_readings(kind, readings, labels=labels)
+    return ingest.store_readings(kind, readings)
 
 
 def ingest_decoded(*, kind: str, items: list, bound_to: str = "") -> ingest.Stored:
@@ -198,7 +196,7 @@ def ingest_decoded(*, kind: str, items: list, bound_to: str = "") -> ingest.Stor
     precisely what is wrong. Runs for every reading of every batch: hence the local names."""
     if len(items) > settings.TELEMETRY_MAX_BATCH:
         raise DoesNotFit("too many readings")
-    assets, labels = resolve_assets(kind, {item.asset for item in items}, bound_to=bound_to)
+    assets = resolve_assets(kind, {item.asset for item in items}, bound_to=bound_to)
     latest_allowed = validation.now() + validation.MAX_FUTURE
     derive = validation.derive_battery_values if kind == "battery" else None
     readings = []
@@ -229,7 +227,7 @@ def ingest_decoded(*, kind: str, items: list, bound_to: str = "") -> ingest.Stor
             append(Reading(assets[item.asset], moment, values))
     except (KeyError, OverflowError, OSError, ValueError):  # an unknown asset, a moment out of range
         raise DoesNotFit("needs the detailed validator") from None
-    return ingest.store_readings(kind, readings, labels=labels)
+    return ingest.store_readings(kind, readings)
 
 
 # --- Silent assets ----------------------------------------------------------------------------------
@@ -308,7 +306,7 @@ def store_reports(kind: str, asset, reports: list[Report]) -> ingest.Stored:
             readings.append(ingest.Reading(asset.pk, time, values))
     if errors:
         raise Invalid(errors)
-    return ingest.store_readings(kind, readings, labels={asset.pk: asset_ref(kind, asset)})
+    return ingest.store_readings(kind, readings)
 
 
 def receive_shelly(data, *, device: str | None = None, bound_to: str = "") -> ingest.Stored:

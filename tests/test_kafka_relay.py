@@ -84,3 +84,50 @@ def test_nothing_is_queued_when_kafka_is_not_configured(alpha, settings):
     settings.OUTBOX_ENABLED = False
     ingest(alpha, "battery", make_battery(alpha).serial, 3)
     assert not OutboxBatch.objects.exists()
+
+
+def test_each_reading_is_published_once_when_batches_interleave_in_time_or_repeat(alpha, outbox_on, broker):
+    broker.start()
+    battery = make_battery(alpha)
+    post_times = [
+        [T0 + timedelta(seconds=s) for s in (0, 2, 4)],
+        [T0 + timedelta(seconds=s) for s in (1, 3, 5)],  # inside the first batch's time range
+        [T0 + timedelta(seconds=s) for s in (0, 1, 6)],  # two already stored, one new
+    ]
+    for times in post_times:
+        body = {"readings": [{"asset": battery.serial, "time": t.isoformat(), "values": {"soc": 50}} for t in times]}
+        assert alpha.api().post("/api/v1/telemetry/readings", body, content_type="application/json").status_code == 201
+
+    assert Relay(bootstrap_servers=broker.bootstrap).drain() == 7
+
+    messages = consume(broker.bootstrap, "test.battery.readings", expected=7)
+    assert sorted(orjson.loads(m.value())["time"] for m in messages) == [f"2026-11-20T08:00:0{s}Z" for s in range(7)]
+
+
+def test_events_carry_derived_values_and_sub_second_times(alpha, outbox_on, broker):
+    broker.start()
+    battery = make_battery(alpha)
+    body = {
+        "readings": [
+            {
+                "asset": battery.serial,
+                "time": "2026-11-20T08:00:00.250Z",
+                "values": {"voltage": 50.0, "current": -10.0, "cell_voltages": [3.30, 3.25, 3.31]},
+            }
+        ]
+    }
+    assert alpha.api().post("/api/v1/telemetry/readings", body, content_type="application/json").status_code == 201
+    Relay(bootstrap_servers=broker.bootstrap).drain()
+
+    [message] = consume(broker.bootstrap, "test.battery.readings", expected=1)
+    event = orjson.loads(message.value())
+    assert event["time"] == "2026-11-20T08:00:00.250000Z"
+    assert event["asset_ref"] == battery.serial
+    assert event["values"] == {
+        "voltage": 50.0,
+        "current": -10.0,
+        "power": -500.0,
+        "cell_voltages": [3.30, 3.25, 3.31],
+        "cell_voltage_min": 3.25,
+        "cell_voltage_max": 3.31,
+    }
