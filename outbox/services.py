@@ -26,18 +26,21 @@ def register_loader(name: str) -> Callable[[Loader], Loader]:
     return register
 
 
-def enqueue_source(topic: str, loader: str, messages: int, **source) -> None:
-    """Queue `messages` messages that the relay will build with `loader` from rows this transaction
-    wrote (`source` says which): the transaction writes a reference of a few bytes instead of the
-    messages, and the events say exactly what was stored. The loader must be registered in every
-    process that runs the relay (an app's `ready()`)."""
+def source_statement(
+    topic: str, loader: str, messages: int, source: dict, *, merge: str = "", merge_params: Sequence = ()
+) -> tuple[str, list]:
+    """An INSERT (and its parameters) of one outbox row standing for `messages` messages, which the
+    relay builds with `loader` from rows the same transaction wrote: `source` says which, plus the
+    jsonb object the SQL expression `merge` evaluates to, if given (what only the database knows,
+    such as the id of the transaction that wrote the rows). The transaction writes a reference of a
+    few bytes instead of the messages. The loader must be registered in every process that runs
+    the relay (an app's `ready()`)."""
     if loader not in LOADERS:
         raise ValueError(f"No outbox loader named {loader!r}")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {TABLE} (topic, messages, payload, source, created_at) VALUES (%s, %s, '', %s, %s)",
-            [topic, messages, orjson.dumps({"loader": loader, **source}).decode(), timezone.now()],
-        )
+    value = f"%s::jsonb || {merge}" if merge else "%s::jsonb"
+    columns = "topic, messages, payload, created_at, source"
+    statement = f"INSERT INTO {TABLE} ({columns}) VALUES (%s, %s, '', now(), {value})"
+    return statement, [topic, messages, orjson.dumps({"loader": loader, **source}).decode(), *merge_params]
 
 
 def enqueue(topic: str, messages: Sequence[tuple[str, object]]) -> None:

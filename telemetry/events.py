@@ -23,19 +23,29 @@ READING_TABLES = {"battery": "telemetry_battery_reading", "meter": "telemetry_me
 ASSET_TABLES = {"battery": ("telemetry_battery", "serial"), "meter": ("telemetry_meter", "device_id")}
 
 
-def enqueue_stored(kind: str, schema: str, inserted_by: str, readings: Sequence) -> None:
-    """Queue the events of `readings`, which the (sub)transaction `inserted_by` (its xid) stored."""
+def enqueue_stored_sql(kind: str, schema: str, readings: Sequence) -> tuple[str, list]:
+    """The statement (and its parameters) that queues the events of `readings`, just stored by the
+    current (sub)transaction: their reference, completed in SQL with the `xmin` of the first one's
+    row, i.e. the id of the transaction that inserted them all."""
     times = [r.time for r in readings]
-    outbox.enqueue_source(
+    first = readings[0]
+    source = {
+        "schema": schema,
+        "kind": kind,
+        "assets": sorted({r.asset_id for r in readings}),
+        "start": min(times).isoformat(),
+        "end": max(times).isoformat(),
+    }
+    inserted_by = (
+        f"jsonb_build_object('xmin', (SELECT xmin::text FROM {READING_TABLES[kind]} WHERE asset_id = %s AND time = %s))"
+    )
+    return outbox.source_statement(
         settings.KAFKA_TOPICS[kind],
         LOADER,
         len(readings),
-        schema=schema,
-        kind=kind,
-        xmin=inserted_by,
-        assets=sorted({r.asset_id for r in readings}),
-        start=min(times).isoformat(),
-        end=max(times).isoformat(),
+        source,
+        merge=inserted_by,
+        merge_params=[first.asset_id, first.time],
     )
 
 

@@ -123,23 +123,21 @@ def _insert_new_only(cursor, kind: str, rows: Sequence[tuple]) -> set[tuple[int,
     return inserted
 
 
-def _inserted_by(cursor, kind: str, reading: "Reading") -> str:
-    """The id of the (sub)transaction that inserted `reading`'s row: the Kafka events of a batch are
-    its rows with that `xmin` (see `telemetry.events`)."""
-    cursor.execute(
-        f"SELECT xmin::text FROM {TABLES[kind]} WHERE asset_id = %s AND time = %s", [reading.asset_id, reading.time]
-    )
-    return cursor.fetchone()[0]
-
-
-def _mark_dirty_hours(cursor, kind: str, readings: Sequence[Reading]) -> None:
+def _record_stored(cursor, kind: str, readings: Sequence[Reading]) -> None:
+    """In one statement: mark the hours the readings fall in for the rollups and, with the outbox
+    on, queue their Kafka events (a reference that the relay resolves; see `telemetry.events`)."""
     # Hours as integers (seconds // 3600): far cheaper per reading than datetime.replace.
     hours = {(r.asset_id, int(r.time.timestamp()) // 3600) for r in readings}
-    cursor.execute(
+    statement = (
         "INSERT INTO telemetry_dirty_hour (kind, asset_id, hour) "
-        "SELECT %s, unnest(%s::bigint[]), to_timestamp(unnest(%s::bigint[]) * 3600) ON CONFLICT DO NOTHING",
-        [kind, [h[0] for h in hours], [h[1] for h in hours]],
+        "SELECT %s, unnest(%s::bigint[]), to_timestamp(unnest(%s::bigint[]) * 3600) ON CONFLICT DO NOTHING"
     )
+    params = [kind, [h[0] for h in hours], [h[1] for h in hours]]
+    if settings.OUTBOX_ENABLED:
+        outbox_statement, outbox_params = events.enqueue_stored_sql(kind, connection.schema_name, readings)
+        statement = f"WITH dirty AS ({statement}) {outbox_statement}"
+        params += outbox_params
+    cursor.execute(statement, params)
 
 
 def fill_energy_deltas(readings: Sequence[Reading]) -> None:
@@ -187,20 +185,25 @@ def store_readings(kind: str, readings: Sequence[Reading]) -> Stored:
     if kind == "meter":
         fill_energy_deltas(readings)
     rows = copy_rows(kind, readings)
-    with transaction.atomic(), connection.cursor() as cursor:
-        try:
-            with transaction.atomic():
-                _copy(cursor, kind, TABLES[kind], rows)
-        except (IntegrityError, psycopg.errors.UniqueViolation):
+    # Fast path: straight COPY. Without a savepoint (two round trips per batch), so a re-sent batch
+    # aborts the whole transaction and the slow path starts a new one (inside a caller's
+    # transaction, `atomic` makes each attempt a savepoint and the same holds).
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _copy(cursor, kind, TABLES[kind], rows)
+            _stored(cursor, kind, readings)
+    except (IntegrityError, psycopg.errors.UniqueViolation):
+        with transaction.atomic(), connection.cursor() as cursor:
             inserted = _insert_new_only(cursor, kind, rows)
             readings = [r for r in readings if (r.asset_id, r.time) in inserted]
-        if readings:
-            _mark_dirty_hours(cursor, kind, readings)
-            if settings.OUTBOX_ENABLED:
-                events.enqueue_stored(kind, connection.schema_name, _inserted_by(cursor, kind, readings[0]), readings)
-            stored = list(readings)
-            transaction.on_commit(lambda: _after_commit(kind, stored))
+            if readings:
+                _stored(cursor, kind, readings)
     return Stored(received=received, stored=len(readings))
+
+
+def _stored(cursor, kind: str, readings: list[Reading]) -> None:
+    _record_stored(cursor, kind, readings)
+    transaction.on_commit(lambda: _after_commit(kind, readings))
 
 
 def _after_commit(kind: str, readings: list[Reading]) -> None:
