@@ -83,6 +83,8 @@ TENANT_MODEL = "tenants.Client"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 # New tenants are cloned from a template schema instead of replaying every migration.
 TENANT_BASE_SCHEMA = "tenant_template"
+# Seconds a process remembers which tenant a host belongs to (tenants.host_cache); 0: ask every time.
+TENANT_CACHE_SECONDS = env_int("TENANT_CACHE_SECONDS", 5)
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_SUBFOLDER_PREFIX = None
 # Set the search path when the schema changes, not before every query (it resets with the connection).

@@ -11,6 +11,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from core.health import service_health
 from core.logging import request_id_var, tenant_var
 from core.views import error_response
+from tenants.host_cache import tenant_for_host
 
 
 def is_api_request(request) -> bool:
@@ -70,7 +71,11 @@ class BodySizeLimitMiddleware:
 
 
 class TenantMiddleware(TenantMainMiddleware):
-    """Chooses the tenant by host; an unknown host gets a plain 404 page (JSON under /api/)."""
+    """Chooses the tenant by host; an unknown host gets a plain 404 page (JSON under /api/).
+    Hosts are resolved through a short per-process cache (`tenants.host_cache`)."""
+
+    def get_tenant(self, domain_model, hostname):
+        return tenant_for_host(hostname, lambda host: super(TenantMiddleware, self).get_tenant(domain_model, host))
 
     def process_request(self, request):
         response = super().process_request(request)

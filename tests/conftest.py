@@ -143,6 +143,15 @@ def _public_schema_after_each_test():
     connection.set_schema_to_public()
 
 
+@pytest.fixture(autouse=True)
+def _hosts_resolved_afresh():
+    """Each test's tenants as the database has them: rolled-back tests and `.update()` calls (which
+    send no signal) would otherwise leave this process's host cache a step behind."""
+    from tenants.host_cache import forget_all
+
+    forget_all()
+
+
 def run_async(coroutine):
     """Run a coroutine to completion from a test, whatever event loop this thread already has
     (Playwright's sync API keeps one running)."""

@@ -110,6 +110,8 @@ def test_a_tenant_key_cannot_use_the_staff_api(alpha):
 
 
 def test_a_suspended_tenant_shows_a_suspended_page_and_its_api_answers_403(staff_client, alpha):
+    assert alpha.api().get("/api/v1/me").status_code == 200  # the host is resolved, and remembered
+
     staff_client.post(
         "/admin/tenants/client/",
         {"action": "suspend", "_selected_action": [alpha.tenant.pk]},

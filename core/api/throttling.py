@@ -32,7 +32,8 @@ def parse_rate(rate: str) -> tuple[int, int]:
 class ApiKeyRateThrottle(BaseThrottle):
     """A fixed-window counter per API key (or per portal user) in Redis.
 
-    INCR is atomic, so concurrent requests of one key cannot slip past the limit. The tenant's own
+    INCR is atomic, so concurrent requests of one key cannot slip past the limit. Keys are made by
+    the cache (tenant-prefixed), the commands sent on its Redis connection pool. The tenant's own
     rate, when staff set one, replaces the platform default.
     """
 
@@ -45,9 +46,12 @@ class ApiKeyRateThrottle(BaseThrottle):
         self.limit, self.period = parse_rate(self.rate)
         now = time.time()
         window = int(now // self.period)
-        key = f"throttle:{ident}:{self.period}:{window}"
-        cache.add(key, 0, timeout=self.period + 1)
-        count = cache.incr(key)
+        key = cache.make_and_validate_key(f"throttle:{ident}:{self.period}:{window}")
+        # Create-with-expiry and increment in one round trip (this runs on every API call).
+        pipe = cache._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipe.set(key, 0, ex=self.period + 1, nx=True)
+        pipe.incr(key)
+        _created, count = pipe.execute()
         self.retry_after = max(1, int((window + 1) * self.period - now + 0.999))
         request.throttle_description = f"{self.limit} requests per {PERIOD_NAMES.get(self.period, f'{self.period} s')}"
         return count <= self.limit
