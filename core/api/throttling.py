@@ -5,6 +5,7 @@ from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
 from core.api.authentication import ApiKeyPrincipal
+from core.redis_client import shared_redis
 
 PERIODS = {
     "s": 1,
@@ -33,7 +34,7 @@ class ApiKeyRateThrottle(BaseThrottle):
     """A fixed-window counter per API key (or per portal user) in Redis.
 
     INCR is atomic, so concurrent requests of one key cannot slip past the limit. Keys are made by
-    the cache (tenant-prefixed), the commands sent on its Redis connection pool. The tenant's own
+    the cache (tenant-prefixed) and sent on the process's shared Redis client. The tenant's own
     rate, when staff set one, replaces the platform default.
     """
 
@@ -48,7 +49,7 @@ class ApiKeyRateThrottle(BaseThrottle):
         window = int(now // self.period)
         key = cache.make_and_validate_key(f"throttle:{ident}:{self.period}:{window}")
         # Create-with-expiry and increment in one round trip (this runs on every API call).
-        pipe = cache._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipe = shared_redis().pipeline(transaction=False)
         pipe.set(key, 0, ex=self.period + 1, nx=True)
         pipe.incr(key)
         _created, count = pipe.execute()
