@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -126,19 +125,23 @@ def bound_asset(bound_to: str, kind: str) -> int | None:
 
 
 def resolve_assets(kind: str, refs, *, bound_to: str = "") -> dict[int | str, int]:
-    """Asset references (ids as integers, serials or device ids as text) → asset ids, in one query
-    that builds no model instances."""
+    """Asset references (ids as integers, serials or device ids as text) → asset ids, in one query.
+    Plain SQL: it runs on every ingest request, and compiling the ORM query cost more than running it."""
     model = asset_model(kind)
-    ids = {ref for ref in refs if type(ref) is int}
-    names = {ref for ref in refs if type(ref) is str}
     ref_field = "serial" if kind == "battery" else "device_id"
-    query = Q(pk__in=ids) | Q(**{f"{ref_field}__in": names})
+    ids = [ref for ref in refs if type(ref) is int]
+    names = [ref for ref in refs if type(ref) is str]
+    query = f"SELECT id, {ref_field} FROM {model._meta.db_table} WHERE (id = ANY(%s) OR {ref_field} = ANY(%s))"
+    params: list = [ids, names]
     only = bound_asset(bound_to, kind)
     if only is not None:
-        query &= Q(pk=only)
+        query += " AND id = %s"
+        params.append(only)
     found: dict[int | str, int] = {}
-    for pk, ref in model.objects.filter(query).values_list("pk", ref_field):
-        found[pk] = found[ref] = pk
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        for pk, ref in cursor.fetchall():
+            found[pk] = found[ref] = pk
     return found
 
 
