@@ -13,7 +13,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from accounts.key_cache import find_key
 from accounts.models import ApiKey, AuditLog, Role, Scope, User, hash_api_key
+from core.redis_client import shared_redis
 from core.tasks import send_email
 from tenants.selectors import current_tenant, tenant_url
 
@@ -165,26 +167,23 @@ def revoke_api_key(*, key: ApiKey, by: User | None, ip_address: str | None = Non
 
 
 def _announce_revocation(key_hash: str) -> None:
-    import redis
-    from django.conf import settings
+    shared_redis().sadd(REVOKED_KEYS, key_hash)
 
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        client.sadd(REVOKED_KEYS, key_hash)
-    finally:
-        client.close()
+
+def _active_key(key_hash: str) -> ApiKey | None:
+    return next(iter(ApiKey.objects.filter(key_hash=key_hash, revoked_at__isnull=True).order_by()[:1]), None)
 
 
 def authenticate_api_key(token: str) -> ApiKey | None:
     """The active key of the current tenant matching `token`, or None. Notes when it was last used."""
     if not token or not token.startswith(API_KEY_PREFIX) or len(token) > 128:
         return None
-    key = next(iter(ApiKey.objects.filter(key_hash=hash_api_key(token), revoked_at__isnull=True).order_by()[:1]), None)
+    key = find_key(hash_api_key(token), _active_key, REVOKED_KEYS)
     if key is None:
         return None
     now = timezone.now()
     # Writing on every request would turn each API call into a write; a minute's precision is enough.
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)  # no signal: the remembered key stays
         key.last_used_at = now
     return key

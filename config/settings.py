@@ -85,6 +85,8 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 TENANT_BASE_SCHEMA = "tenant_template"
 # Seconds a process remembers which tenant a host belongs to (tenants.host_cache); 0: ask every time.
 TENANT_CACHE_SECONDS = env_int("TENANT_CACHE_SECONDS", 5)
+# Seconds a process remembers an API key it found (accounts.key_cache; revocations apply at once).
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 10)
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_SUBFOLDER_PREFIX = None
 # Set the search path when the schema changes, not before every query (it resets with the connection).

@@ -144,12 +144,14 @@ def _public_schema_after_each_test():
 
 
 @pytest.fixture(autouse=True)
-def _hosts_resolved_afresh():
-    """Each test's tenants as the database has them: rolled-back tests and `.update()` calls (which
-    send no signal) would otherwise leave this process's host cache a step behind."""
+def _hosts_and_keys_resolved_afresh():
+    """Each test's tenants and keys as the database has them: rolled-back tests and `.update()`
+    calls (which send no signal) would otherwise leave this process's caches a step behind."""
+    from accounts.key_cache import forget_all as forget_keys
     from tenants.host_cache import forget_all
 
     forget_all()
+    forget_keys()
 
 
 def run_async(coroutine):

@@ -178,3 +178,30 @@ def test_keys_cannot_manage_keys(alpha):
     response = alpha.api().get("/api/v1/api-keys/")
 
     assert response.status_code == 403
+
+
+def test_a_revoked_key_is_refused_at_once_by_a_server_that_has_just_accepted_it(worlds, asgi_server):
+    """Servers remember the keys they found for a few seconds; a revocation still applies at once."""
+    import httpx
+
+    from accounts.models import ApiKey
+    from accounts.services import create_api_key, revoke_api_key
+
+    alpha = worlds["alpha"]
+    with alpha.blocker.unblock(), schema_context(alpha.slug):
+        key, token = create_api_key(name="soon revoked", scopes=["read"])
+    try:
+
+        def me() -> int:
+            return httpx.get(
+                f"http://127.0.0.1:{asgi_server.port}/api/v1/me",
+                headers={"Host": alpha.host, "Authorization": f"Api-Key {token}"},
+            ).status_code
+
+        assert [me(), me()] == [200, 200]
+        with alpha.blocker.unblock(), schema_context(alpha.slug):
+            revoke_api_key(key=key, by=None)
+        assert me() == 401
+    finally:
+        with alpha.blocker.unblock(), schema_context(alpha.slug):
+            ApiKey.objects.filter(pk=key.pk).delete()

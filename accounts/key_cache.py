@@ -1,0 +1,51 @@
+"""API keys found by their hash, remembered for a few seconds per process.
+
+Every API call looks its key up: an ORM query whose compilation cost more CPU than the rest of a
+small request. A remembered key is still checked against the set of revoked keys in Redis on
+every use (`accounts.services.REVOKED_KEYS`, written by `revoke_api_key`), so a revocation takes
+effect at once everywhere; a key saved or deleted in this process is forgotten at once; anything
+else (a key deleted by another process) is seen within `API_KEY_CACHE_SECONDS` (10 by default;
+0 turns the cache off). Unknown keys are never remembered.
+"""
+
+import threading
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from core.redis_client import shared_redis
+
+_lock = threading.Lock()
+_keys: dict[tuple[str, str], tuple[float, object]] = {}
+
+
+def find_key(key_hash: str, load, revoked_set: str):
+    """The active key with `key_hash` in the current schema, or None; `load(key_hash)` reads it."""
+    ttl = settings.API_KEY_CACHE_SECONDS
+    if ttl <= 0:
+        return load(key_hash)
+    slot = (connection.schema_name, key_hash)
+    entry = _keys.get(slot)
+    if entry is not None and entry[0] >= time.monotonic():
+        if shared_redis().sismember(revoked_set, key_hash):
+            forget_all()
+            return None
+        return entry[1]
+    key = load(key_hash)
+    if key is not None:
+        with _lock:
+            _keys[slot] = (time.monotonic() + ttl, key)
+    return key
+
+
+def forget_all() -> None:
+    with _lock:
+        _keys.clear()
+
+
+@receiver([post_save, post_delete], sender="accounts.ApiKey")
+def _key_changed(**_kwargs) -> None:
+    forget_all()
