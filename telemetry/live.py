@@ -16,6 +16,8 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from itertools import repeat
+from operator import attrgetter
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -29,20 +31,21 @@ logger = logging.getLogger(__name__)
 EVENT_TYPE = "telemetry.readings"
 MAX_POINTS = 1000  # per asset and flush: a page's chart never shows more
 ARRAYS = {kind: {m.name for m in metrics if m.kind == "float[]"} for kind, metrics in METRICS.items()}
+by_time = attrgetter("time")
 
 
 def event_payload(kind: str, asset_id: int, readings: Sequence) -> dict:
     """One asset's new readings, column by column: `points` holds `t` (unix ms) and one list per
     metric (null where a reading lacks it). Columns are cheaper to build and to send than one
     object per point, and charts take them as they are."""
-    readings = sorted(readings, key=lambda r: r.time)
+    readings = sorted(readings, key=by_time)
     latest = readings[-1]
     window = readings[-MAX_POINTS:]
-    arrays = ARRAYS[kind]
-    names = {name for r in window for name in r.values if name not in arrays}
+    values = [r.values for r in window]
+    names = set().union(*values) - ARRAYS[kind]
     points = {"t": [int(r.time.timestamp() * 1000) for r in window]}
     for name in names:
-        points[name] = [r.values.get(name) for r in window]
+        points[name] = list(map(dict.get, values, repeat(name)))  # a C loop per metric
     return {
         "kind": kind,
         "asset": asset_id,

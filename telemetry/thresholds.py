@@ -3,10 +3,13 @@ their kind (see telemetry.live for when checks run)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
+from operator import attrgetter
 
 from alerts import services as alerts
 from telemetry.ingest import Reading
 from telemetry.selectors import asset_model, asset_source
+
+by_time = attrgetter("time")
 
 # Values a rule can watch: numbers only (arrays are summarised by the min/max columns).
 WATCHED = {
@@ -33,12 +36,13 @@ def evaluate_readings(kind: str, readings: Sequence[Reading]) -> None:
             asset = assets.get(asset_id)
             if asset is None:
                 continue
-            items.sort(key=lambda r: r.time)
+            items.sort(key=by_time)
             latest = items[-1]
             metrics = {name: latest.values.get(name) for name in watched}
             extremes = {}
+            values = [r.values for r in items]
             for name in watched:
-                seen = [r.values[name] for r in items if r.values.get(name) is not None]
+                seen = [value for reading in values if (value := reading.get(name)) is not None]
                 if seen:
                     extremes[name] = (min(seen), max(seen))
                     if metrics[name] is None:
