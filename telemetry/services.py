@@ -1,6 +1,7 @@
 """Writes on the asset hierarchy (types with custom fields, batteries, meters) and readings ingestion."""
 
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -196,41 +197,53 @@ def ingest_decoded(*, kind: str, items: list, bound_to: str = "") -> ingest.Stor
     """The fast path of `ingest_readings`, for a batch msgspec already decoded against the metric
     schemas (`telemetry.schemas`). Anything it cannot take as it is (an unknown asset, a moment out
     of range, empty values) raises DoesNotFit: the caller then runs `ingest_readings`, which says
-    precisely what is wrong. Runs for every reading of every batch: hence the local names."""
+    precisely what is wrong. Runs for every reading of every batch, hence whole-batch passes
+    (`map`, `min`, `max` run in C) rather than one Python loop doing everything per reading."""
     if len(items) > settings.TELEMETRY_MAX_BATCH:
         raise DoesNotFit("too many readings")
-    assets = resolve_assets(kind, {item.asset for item in items}, bound_to=bound_to)
-    latest_allowed = validation.now() + validation.MAX_FUTURE
-    derive = validation.derive_battery_values if kind == "battery" else None
-    readings = []
-    append, Reading, to_dict, utc, from_timestamp = (
-        readings.append,
-        ingest.Reading,
-        values_dict,
-        UTC,
-        datetime.fromtimestamp,
-    )
+    assets = resolve_assets(kind, set(map(_asset_of, items)), bound_to=bound_to)
     try:
-        for item in items:
-            moment = item.time
-            if type(moment) is datetime:
-                if moment.tzinfo is not utc:
-                    moment = moment.replace(tzinfo=utc) if moment.tzinfo is None else moment.astimezone(utc)
-            elif moment >= 0:
-                moment = from_timestamp(moment / 1000 if moment > 1e11 else moment, tz=utc)
-            else:
-                raise DoesNotFit("negative time")
-            values = to_dict(item.values)
-            if not values or not EARLIEST <= moment <= latest_allowed:
-                raise DoesNotFit("needs the detailed validator")
-            if "state" in values:
-                values["state"] = values["state"].strip()
-            if derive is not None:
-                derive(values)
-            append(Reading(assets[item.asset], moment, values))
+        asset_ids = list(map(assets.__getitem__, map(_asset_of, items)))
+        moments = _utc_moments(list(map(_time_of, items)))
     except (KeyError, OverflowError, OSError, ValueError):  # an unknown asset, a moment out of range
         raise DoesNotFit("needs the detailed validator") from None
-    return ingest.store_readings(kind, readings)
+    if min(moments) < EARLIEST or max(moments) > validation.now() + validation.MAX_FUTURE:
+        raise DoesNotFit("a moment out of range")
+    values = list(map(values_dict, map(_values_of, items)))
+    if not all(values):
+        raise DoesNotFit("empty values")
+    for reading in values:
+        if "state" in reading:
+            reading["state"] = reading["state"].strip()
+    if kind == "battery":
+        for reading in values:
+            validation.derive_battery_values(reading)
+    return ingest.store_readings(kind, list(map(ingest.Reading, asset_ids, moments, values)))
+
+
+_asset_of, _time_of, _values_of = attrgetter("asset"), attrgetter("time"), attrgetter("values")
+
+
+def _utc_moments(moments: list) -> list[datetime]:
+    """Decoded times (aware or naive datetimes, unix seconds or milliseconds) as aware UTC datetimes."""
+    if set(map(type, moments)) == {datetime} and set(map(_tzinfo_of, moments)) == {UTC}:
+        return moments  # ISO 8601 with Z or +00:00, the usual case: nothing to convert
+    converted = []
+    for moment in moments:
+        if type(moment) is datetime:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            elif moment.tzinfo is not UTC:
+                moment = moment.astimezone(UTC)
+        elif moment >= 0:
+            moment = datetime.fromtimestamp(moment / 1000 if moment > 1e11 else moment, tz=UTC)
+        else:
+            raise ValueError("negative time")
+        converted.append(moment)
+    return converted
+
+
+_tzinfo_of = attrgetter("tzinfo")
 
 
 # --- Silent assets ----------------------------------------------------------------------------------
