@@ -18,6 +18,7 @@ import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
+from core.db import bound_cursor
 from telemetry import events
 from telemetry.metrics import METRICS
 
@@ -123,7 +124,7 @@ def _insert_new_only(cursor, kind: str, rows: Sequence[tuple]) -> set[tuple[int,
     return inserted
 
 
-def _record_stored(cursor, kind: str, readings: Sequence[Reading]) -> None:
+def _record_stored(kind: str, readings: Sequence[Reading]) -> None:
     """In one statement: mark the hours the readings fall in for the rollups and, with the outbox
     on, queue their Kafka events (a reference that the relay resolves; see `telemetry.events`)."""
     # Hours as integers (seconds // 3600): far cheaper per reading than datetime.replace.
@@ -137,7 +138,8 @@ def _record_stored(cursor, kind: str, readings: Sequence[Reading]) -> None:
         outbox_statement, outbox_params = events.enqueue_stored_sql(kind, connection.schema_name, readings)
         statement = f"WITH dirty AS ({statement}) {outbox_statement}"
         params += outbox_params
-    cursor.execute(statement, params)
+    with bound_cursor() as cursor:
+        cursor.execute(statement, params)
 
 
 def fill_energy_deltas(readings: Sequence[Reading]) -> None:
@@ -191,18 +193,18 @@ def store_readings(kind: str, readings: Sequence[Reading]) -> Stored:
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             _copy(cursor, kind, TABLES[kind], rows)
-            _stored(cursor, kind, readings)
+            _stored(kind, readings)
     except (IntegrityError, psycopg.errors.UniqueViolation):
         with transaction.atomic(), connection.cursor() as cursor:
             inserted = _insert_new_only(cursor, kind, rows)
             readings = [r for r in readings if (r.asset_id, r.time) in inserted]
             if readings:
-                _stored(cursor, kind, readings)
+                _stored(kind, readings)
     return Stored(received=received, stored=len(readings))
 
 
-def _stored(cursor, kind: str, readings: list[Reading]) -> None:
-    _record_stored(cursor, kind, readings)
+def _stored(kind: str, readings: list[Reading]) -> None:
+    _record_stored(kind, readings)
     transaction.on_commit(lambda: _after_commit(kind, readings))
 
 

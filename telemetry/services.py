@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from alerts import services as alerts
 from alerts.models import AlertRule, Scope
+from core.db import bound_cursor
 from core.moments import EARLIEST
 from telemetry import ingest, validation
 from telemetry.adapters import AdapterError, Report
@@ -127,7 +128,8 @@ def bound_asset(bound_to: str, kind: str) -> int | None:
 
 def resolve_assets(kind: str, refs, *, bound_to: str = "") -> dict[int | str, int]:
     """Asset references (ids as integers, serials or device ids as text) → asset ids, in one query.
-    Plain SQL: it runs on every ingest request, and compiling the ORM query cost more than running it."""
+    Plain SQL on a server-binding cursor: it runs on every ingest request, and compiling the ORM
+    query cost more than running it."""
     model = asset_model(kind)
     ref_field = "serial" if kind == "battery" else "device_id"
     ids = [ref for ref in refs if type(ref) is int]
@@ -139,7 +141,7 @@ def resolve_assets(kind: str, refs, *, bound_to: str = "") -> dict[int | str, in
         query += " AND id = %s"
         params.append(only)
     found: dict[int | str, int] = {}
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(query, params)
         for pk, ref in cursor.fetchall():
             found[pk] = found[ref] = pk
