@@ -42,7 +42,7 @@ def evaluate_readings(kind: str, readings: Sequence[Reading]) -> None:
             extremes = {}
             values = [r.values for r in items]
             for name in watched:
-                seen = [value for reading in values if (value := reading.get(name)) is not None]
+                seen = [reading[name] for reading in values if name in reading]  # values hold no None
                 if seen:
                     extremes[name] = (min(seen), max(seen))
                     if metrics[name] is None:
