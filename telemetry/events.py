@@ -16,11 +16,10 @@ from django.conf import settings
 from psycopg import sql
 
 from outbox import services as outbox
-from telemetry.metrics import METRICS
+from telemetry.metrics import METRICS, READING_TABLES
 
 SCHEMA_VERSION = 1
 LOADER = "telemetry.readings"
-READING_TABLES = {"battery": "telemetry_battery_reading", "meter": "telemetry_meter_reading"}
 ASSET_TABLES = {"battery": ("telemetry_battery", "serial"), "meter": ("telemetry_meter", "device_id")}
 
 

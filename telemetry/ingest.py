@@ -20,9 +20,8 @@ from django.db import IntegrityError, connection, transaction
 
 from core.db import bound_cursor
 from telemetry import events
-from telemetry.metrics import METRICS
+from telemetry.metrics import METRICS, READING_TABLES
 
-TABLES = {"battery": "telemetry_battery_reading", "meter": "telemetry_meter_reading"}
 # Arrays travel pre-encoded in PostgreSQL's binary array format (see `float8_arrays`), declared as
 # bytea so that psycopg passes the bytes through: its own list dumper runs in Python, per element.
 _PG_TYPES = {"float": "float8", "int": "int8", "text": "text", "bool": "bool", "float[]": "bytea"}
@@ -110,7 +109,7 @@ def _copy(cursor, kind: str, table: str, rows: Sequence[tuple]) -> None:
 
 def _insert_new_only(cursor, kind: str, rows: Sequence[tuple]) -> set[tuple[int, datetime]]:
     """The slow path for re-sent readings: stage, then insert what is not stored yet."""
-    table = TABLES[kind]
+    table = READING_TABLES[kind]
     staging = f"_ingest_{kind}"
     columns = ", ".join(["asset_id", "time", *COLUMNS[kind]])
     cursor.execute(f"CREATE TEMP TABLE {staging} (LIKE {table}) ON COMMIT DROP")
@@ -192,7 +191,7 @@ def store_readings(kind: str, readings: Sequence[Reading]) -> Stored:
     # transaction, `atomic` makes each attempt a savepoint and the same holds).
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            _copy(cursor, kind, TABLES[kind], rows)
+            _copy(cursor, kind, READING_TABLES[kind], rows)
             _stored(kind, readings)
     except (IntegrityError, psycopg.errors.UniqueViolation):
         with transaction.atomic(), connection.cursor() as cursor:

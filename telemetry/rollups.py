@@ -12,8 +12,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from telemetry.ingest import TABLES
-from telemetry.metrics import ROLLUP_METRICS
+from telemetry.metrics import READING_TABLES, ROLLUP_METRICS
 
 AGGREGATES_SET = (
     "min = EXCLUDED.min, max = EXCLUDED.max, sum = EXCLUDED.sum, count = EXCLUDED.count, "
@@ -43,7 +42,7 @@ def _hourly_sql(kind: str) -> str:
              AS run(asset_id, starts, ends)
         CROSS JOIN LATERAL (
           SELECT date_trunc('hour', time) AS bucket, max(time) AS last_time, {aggregates}
-          FROM {TABLES[kind]} WHERE asset_id = run.asset_id AND time >= run.starts AND time < run.ends
+          FROM {READING_TABLES[kind]} WHERE asset_id = run.asset_id AND time >= run.starts AND time < run.ends
           GROUP BY 1
         ) g
         CROSS JOIN LATERAL (VALUES {unpivot}) AS m(metric, lo, hi, total, n, last)
@@ -144,7 +143,7 @@ def apply_retention(now: datetime | None = None) -> int:
     rollup_cutoff = now - timedelta(days=max(settings.TELEMETRY_ROLLUP_RETENTION_DAYS, raw_days))
     deleted = 0
     with connection.cursor() as cursor:
-        for kind, table in TABLES.items():
+        for kind, table in READING_TABLES.items():
             cursor.execute(f"SELECT id FROM telemetry_{kind}")
             for (asset_id,) in cursor.fetchall():
                 cursor.execute(f"DELETE FROM {table} WHERE asset_id = %s AND time < %s", [asset_id, raw_cutoff])

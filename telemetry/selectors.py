@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import connection
 
 from alerts.services import Source
-from telemetry.ingest import TABLES
+from telemetry.metrics import READING_TABLES
 from telemetry.models import Battery, Meter
 from telemetry.rules import SILENT_TYPE
 
@@ -34,7 +34,7 @@ def asset_source(kind: str, asset: Battery | Meter) -> Source:
 def last_reading_times(kind: str) -> dict[int, datetime]:
     """When each asset of `kind` last reported (assets that never did are absent): one index probe
     per asset on the (asset, time) key."""
-    table = TABLES[kind]
+    table = READING_TABLES[kind]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT a.id, last.time FROM telemetry_{kind} a "
@@ -73,7 +73,8 @@ def recent_readings(kind: str, asset_id: int, count: int = 10) -> list[dict]:
     columns = COLUMNS[kind]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT time, {', '.join(columns)} FROM {TABLES[kind]} WHERE asset_id = %s ORDER BY time DESC LIMIT %s",
+            f"SELECT time, {', '.join(columns)} FROM {READING_TABLES[kind]} "
+            "WHERE asset_id = %s ORDER BY time DESC LIMIT %s",
             [asset_id, count],
         )
         return [{"time": row[0], **dict(zip(columns, row[1:], strict=True))} for row in cursor.fetchall()]

@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from telemetry.ingest import TABLES
-from telemetry.metrics import METRIC_BY_NAME, ROLLUP_METRICS
+from telemetry.metrics import METRIC_BY_NAME, READING_TABLES, ROLLUP_METRICS
 from telemetry.rollups import tenant_time_zone
 
 INTERVALS = ("raw", "1m", "1h", "1d", "auto")
@@ -110,7 +109,7 @@ def _run(query: Query, tz: str, *, as_json: bool):
 
 def _raw(kind, asset_id, metric, start, end) -> Query:
     return Query(
-        f"SELECT time, {metric} FROM {TABLES[kind]} WHERE asset_id = %s AND time >= %s AND time < %s "
+        f"SELECT time, {metric} FROM {READING_TABLES[kind]} WHERE asset_id = %s AND time >= %s AND time < %s "
         f"AND {metric} IS NOT NULL ORDER BY time LIMIT %s",
         [asset_id, start, end, MAX_RAW_POINTS + 1],
     )
@@ -118,7 +117,7 @@ def _raw(kind, asset_id, metric, start, end) -> Query:
 
 def _count_raw(kind, asset_id, metric, start, end) -> int:
     rows = _fetch(
-        f"SELECT count(*) FROM (SELECT 1 FROM {TABLES[kind]} WHERE asset_id = %s AND time >= %s AND time < %s "
+        f"SELECT count(*) FROM (SELECT 1 FROM {READING_TABLES[kind]} WHERE asset_id = %s AND time >= %s AND time < %s "
         f"AND {metric} IS NOT NULL LIMIT %s) AS capped",
         [asset_id, start, end, MAX_RAW_POINTS + 1],
     )
@@ -128,7 +127,7 @@ def _count_raw(kind, asset_id, metric, start, end) -> int:
 def _bucketed_raw(kind, asset_id, metric, agg, start, end, width: str, origin: datetime | None = None) -> Query:
     return Query(
         f"SELECT date_bin(%s::interval, time, %s) AS bucket, {RAW_AGG[agg].format(c=metric)} "
-        f"FROM {TABLES[kind]} WHERE asset_id = %s AND time >= %s AND time < %s GROUP BY bucket",
+        f"FROM {READING_TABLES[kind]} WHERE asset_id = %s AND time >= %s AND time < %s GROUP BY bucket",
         [width, origin or start, asset_id, start, end],
     )
 
@@ -197,7 +196,7 @@ def series(
 
 def latest(kind: str, asset_ids: list[int]) -> dict[int, dict]:
     """The last reading of each asset: {asset_id: {"time": …, "values": {…}}}."""
-    table = TABLES[kind]
+    table = READING_TABLES[kind]
     rows = _fetch(
         f"SELECT r.* FROM unnest(%s::bigint[]) AS a(id) "
         f"CROSS JOIN LATERAL (SELECT * FROM {table} WHERE asset_id = a.id ORDER BY time DESC LIMIT 1) r",

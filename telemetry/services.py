@@ -16,7 +16,7 @@ from core.moments import EARLIEST
 from telemetry import ingest, validation
 from telemetry.adapters import AdapterError, Report
 from telemetry.adapters.shelly import normalise_device_id, parse_shelly
-from telemetry.metrics import METRICS
+from telemetry.metrics import METRICS, READING_TABLES
 from telemetry.models import AssetType, Meter
 from telemetry.rules import DEFAULT_RULES, SILENT_TYPE
 from telemetry.schemas import DoesNotFit, values_dict
@@ -422,7 +422,7 @@ def delete_asset(kind: str, asset, *, by=None) -> None:
             revoke_api_key(key=key, by=by)
         set_asset_thresholds(kind, asset, dict.fromkeys(THRESHOLD_TYPES[kind]))
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {ingest.TABLES[kind]} WHERE asset_id = %s", [asset.pk])
+            cursor.execute(f"DELETE FROM {READING_TABLES[kind]} WHERE asset_id = %s", [asset.pk])
             cursor.execute("DELETE FROM telemetry_rollup WHERE kind = %s AND asset_id = %s", [kind, asset.pk])
             cursor.execute("DELETE FROM telemetry_dirty_hour WHERE kind = %s AND asset_id = %s", [kind, asset.pk])
         asset.delete()
