@@ -126,7 +126,7 @@ def test_a_tenant_has_listeners_while_one_of_its_pages_is_open(worlds, asgi_serv
             await _receive_type(page, "hello")
             during = await ahas_listeners(tenant_group(alpha.slug))
             elsewhere = await ahas_listeners(tenant_group(worlds["beta"].slug))
-        for _ in range(50):  # the server leaves the group once it sees the socket close
+        for _ in range(100):  # the server leaves the group once it sees the socket close
             if not await ahas_listeners(tenant_group(alpha.slug)):
                 break
             await asyncio.sleep(0.1)
