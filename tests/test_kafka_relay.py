@@ -131,3 +131,21 @@ def test_events_carry_derived_values_and_sub_second_times(alpha, outbox_on, brok
         "cell_voltage_min": 3.25,
         "cell_voltage_max": 3.31,
     }
+
+
+def test_readings_of_an_asset_deleted_before_the_relay_ran_are_not_published(alpha, outbox_on, broker):
+    from django_tenants.utils import schema_context
+
+    from telemetry import services
+
+    broker.start()
+    kept, deleted = make_battery(alpha), make_battery(alpha)
+    ingest(alpha, "battery", kept.serial, 2)
+    ingest(alpha, "battery", deleted.serial, 3)
+    with schema_context(alpha.slug):
+        services.delete_asset("battery", deleted)
+
+    assert Relay(bootstrap_servers=broker.bootstrap).drain() == 2
+    assert not OutboxBatch.objects.exists()
+    messages = consume(broker.bootstrap, "test.battery.readings", expected=2)
+    assert {orjson.loads(m.value())["asset_ref"] for m in messages} == {kept.serial}
