@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test bench lint format messages clean-data help chromium
+.PHONY: run test bench lint format messages clean-data help chromium wrk
 
 help:
 	@echo "make run    start the whole platform on embedded defaults (http://localhost:8000/)"
@@ -37,7 +37,13 @@ chromium:
 test: $(VENV)/.dev-installed chromium
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.dev-installed
+# wrk: the fleet bench's heartbeat load generator (in C, so that it leaves the 2 cores to the server).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing wrk from Debian's packages for the benchmarks"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+bench: $(VENV)/.dev-installed wrk
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: $(VENV)/.dev-installed

@@ -256,6 +256,8 @@ def main() -> None:
     report("heartbeats (httpx)", *heartbeat)
     for line in filter(None, wrk_lines):
         print(line)
+    if not any(wrk_lines):
+        print("heartbeats (wrk)             not measured: wrk is not installed (`make bench` installs it)")
     report("metric reports", *metrics)
     print(
         f"Offline sweep over {options.devices} devices: {quiet_sweep * 1000:.1f} ms with none silent; "
