@@ -137,6 +137,28 @@ def staff_client(worlds, db) -> HttpClient:
     return client
 
 
+@pytest.fixture
+def committed_assets(worlds):
+    """Assets of alpha made outside the test transaction, so that a server process sees them;
+    deleted afterwards with their readings."""
+    from telemetry import services
+
+    alpha = worlds["alpha"]
+    made = []
+
+    def make(factory, kind, **fields):
+        with alpha.blocker.unblock():
+            asset = factory(alpha, **fields)
+        made.append((kind, asset))
+        return asset
+
+    yield make
+    with alpha.blocker.unblock(), schema_context(alpha.slug):
+        for kind, asset in made:
+            services.delete_asset(kind, type(asset).objects.get(pk=asset.pk))
+    connection.set_schema_to_public()
+
+
 @pytest.fixture(autouse=True)
 def _public_schema_after_each_test():
     yield

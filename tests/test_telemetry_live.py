@@ -14,33 +14,24 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from accounts.services import create_api_key
-from telemetry import services
 from telemetry.models import MeterReading
 from tests.conftest import run_async
 from tests.factories import make_battery, make_meter
 
 
 @pytest.fixture
-def committed(worlds):
-    """Assets made outside the test transaction, so the server process sees them; deleted after."""
+def committed(worlds, committed_assets):
+    """Assets the server process sees (see `committed_assets`), each with an ingest key bound to it."""
     alpha = worlds["alpha"]
-    made = []
 
     def make(factory, kind, **fields):
-        with alpha.blocker.unblock():
-            asset = factory(alpha, **fields)
-            token = ""
-            with schema_context(alpha.slug):
-                _key, token = create_api_key(name="device", scopes=["ingest"], bound_to=f"{kind}:{asset.pk}")
-            connection.set_schema_to_public()
-        made.append((kind, asset))
+        asset = committed_assets(factory, kind, **fields)
+        with alpha.blocker.unblock(), schema_context(alpha.slug):
+            _key, token = create_api_key(name="device", scopes=["ingest"], bound_to=f"{kind}:{asset.pk}")
+        connection.set_schema_to_public()
         return asset, token
 
-    yield make
-    with alpha.blocker.unblock(), schema_context(alpha.slug):
-        for kind, asset in made:
-            services.delete_asset(kind, type(asset).objects.get(pk=asset.pk))
-    connection.set_schema_to_public()
+    return make
 
 
 def page_socket(world, server, cookie):

@@ -7,35 +7,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from django.conf import settings
-from django.db import connection
-from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
-from telemetry import services
 from tests.factories import make_battery, make_meter
 
 pytestmark = pytest.mark.browser
 
 LIVE_WITHIN_MS = 2_000
-
-
-@pytest.fixture
-def committed_assets(worlds):
-    """Assets committed for the server process to see, deleted with their readings afterwards."""
-    alpha = worlds["alpha"]
-    made = []
-
-    def make(factory, kind, **fields):
-        with alpha.blocker.unblock():
-            asset = factory(alpha, **fields)
-        made.append((kind, asset))
-        return asset
-
-    yield make
-    with alpha.blocker.unblock(), schema_context(alpha.slug):
-        for kind, asset in made:
-            services.delete_asset(kind, type(asset).objects.get(pk=asset.pk))
-    connection.set_schema_to_public()
 
 
 def open_live(page, server, world, path):
