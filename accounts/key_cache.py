@@ -2,7 +2,7 @@
 
 Every API call looks its key up: an ORM query whose compilation cost more CPU than the rest of a
 small request. A remembered key is still checked against the set of revoked keys in Redis on
-every use (`accounts.services.REVOKED_KEYS`, written by `revoke_api_key`), so a revocation takes
+every use (`REVOKED_KEYS`, written by `accounts.services.revoke_api_key`), so a revocation takes
 effect at once everywhere; a key saved or deleted in this process is forgotten at once; anything
 else (a key deleted by another process) is seen within `API_KEY_CACHE_SECONDS` (10 by default;
 0 turns the cache off). Unknown keys are never remembered.
@@ -18,11 +18,12 @@ from django.dispatch import receiver
 
 from core.redis_client import shared_redis
 
+REVOKED_KEYS = "voltwatch:revoked-keys"  # hashes of revoked keys, for every path that remembers keys
 _lock = threading.Lock()
 _keys: dict[tuple[str, str], tuple[float, object]] = {}
 
 
-def find_key(key_hash: str, load, revoked_set: str):
+def find_key(key_hash: str, load):
     """The active key with `key_hash` in the current schema, or None; `load(key_hash)` reads it."""
     ttl = settings.API_KEY_CACHE_SECONDS
     if ttl <= 0:
@@ -30,7 +31,7 @@ def find_key(key_hash: str, load, revoked_set: str):
     slot = (connection.schema_name, key_hash)
     entry = _keys.get(slot)
     if entry is not None and entry[0] >= time.monotonic():
-        if shared_redis().sismember(revoked_set, key_hash):
+        if shared_redis().sismember(REVOKED_KEYS, key_hash):
             forget_all()
             return None
         return entry[1]

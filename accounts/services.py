@@ -13,14 +13,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from accounts.key_cache import find_key
+from accounts.key_cache import REVOKED_KEYS, find_key
 from accounts.models import ApiKey, AuditLog, Role, Scope, User, hash_api_key
 from core.redis_client import shared_redis
 from core.tasks import send_email
 from tenants.selectors import current_tenant, tenant_url
 
 API_KEY_PREFIX = "vw_"
-REVOKED_KEYS = "voltwatch:revoked-keys"  # hashes of revoked keys, for paths that cache key lookups
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
@@ -178,7 +177,7 @@ def authenticate_api_key(token: str) -> ApiKey | None:
     """The active key of the current tenant matching `token`, or None. Notes when it was last used."""
     if not token or not token.startswith(API_KEY_PREFIX) or len(token) > 128:
         return None
-    key = find_key(hash_api_key(token), _active_key, REVOKED_KEYS)
+    key = find_key(hash_api_key(token), _active_key)
     if key is None:
         return None
     now = timezone.now()

@@ -20,7 +20,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.services import REVOKED_KEYS
+from accounts.key_cache import REVOKED_KEYS
 
 PATH = "/api/v1/fleet/heartbeat"
 CACHE_SECONDS = 30  # tenants: a suspension reaches the fast path within this

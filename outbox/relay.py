@@ -92,14 +92,13 @@ class Relay:
         if error is not None:
             self._failures.append(error)
 
-    def _messages(self, cursor, payload: str, source) -> Iterator[tuple[str, str]]:
+    def _messages(self, cursor, payload: str, source: str | None) -> Iterator[tuple[str, str]]:
         if source is None:
             for line in payload.split("\n"):
                 key, _sep, value = line.partition(SEPARATOR)
                 yield key, value
             return
-        if isinstance(source, str):
-            source = orjson.loads(source)
+        source = orjson.loads(source)  # Django's cursors hand jsonb over as text
         loader = LOADERS.get(source.get("loader"))
         if loader is None:  # a process without the app that wrote it: keep the row for one that has it
             raise DeliveryFailed(f"no outbox loader {source.get('loader')!r} in this process")

@@ -17,10 +17,10 @@ from psycopg import sql
 
 from outbox import services as outbox
 from telemetry.metrics import METRICS, READING_TABLES
+from telemetry.selectors import REF_FIELDS, asset_model
 
 SCHEMA_VERSION = 1
 LOADER = "telemetry.readings"
-ASSET_TABLES = {"battery": ("telemetry_battery", "serial"), "meter": ("telemetry_meter", "device_id")}
 
 
 def enqueue_stored_sql(kind: str, schema: str, readings: Sequence) -> tuple[str, list]:
@@ -62,7 +62,7 @@ def _rows_query(schema: str, kind: str) -> sql.Composed:
 
 
 def _refs_query(schema: str, kind: str) -> sql.Composed:
-    asset_table, ref_field = ASSET_TABLES[kind]
+    asset_table, ref_field = asset_model(kind)._meta.db_table, REF_FIELDS[kind]
     return sql.SQL("SELECT id, {ref} FROM {schema}.{assets} WHERE id = ANY(%s)").format(
         ref=sql.Identifier(ref_field), schema=sql.Identifier(schema), assets=sql.Identifier(asset_table)
     )

@@ -123,9 +123,10 @@ def _insert_new_only(cursor, kind: str, rows: Sequence[tuple]) -> set[tuple[int,
     return inserted
 
 
-def _record_stored(kind: str, readings: Sequence[Reading]) -> None:
+def _stored(kind: str, readings: list[Reading]) -> None:
     """In one statement: mark the hours the readings fall in for the rollups and, with the outbox
-    on, queue their Kafka events (a reference that the relay resolves; see `telemetry.events`)."""
+    on, queue their Kafka events (a reference that the relay resolves; see `telemetry.events`).
+    Once committed, the live pages and threshold rules hear of them."""
     # Hours as integers (seconds // 3600): far cheaper per reading than datetime.replace.
     hours = {(r.asset_id, int(r.time.timestamp()) // 3600) for r in readings}
     statement = (
@@ -139,6 +140,7 @@ def _record_stored(kind: str, readings: Sequence[Reading]) -> None:
         params += outbox_params
     with bound_cursor() as cursor:
         cursor.execute(statement, params)
+    transaction.on_commit(lambda: _after_commit(kind, readings))
 
 
 def fill_energy_deltas(readings: Sequence[Reading]) -> None:
@@ -200,11 +202,6 @@ def store_readings(kind: str, readings: Sequence[Reading]) -> Stored:
             if readings:
                 _stored(kind, readings)
     return Stored(received=received, stored=len(readings))
-
-
-def _stored(kind: str, readings: list[Reading]) -> None:
-    _record_stored(kind, readings)
-    transaction.on_commit(lambda: _after_commit(kind, readings))
 
 
 def _after_commit(kind: str, readings: list[Reading]) -> None:

@@ -10,6 +10,7 @@ from telemetry.models import Battery, Meter
 from telemetry.rules import SILENT_TYPE
 
 ASSET_MODELS = {"battery": Battery, "meter": Meter}
+REF_FIELDS = {"battery": "serial", "meter": "device_id"}  # how devices and people name an asset
 
 
 def asset_model(kind: str) -> type[Battery] | type[Meter]:
@@ -18,7 +19,7 @@ def asset_model(kind: str) -> type[Battery] | type[Meter]:
 
 def asset_ref(kind: str, asset: Battery | Meter) -> str:
     """The identity devices and people use for an asset: a battery's serial, a meter's device id."""
-    return asset.serial if kind == "battery" else asset.device_id
+    return getattr(asset, REF_FIELDS[kind])
 
 
 def asset_source(kind: str, asset: Battery | Meter) -> Source:
@@ -52,7 +53,7 @@ def filter_by_state(queryset, state: str):
     from alerts.models import Alert, Status
 
     kind = "battery" if queryset.model is Battery else "meter"
-    ref_field = "serial" if kind == "battery" else "device_id"
+    ref_field = REF_FIELDS[kind]
     open_alerts = Alert.objects.filter(source_type=kind, status__in=[Status.FIRING, Status.PENDING])
     silent_refs = open_alerts.filter(type=SILENT_TYPE).values("source_id")
     alerting_refs = open_alerts.exclude(type=SILENT_TYPE).values("source_id")

@@ -20,7 +20,7 @@ from telemetry.metrics import METRICS, READING_TABLES
 from telemetry.models import AssetType, Meter
 from telemetry.rules import DEFAULT_RULES, SILENT_TYPE
 from telemetry.schemas import DoesNotFit, values_dict
-from telemetry.selectors import asset_model, asset_ref, asset_source, last_reading_times
+from telemetry.selectors import REF_FIELDS, asset_model, asset_ref, asset_source, last_reading_times
 from telemetry.validation import MAX_ERRORS, Invalid, clean_time, clean_values
 
 FIELD_KINDS = {"text", "number", "boolean", "date", "choice"}
@@ -131,7 +131,7 @@ def resolve_assets(kind: str, refs, *, bound_to: str = "") -> dict[int | str, in
     Plain SQL on a server-binding cursor: it runs on every ingest request, and compiling the ORM
     query cost more than running it."""
     model = asset_model(kind)
-    ref_field = "serial" if kind == "battery" else "device_id"
+    ref_field = REF_FIELDS[kind]
     ids = [ref for ref in refs if type(ref) is int]
     names = [ref for ref in refs if type(ref) is str]
     query = f"SELECT id, {ref_field} FROM {model._meta.db_table} WHERE (id = ANY(%s) OR {ref_field} = ANY(%s))"
@@ -298,7 +298,7 @@ def find_asset(kind: str, device: str | None, *, bound_to: str = ""):
         return asset
     if not device:
         raise Invalid({"device": f"Name the {kind}: use a key bound to it, or pass ?device=<its id>."})
-    field = "serial" if kind == "battery" else "device_id"
+    field = REF_FIELDS[kind]
     exact = model.objects.select_related("site").filter(**{f"{field}__iexact": device.strip()}).first()
     if exact is not None:
         return exact

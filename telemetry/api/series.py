@@ -18,7 +18,7 @@ from telemetry.api.ingest import invalid_response
 from telemetry.listing import asset_list_table, kind_named
 from telemetry.metrics import METRIC_BY_NAME
 from telemetry.rollups import tenant_time_zone
-from telemetry.selectors import asset_model
+from telemetry.selectors import REF_FIELDS, asset_model
 from telemetry.validation import Invalid
 
 DEFAULT_METRICS = {"battery": ["voltage", "current", "soc", "temperature"], "meter": ["power"]}
@@ -36,7 +36,7 @@ def parse_assets(text: str) -> list[tuple[str, object]]:
         if kind not in DEFAULT_METRICS or not ident:
             raise Invalid({"assets": f"“{ref}”: write kind:id, with kind battery or meter."})
         model = asset_model(kind)
-        lookup = {"pk": int(ident)} if ident.isdigit() else {"serial" if kind == "battery" else "device_id": ident}
+        lookup = {"pk": int(ident)} if ident.isdigit() else {REF_FIELDS[kind]: ident}
         asset = model.objects.filter(**lookup).first()
         if asset is None:
             raise Invalid({"assets": f"No {kind} “{ident}” here."})
