@@ -14,6 +14,15 @@ def open_alert_severities(*, source_type: str, source_id: str) -> dict:
     return {"severities": {row[0] for row in rows}, "types": {row[1] for row in rows}}
 
 
+def sources_with_open_alerts(source_type: str) -> set[str]:
+    """The ids of the sources of a type that have an open alert (pending, firing or acknowledged)."""
+    return set(
+        Alert.objects.filter(source_type=source_type, status__in=OPEN_STATUSES)
+        .values_list("source_id", flat=True)
+        .distinct()
+    )
+
+
 def filtered_alerts(
     *,
     severity: str = "",

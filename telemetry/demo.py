@@ -14,7 +14,6 @@ from django.utils import timezone
 from telemetry import ingest, services
 from telemetry.models import AssetType, Battery, Chemistry, Connector, Meter, Site
 from telemetry.series import latest
-from telemetry.validation import derive_battery_values
 
 SITES = [("depot-nord", "Dépôt Nord", "Europe/Paris"), ("parking-sud", "Parking Sud", "Europe/Paris")]
 BATTERIES = [
@@ -93,7 +92,6 @@ def _battery_values(index: int, moment: datetime, generator: random.Random) -> d
         "error_flags": 0,
         "state": "charging" if charging else "discharging",
     }
-    derive_battery_values(values)
     return values
 
 

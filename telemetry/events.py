@@ -8,7 +8,7 @@ Event shape (schema version 1), keyed `tenant:asset`:
 `{"schema_version", "tenant", "kind", "asset", "asset_ref", "time", "values"}`.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import orjson
 import psycopg
@@ -16,6 +16,7 @@ from django.conf import settings
 from psycopg import sql
 
 from outbox import services as outbox
+from telemetry.batch import ReadingBatch
 from telemetry.metrics import METRICS, READING_TABLES
 from telemetry.selectors import REF_FIELDS, asset_model
 
@@ -23,29 +24,28 @@ SCHEMA_VERSION = 1
 LOADER = "telemetry.readings"
 
 
-def enqueue_stored_sql(kind: str, schema: str, readings: Sequence) -> tuple[str, list]:
-    """The statement (and its parameters) that queues the events of `readings`, just stored by the
+def enqueue_stored_sql(batch: ReadingBatch, schema: str) -> tuple[str, list]:
+    """The statement (and its parameters) that queues the events of `batch`, just stored by the
     current (sub)transaction: their reference, completed in SQL with the `xmin` of the first one's
     row, i.e. the id of the transaction that inserted them all."""
-    times = [r.time for r in readings]
-    first = readings[0]
     source = {
         "schema": schema,
-        "kind": kind,
-        "assets": sorted({r.asset_id for r in readings}),
-        "start": min(times).isoformat(),
-        "end": max(times).isoformat(),
+        "kind": batch.kind,
+        "assets": sorted(set(batch.asset_ids)),
+        "start": min(batch.times).isoformat(),
+        "end": max(batch.times).isoformat(),
     }
     inserted_by = (
-        f"jsonb_build_object('xmin', (SELECT xmin::text FROM {READING_TABLES[kind]} WHERE asset_id = %s AND time = %s))"
+        "jsonb_build_object('xmin', "
+        f"(SELECT xmin::text FROM {READING_TABLES[batch.kind]} WHERE asset_id = %s AND time = %s))"
     )
     return outbox.source_statement(
-        settings.KAFKA_TOPICS[kind],
+        settings.KAFKA_TOPICS[batch.kind],
         LOADER,
-        len(readings),
+        len(batch),
         source,
         merge=inserted_by,
-        merge_params=[first.asset_id, first.time],
+        merge_params=[batch.asset_ids[0], batch.times[0]],
     )
 
 

@@ -14,16 +14,13 @@ import asyncio
 import logging
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Sequence
-from itertools import repeat
-from operator import attrgetter
 
 from django.conf import settings
 from django.db import close_old_connections
 from django_tenants.utils import schema_context
 
 from core.realtime import ahas_listeners, anotify_tenant, tenant_group
+from telemetry.batch import ReadingBatch, unix_millis
 from telemetry.metrics import METRICS
 
 logger = logging.getLogger(__name__)
@@ -31,42 +28,51 @@ logger = logging.getLogger(__name__)
 EVENT_TYPE = "telemetry.readings"
 MAX_POINTS = 1000  # per asset and flush: a page's chart never shows more
 ARRAYS = {kind: {m.name for m in metrics if m.kind == "float[]"} for kind, metrics in METRICS.items()}
-by_time = attrgetter("time")
 
 
-def event_payload(kind: str, asset_id: int, readings: Sequence) -> dict:
-    """One asset's new readings, column by column: `points` holds `t` (unix ms) and one list per
-    metric (null where a reading lacks it). Columns are cheaper to build and to send than one
-    object per point, and charts take them as they are."""
-    readings = sorted(readings, key=by_time)
-    latest = readings[-1]
-    window = readings[-MAX_POINTS:]
-    values = [r.values for r in window]
-    names = set().union(*values) - ARRAYS[kind]
-    points = {"t": [int(r.time.timestamp() * 1000) for r in window]}
-    for name in names:
-        points[name] = list(map(dict.get, values, repeat(name)))  # a C loop per metric
+def event_payload(batch: ReadingBatch, asset_id: int, indexes: list[int], millis: list[int]) -> dict:
+    """One asset's new readings (`indexes` into `batch`, in time order), column by column: `points`
+    holds `t` (unix ms) and one list per metric (null where a reading lacks it). Columns are cheaper
+    to build and to send than one object per point, and charts take them as they are."""
+    latest = indexes[-1]
+    window = indexes[-MAX_POINTS:]
+    points = {"t": [millis[index] for index in window]}
+    for name, column in batch.values.items():
+        if name not in ARRAYS[batch.kind]:
+            values = [column[index] for index in window]
+            if values.count(None) != len(values):
+                points[name] = values
     return {
-        "kind": kind,
+        "kind": batch.kind,
         "asset": asset_id,
-        "count": len(readings),
-        "latest": {"time": latest.time.isoformat(), "values": latest.values},
+        "count": len(indexes),
+        "latest": {"time": batch.times[latest].isoformat(), "values": batch.values_at(latest)},
         "points": points,
     }
 
 
-def tenant_payload(pending: dict[tuple[str, int], list]) -> dict:
-    return {"updates": [event_payload(kind, asset_id, readings) for (kind, asset_id), readings in pending.items()]}
+def by_kind(batches: list[ReadingBatch]) -> list[ReadingBatch]:
+    """One batch per kind of the readings in `batches`."""
+    kinds: dict[str, list[ReadingBatch]] = {}
+    for batch in batches:
+        kinds.setdefault(batch.kind, []).append(batch)
+    return [ReadingBatch.concatenate(alike) for alike in kinds.values()]
 
 
-def check_thresholds(schema: str, pending: dict[tuple[str, int], list]) -> None:
-    from telemetry.thresholds import evaluate_readings
+def tenant_payload(batches: list[ReadingBatch]) -> dict:
+    updates = []
+    for batch in by_kind(batches):
+        millis = unix_millis(batch.micros())
+        for asset_id, indexes in batch.by_asset().items():
+            updates.append(event_payload(batch, asset_id, indexes, millis))
+    return {"updates": updates}
 
-    by_kind: dict[str, list] = defaultdict(list)
-    for (kind, _asset_id), readings in pending.items():
-        by_kind[kind].extend(readings)
-    for kind, readings in by_kind.items():
-        evaluate_readings(kind, readings)
+
+def check_thresholds(batches: list[ReadingBatch]) -> None:
+    from telemetry.thresholds import evaluate_batch
+
+    for batch in by_kind(batches):
+        evaluate_batch(batch)
 
 
 class AfterCommit:
@@ -74,25 +80,23 @@ class AfterCommit:
         self.interval = interval
         self.threshold_interval = threshold_interval
         self._lock = threading.Lock()
-        self._pending: dict[str, dict[tuple[str, int], list]] = {}
-        # Readings waiting for their threshold check, which runs at most every `threshold_interval`:
+        self._pending: dict[str, list[ReadingBatch]] = {}
+        # Batches waiting for their threshold check, which runs at most every `threshold_interval`:
         # a busy asset is checked once over a second of readings, not twenty times.
-        self._unchecked: dict[str, dict[tuple[str, int], list]] = {}
+        self._unchecked: dict[str, list[ReadingBatch]] = {}
         self._checked_at = 0.0
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def add(self, schema: str, kind: str, readings: Sequence) -> None:
+    def add(self, schema: str, batch: ReadingBatch) -> None:
         with self._lock:
-            tenant = self._pending.setdefault(schema, {})
-            for reading in readings:
-                tenant.setdefault((kind, reading.asset_id), []).append(reading)
+            self._pending.setdefault(schema, []).append(batch)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="telemetry-after-commit", daemon=True)
                 self._thread.start()
         self._wake.set()
 
-    def _take(self) -> dict:
+    def _take(self) -> dict[str, list[ReadingBatch]]:
         with self._lock:
             pending, self._pending = self._pending, {}
         return pending
@@ -104,10 +108,8 @@ class AfterCommit:
             self._wake.clear()
             pending = self._take()
             loop.run_until_complete(self._send(pending))
-            for schema, assets in pending.items():
-                unchecked = self._unchecked.setdefault(schema, {})
-                for key, readings in assets.items():
-                    unchecked.setdefault(key, []).extend(readings)
+            for schema, batches in pending.items():
+                self._unchecked.setdefault(schema, []).extend(batches)
             self._check_due()
             # Readings arriving during the pause join the next flush instead of each costing one.
             time.sleep(self.interval)
@@ -119,32 +121,29 @@ class AfterCommit:
             return
         unchecked, self._unchecked = self._unchecked, {}
         self._checked_at = time.monotonic()
-        for schema, assets in unchecked.items():
+        for schema, batches in unchecked.items():
             try:
                 close_old_connections()
                 with schema_context(schema):
-                    check_thresholds(schema, assets)
+                    check_thresholds(batches)
             except Exception:
                 logger.exception("threshold evaluation failed for %s", schema)
 
-    async def _send(self, pending: dict) -> None:
-        for schema, assets in pending.items():
+    async def _send(self, pending: dict[str, list[ReadingBatch]]) -> None:
+        for schema, batches in pending.items():
             # Thousands of points a second make a costly payload: build it only for open pages.
             if await ahas_listeners(tenant_group(schema)):
-                await anotify_tenant(schema, EVENT_TYPE, tenant_payload(assets), json_safe=True)
+                await anotify_tenant(schema, EVENT_TYPE, tenant_payload(batches), json_safe=True)
 
 
 after_commit = AfterCommit(settings.TELEMETRY_LIVE_FLUSH_S, settings.TELEMETRY_THRESHOLD_FLUSH_S)
 
 
-def readings_committed(schema: str, kind: str, readings: Sequence) -> None:
+def readings_committed(schema: str, batch: ReadingBatch) -> None:
     if settings.TELEMETRY_AFTER_COMMIT == "inline":
-        assets: dict[tuple[str, int], list] = {}
-        for reading in readings:
-            assets.setdefault((kind, reading.asset_id), []).append(reading)
         from core.realtime import notify_tenant
 
-        notify_tenant(schema, EVENT_TYPE, tenant_payload(assets), json_safe=True)
-        check_thresholds(schema, assets)
+        notify_tenant(schema, EVENT_TYPE, tenant_payload([batch]), json_safe=True)
+        check_thresholds([batch])
         return
-    after_commit.add(schema, kind, readings)
+    after_commit.add(schema, batch)

@@ -53,5 +53,7 @@ METER_METRICS: tuple[Metric, ...] = (
 METRICS = {"battery": BATTERY_METRICS, "meter": METER_METRICS}
 # Where each kind's readings are stored: one wide table per kind, a column per metric, key (asset, time).
 READING_TABLES = {"battery": "telemetry_battery_reading", "meter": "telemetry_meter_reading"}
+# Each kind's metric columns, in table order.
+COLUMNS = {kind: [metric.name for metric in metrics] for kind, metrics in METRICS.items()}
 METRIC_BY_NAME = {kind: {metric.name: metric for metric in metrics} for kind, metrics in METRICS.items()}
 ROLLUP_METRICS = {kind: [m.name for m in metrics if m.rollup] for kind, metrics in METRICS.items()}

@@ -68,8 +68,8 @@ class DoesNotFit(Exception):
 
 
 def decode_batch(body: bytes) -> tuple[str, list]:
-    """(kind, readings) where each reading has `.asset`, `.time` and `.values` (a struct; see
-    `values_dict`). Raises DoesNotFit for anything else."""
+    """(kind, readings) where each reading has `.asset`, `.time` and `.values` (a struct with an
+    attribute per metric, None where absent). Raises DoesNotFit for anything else."""
     try:
         if body.lstrip()[:1] == b"[":
             return "battery", DECODERS["battery"][1].decode(body)
@@ -79,6 +79,3 @@ def decode_batch(body: bytes) -> tuple[str, list]:
         return kind, DECODERS[kind][0].decode(body).readings
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise DoesNotFit(str(exc)) from None
-
-
-values_dict = msgspec.to_builtins  # without the metrics left out (omit_defaults)

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import connection
 
 from alerts.services import Source
-from telemetry.metrics import READING_TABLES
+from telemetry.metrics import COLUMNS, READING_TABLES
 from telemetry.models import Battery, Meter
 from telemetry.rules import SILENT_TYPE
 
@@ -69,8 +69,6 @@ def filter_by_state(queryset, state: str):
 
 def recent_readings(kind: str, asset_id: int, count: int = 10) -> list[dict]:
     """The asset's last `count` readings, newest first (the seed's "10 dernières mesures")."""
-    from telemetry.ingest import COLUMNS
-
     columns = COLUMNS[kind]
     with connection.cursor() as cursor:
         cursor.execute(

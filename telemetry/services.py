@@ -19,7 +19,7 @@ from telemetry.adapters.shelly import normalise_device_id, parse_shelly
 from telemetry.metrics import METRICS, READING_TABLES
 from telemetry.models import AssetType, Meter
 from telemetry.rules import DEFAULT_RULES, SILENT_TYPE
-from telemetry.schemas import DoesNotFit, values_dict
+from telemetry.schemas import DoesNotFit
 from telemetry.selectors import REF_FIELDS, asset_model, asset_ref, asset_source, last_reading_times
 from telemetry.validation import MAX_ERRORS, Invalid, clean_time, clean_values
 
@@ -211,18 +211,24 @@ def ingest_decoded(*, kind: str, items: list, bound_to: str = "") -> ingest.Stor
         raise DoesNotFit("needs the detailed validator") from None
     if min(moments) < EARLIEST or max(moments) > validation.now() + validation.MAX_FUTURE:
         raise DoesNotFit("a moment out of range")
-    values = list(map(values_dict, map(_values_of, items)))
-    if not all(values):
+    batch = ingest.ReadingBatch.from_structs(kind, asset_ids, moments, list(map(_values_of, items)))
+    if batch.has_empty_reading():
         raise DoesNotFit("empty values")
-    for reading in values:
-        if "state" in reading:
-            reading["state"] = reading["state"].strip()
-    if kind == "battery":
-        for reading in values:
-            validation.derive_battery_values(reading)
-    return ingest.store_readings(kind, list(map(ingest.Reading, asset_ids, moments, values)))
+    for name in TEXT_METRICS[kind] & batch.values.keys():
+        # msgspec checked the type and the length; blank or too long once stripped is for the validator to explain
+        batch.values[name] = _clean_texts(kind, name, batch.values[name])
+    return ingest.store_batch(batch)
 
 
+def _clean_texts(kind: str, name: str, texts: list) -> list:
+    check, metric = validation.CHECKS[kind][name]
+    try:
+        return [None if text is None else check(text, metric) for text in texts]
+    except ValueError:
+        raise DoesNotFit(name) from None
+
+
+TEXT_METRICS = {kind: {metric.name for metric in metrics if metric.kind == "text"} for kind, metrics in METRICS.items()}
 _asset_of, _time_of, _values_of = attrgetter("asset"), attrgetter("time"), attrgetter("values")
 
 

@@ -79,6 +79,8 @@ def _array(value, metric: Metric) -> list[float]:
 def _text(value, metric: Metric) -> str:
     if type(value) is not str or not value.strip():
         raise ValueError("Expected text.")
+    if "\x00" in value:
+        raise ValueError("Text may not contain NUL characters.")
     if len(value) > 32 and metric.name == "state":
         raise ValueError("At most 32 characters.")
     return value.strip()[:255]
@@ -95,7 +97,7 @@ CHECKS = {kind: {m.name: (_CHECKS[m.kind], m) for m in metrics} for kind, metric
 
 
 def clean_values(kind: str, values, where: str, errors: dict[str, str]) -> dict | None:
-    """The values of one reading, coerced, plus what they imply (cell min/max from the cells)."""
+    """The values of one reading, coerced (what they imply is added when the batch is stored)."""
     if type(values) is not dict or not values:
         errors[where] = "Give an object of metric → value with at least one metric."
         return None
@@ -118,30 +120,7 @@ def clean_values(kind: str, values, where: str, errors: dict[str, str]) -> dict 
             cleaned[name] = check[0](value, metric)
         except ValueError as exc:
             errors[f"{where}.{name}"] = str(exc)
-    if kind == "battery":
-        derive_battery_values(cleaned)
     return cleaned
-
-
-def derive_battery_values(values: dict) -> None:
-    """What the reading implies when it does not say it: cell min/max from the cells, power from
-    voltage and current. Runs for every battery reading, hence the plain tests."""
-    cells = values.get("cell_voltages")
-    if cells:
-        if "cell_voltage_min" not in values:
-            values["cell_voltage_min"] = min(cells)
-        if "cell_voltage_max" not in values:
-            values["cell_voltage_max"] = max(cells)
-    temperatures = values.get("cell_temperatures")
-    if temperatures:
-        if "temperature_min" not in values:
-            values["temperature_min"] = min(temperatures)
-        if "temperature_max" not in values:
-            values["temperature_max"] = max(temperatures)
-    if "power" not in values:
-        voltage, current = values.get("voltage"), values.get("current")
-        if voltage is not None and current is not None:
-            values["power"] = round(voltage * current, 3)
 
 
 def clean_time(value, where: str, errors: dict[str, str], now: datetime) -> datetime | None:
