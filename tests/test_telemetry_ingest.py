@@ -8,6 +8,7 @@ from django_tenants.utils import schema_context
 
 from accounts.services import create_api_key
 from outbox.models import OutboxBatch
+from telemetry.metrics import COLUMNS
 from telemetry.models import BatteryReading, MeterReading
 from tests.factories import make_battery, make_meter
 
@@ -88,6 +89,61 @@ def test_cell_voltages_are_kept_with_their_spread(alpha, battery):
     assert (row.cell_voltage_min, row.cell_voltage_max) == (3.29, 3.35)
 
 
+def test_readings_of_one_batch_may_carry_different_metrics_arrays_and_states(alpha, battery):
+    sent = [
+        {"voltage": 52.1, "current": -3.0, "soc": 81, "cell_voltages": [3.3, 3.31, 3.29, 3.3], "state": "charging"},
+        {"voltage": 52.0},
+        {"soc": 79.5, "cell_voltages": [3.2, 3.4], "state": "idle", "error_flags": 2**40},
+        {"temperature": -4.5, "cell_voltages": [], "cell_temperatures": [21.5, 23.0, 22.0], "state": "décharge"},
+    ]
+    body = {
+        "readings": [
+            {"asset": battery.serial, "time": (T0 + timedelta(seconds=i)).isoformat(), "values": values}
+            for i, values in enumerate(sent)
+        ]
+    }
+    assert post(alpha, body).status_code == 201
+    rows = stored(alpha)
+    got = [{name: getattr(row, name) for name in COLUMNS["battery"] if getattr(row, name) is not None} for row in rows]
+    assert got == [
+        {**sent[0], "power": -156.3, "cell_voltage_min": 3.29, "cell_voltage_max": 3.31},
+        sent[1],
+        {**sent[2], "cell_voltage_min": 3.2, "cell_voltage_max": 3.4},
+        {**sent[3], "temperature_min": 21.5, "temperature_max": 23.0},
+    ]
+
+
+def test_meter_readings_keep_their_switch_state_and_gaps(alpha):
+    meter = make_meter(alpha)
+    sent = [
+        {"power": 1200.5, "output": True},
+        {"power": 0.0, "output": False, "errors": "overtemp"},
+        {"voltage": 231.0},
+    ]
+    body = {
+        "kind": "meter",
+        "readings": [
+            {"asset": meter.device_id, "time": (T0 + timedelta(seconds=i)).isoformat(), "values": values}
+            for i, values in enumerate(sent)
+        ],
+    }
+    assert post(alpha, body).status_code == 201
+    rows = stored(alpha, MeterReading)
+    assert [(r.power, r.output, r.errors, r.voltage) for r in rows] == [
+        (1200.5, True, None, None),
+        (0.0, False, "overtemp", None),
+        (None, None, None, 231.0),
+    ]
+
+
+def test_a_batch_carrying_the_same_reading_twice_stores_it_once(alpha, battery):
+    body = readings(battery, count=2)
+    body["readings"].append(dict(body["readings"][0], values={"voltage": 1.0}))
+    response = post(alpha, body)
+    assert response.json() == {"received": 3, "stored": 2, "duplicates": 1}
+    assert [row.voltage for row in stored(alpha)] == [51.2, 51.2]
+
+
 def test_a_bad_value_names_the_field_and_nothing_of_the_batch_is_stored(alpha, battery):
     body = readings(battery, count=3)
     body["readings"][2]["values"] = {"voltage": "high", "soc": 140}
@@ -113,6 +169,9 @@ def test_a_bad_value_names_the_field_and_nothing_of_the_batch_is_stored(alpha, b
         ({"time": "2026-11-20T08:00:00Z", "values": {"volts": 1}}, "readings[0].values.volts"),
         ({"time": "2026-11-20T08:00:00Z", "values": {"cell_voltages": [3.3, "x"]}}, "readings[0].values.cell_voltages"),
         ({"time": "2026-11-20T08:00:00Z", "values": {"error_flags": -1}}, "readings[0].values.error_flags"),
+        ({"time": "2026-11-20T08:00:00Z", "values": {"state": "x" * 33}}, "readings[0].values.state"),
+        ({"time": "2026-11-20T08:00:00Z", "values": {"state": "   "}}, "readings[0].values.state"),
+        ({"time": "2026-11-20T08:00:00Z", "values": {"state": "idle\u0000"}}, "readings[0].values.state"),
     ],
 )
 def test_malformed_readings_are_refused_naming_the_field(alpha, battery, reading, field):
