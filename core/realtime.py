@@ -4,8 +4,10 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import orjson
+import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
@@ -40,20 +42,26 @@ def _message(event_type: str, payload: dict, *, json_safe: bool = False) -> dict
     }
 
 
-async def ahas_listeners(group: str) -> bool:
+def has_listeners(group: str) -> bool:
     """Whether any open page is in `group`, so that a sender with a costly payload can skip building
-    it. Reads the channel layer's group membership as `group_send` would; True when unsure."""
+    it. Reads the channel layer's group membership as `group_send` would, with a plain Redis client
+    (a sender in a thread then needs no event loop); True when unsure."""
     layer = get_channel_layer()
     try:
         if hasattr(layer, "_group_key"):  # channels_redis: a sorted set of channel names by join time
-            key = layer._group_key(group)
-            connection = layer.connection(layer.consistent_hash(group))
-            return await connection.zcount(key, int(time.time()) - layer.group_expiry, "+inf") > 0
+            client = _membership_client(layer.consistent_hash(group))
+            return client.zcount(layer._group_key(group), int(time.time()) - layer.group_expiry, "+inf") > 0
         if hasattr(layer, "groups"):  # the in-memory layer
             return bool(layer.groups.get(group))
     except Exception:
         logger.warning("could not read the listeners of %s", group, exc_info=True)
     return True
+
+
+@lru_cache(maxsize=16)
+def _membership_client(index: int) -> redis.Redis:
+    host = get_channel_layer().hosts[index]
+    return redis.Redis.from_url(host["address"]) if "address" in host else redis.Redis(**host)
 
 
 async def anotify_tenant(

@@ -9,14 +9,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain, repeat
-from operator import attrgetter, is_not, mul
+from operator import is_not
 
 import numpy as np
 from msgspec.structs import astuple
 
 from telemetry.metrics import COLUMNS
 
-_GETTERS = {kind: [(name, attrgetter(name)) for name in names] for kind, names in COLUMNS.items()}
 EPOCH_2000 = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's timestamps count from here
 _ONE_US = timedelta(microseconds=1)
 _UNIX_EPOCH_US = (datetime(1970, 1, 1, tzinfo=UTC) - EPOCH_2000) // _ONE_US
@@ -58,14 +57,20 @@ class ReadingBatch:
         """From msgspec structs with one field per metric, in `COLUMNS` order (`telemetry.schemas`)."""
         columns = zip(*map(astuple, structs), strict=True)  # rows → columns, in C
         named = zip(COLUMNS[kind], columns, strict=True)
-        values = {name: column for name, column in named if column.count(None) != len(column)}
+        # A metric some reading has: the scan stops at the first value, so a full column costs nothing.
+        values = {name: column for name, column in named if any(map(is_not, column, repeat(None)))}
         return cls(kind, asset_ids, times, values)
 
     @classmethod
-    def concatenate(cls, batches: Sequence["ReadingBatch"]) -> "ReadingBatch":
-        if len(batches) == 1:
+    def concatenate(cls, batches: Sequence["ReadingBatch"], names: Iterable[str] | None = None) -> "ReadingBatch":
+        """One batch of the readings of `batches` (of one kind), with every metric or only `names`."""
+        if len(batches) == 1 and names is None:
             return batches[0]
-        names = [name for name in COLUMNS[batches[0].kind] if any(name in batch.values for batch in batches)]
+        names = [
+            name
+            for name in (COLUMNS[batches[0].kind] if names is None else names)
+            if any(name in batch.values for batch in batches)
+        ]
         joined = cls(
             batches[0].kind,
             list(chain.from_iterable(batch.asset_ids for batch in batches)),
@@ -130,13 +135,15 @@ class ReadingBatch:
 
     def without_repeats(self) -> "ReadingBatch":
         """The first reading of each (asset, time): a batch may carry the same reading twice."""
-        keys = list(zip(self.asset_ids, self.times, strict=True))
-        if len(set(keys)) == len(keys):
+        assets, micros = np.array(self.asset_ids), np.array(self.micros())
+        order = np.lexsort((micros, assets))  # stable: of equal readings, the first sent comes first
+        assets, micros = assets[order], micros[order]
+        repeated = (assets[1:] == assets[:-1]) & (micros[1:] == micros[:-1])
+        if not repeated.any():
             return self
-        first: dict[tuple[int, datetime], int] = {}
-        for index, key in enumerate(keys):
-            first.setdefault(key, index)
-        return self.select(sorted(first.values()))
+        keep = np.ones(len(self), dtype=bool)
+        keep[order[1:][repeated]] = False
+        return self.select(np.flatnonzero(keep).tolist())
 
     def by_asset(self) -> dict[int, list[int]]:
         """Each asset's readings (their indexes), in time order."""
@@ -192,8 +199,8 @@ def _each(function: Callable) -> Callable[[list], list]:
     return lambda column: list(map(function, column))
 
 
-def _power(voltages: list, currents: list) -> list:
-    return list(map(round, map(mul, voltages, currents), repeat(3)))
+def _power(voltages: Sequence, currents: Sequence) -> list:
+    return np.round(np.multiply(np.array(voltages, dtype=float), np.array(currents, dtype=float)), 3).tolist()
 
 
 def postgres_micros(times: Iterable[datetime]) -> list[int]:

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django_tenants.utils import schema_context
 
-from core.realtime import ahas_listeners, anotify_tenant, tenant_group
+from core.realtime import anotify_tenant, has_listeners, tenant_group
 from telemetry.batch import ReadingBatch, unix_millis
 from telemetry.metrics import METRICS
 
@@ -51,17 +51,17 @@ def event_payload(batch: ReadingBatch, asset_id: int, indexes: list[int], millis
     }
 
 
-def by_kind(batches: list[ReadingBatch]) -> list[ReadingBatch]:
-    """One batch per kind of the readings in `batches`."""
+def by_kind(batches: list[ReadingBatch]) -> list[list[ReadingBatch]]:
     kinds: dict[str, list[ReadingBatch]] = {}
     for batch in batches:
         kinds.setdefault(batch.kind, []).append(batch)
-    return [ReadingBatch.concatenate(alike) for alike in kinds.values()]
+    return list(kinds.values())
 
 
 def tenant_payload(batches: list[ReadingBatch]) -> dict:
     updates = []
-    for batch in by_kind(batches):
+    for alike in by_kind(batches):
+        batch = ReadingBatch.concatenate(alike)
         millis = unix_millis(batch.micros())
         for asset_id, indexes in batch.by_asset().items():
             updates.append(event_payload(batch, asset_id, indexes, millis))
@@ -69,10 +69,10 @@ def tenant_payload(batches: list[ReadingBatch]) -> dict:
 
 
 def check_thresholds(batches: list[ReadingBatch]) -> None:
-    from telemetry.thresholds import evaluate_batch
+    from telemetry.thresholds import evaluate_batches
 
-    for batch in by_kind(batches):
-        evaluate_batch(batch)
+    for alike in by_kind(batches):
+        evaluate_batches(alike)
 
 
 class AfterCommit:
@@ -107,7 +107,10 @@ class AfterCommit:
             self._wake.wait()
             self._wake.clear()
             pending = self._take()
-            loop.run_until_complete(self._send(pending))
+            # Thousands of points a second make a costly payload: built only for open pages.
+            listened = {schema: batches for schema, batches in pending.items() if has_listeners(tenant_group(schema))}
+            if listened:
+                loop.run_until_complete(self._send(listened))
             for schema, batches in pending.items():
                 self._unchecked.setdefault(schema, []).extend(batches)
             self._check_due()
@@ -131,9 +134,7 @@ class AfterCommit:
 
     async def _send(self, pending: dict[str, list[ReadingBatch]]) -> None:
         for schema, batches in pending.items():
-            # Thousands of points a second make a costly payload: build it only for open pages.
-            if await ahas_listeners(tenant_group(schema)):
-                await anotify_tenant(schema, EVENT_TYPE, tenant_payload(batches), json_safe=True)
+            await anotify_tenant(schema, EVENT_TYPE, tenant_payload(batches), json_safe=True)
 
 
 after_commit = AfterCommit(settings.TELEMETRY_LIVE_FLUSH_S, settings.TELEMETRY_THRESHOLD_FLUSH_S)

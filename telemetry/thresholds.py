@@ -18,16 +18,18 @@ WATCHED = {
 }  # fmt: skip
 
 
-def evaluate_batch(batch: ReadingBatch) -> None:
-    """Each asset of `batch` once, over all its readings: its latest value of each watched metric,
+def evaluate_batches(batches: list[ReadingBatch]) -> None:
+    """Each asset of `batches` (of one kind) once, over all its readings: its latest value of each watched metric,
     and their lowest and highest (a rule for "above" tests the highest, so a spike inside the batch
     counts). The per-asset figures come from numpy over the readings ordered by asset and time, and
     so does a first verdict: an asset that no rule (of any scope) finds out of bounds and that has
     no open alert has nothing to raise or resolve, and is skipped. A busy tenant's second of
     readings is checked in a few passes per metric, and only assets in trouble cost more."""
-    rules = alerts.rules_for(batch.kind)
+    kind = batches[0].kind
+    rules = alerts.rules_for(kind)
     ruled = {rule.metric for rule in rules}
-    watched = [name for name in WATCHED[batch.kind] if name in ruled and name in batch.values]
+    batch = ReadingBatch.concatenate(batches, names=[name for name in WATCHED[kind] if name in ruled])
+    watched = list(batch.values)
     if not watched:
         return
     order = np.lexsort((np.array(batch.micros()), np.array(batch.asset_ids)))

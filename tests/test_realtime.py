@@ -115,19 +115,19 @@ def test_websocket_handshakes_without_a_valid_session_are_refused(worlds, asgi_s
 
 def test_a_tenant_has_listeners_while_one_of_its_pages_is_open(worlds, asgi_server):
     """Senders of costly live payloads (telemetry) skip building them when no page would get them."""
-    from core.realtime import ahas_listeners, tenant_group
+    from core.realtime import has_listeners, tenant_group
 
     alpha = worlds["alpha"]
     cookie = alpha.session_cookie("viewer")
 
     async def scenario():
-        before = await ahas_listeners(tenant_group(alpha.slug))
+        before = has_listeners(tenant_group(alpha.slug))
         async with _connect(alpha, asgi_server, cookie) as page:
             await _receive_type(page, "hello")
-            during = await ahas_listeners(tenant_group(alpha.slug))
-            elsewhere = await ahas_listeners(tenant_group(worlds["beta"].slug))
+            during = has_listeners(tenant_group(alpha.slug))
+            elsewhere = has_listeners(tenant_group(worlds["beta"].slug))
         for _ in range(100):  # the server leaves the group once it sees the socket close
-            if not await ahas_listeners(tenant_group(alpha.slug)):
+            if not has_listeners(tenant_group(alpha.slug)):
                 break
             await asyncio.sleep(0.1)
         else:
