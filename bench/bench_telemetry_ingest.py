@@ -263,7 +263,9 @@ def main() -> None:
     server, port = start_server(workers=options.workers)
     results = {}
     try:
-        asyncio.run(post_all(port, token, batches(serials, 1000, 4, start - timedelta(days=30)), 2))  # warm-up
+        # Warm-up: a few requests per worker (each connection may land on any of them).
+        warm_up = batches(serials, 1000, 4 * options.workers, start - timedelta(days=30))
+        asyncio.run(post_all(port, token, warm_up, options.workers))
         # Latency first, at the steady 1,000 readings/s it is specified for, before the throughput
         # runs leave the database busy with their aftermath (autovacuum, checkpoints).
         received, expected = asyncio.run(

@@ -18,6 +18,19 @@ from config.routing import websocket_urlpatterns  # noqa: E402
 from core.websocket import TenantWebsocketMiddleware  # noqa: E402
 from fleet.heartbeats import HeartbeatFastPath  # noqa: E402
 
+
+def load_url_modules() -> None:
+    """Import every URLconf, and through them every view, while the worker starts: Django loads them
+    at the first request, which took seconds on a busy machine, and the first requests each new
+    worker accepted waited for it (they made the tail of the live-update latency)."""
+    from django.conf import settings
+    from django.urls import get_resolver
+
+    for urlconf in {settings.ROOT_URLCONF, getattr(settings, "PUBLIC_SCHEMA_URLCONF", settings.ROOT_URLCONF)}:
+        get_resolver(urlconf).url_patterns  # noqa: B018  (the property imports the modules)
+
+
+load_url_modules()
 # Everything loaded so far lives as long as the process: keep the garbage collector from scanning it
 # again and again (pauses that showed as latency spikes under load).
 gc.freeze()
