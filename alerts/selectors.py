@@ -18,6 +18,7 @@ def sources_with_open_alerts(source_type: str) -> set[str]:
     """The ids of the sources of a type that have an open alert (pending, firing or acknowledged)."""
     return set(
         Alert.objects.filter(source_type=source_type, status__in=OPEN_STATUSES)
+        .order_by()
         .values_list("source_id", flat=True)
         .distinct()
     )
