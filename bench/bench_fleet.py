@@ -74,16 +74,17 @@ end
 
 
 def wrk_heartbeats(
-    port: int, token: str, devices: int, connections: int, seconds: int, rate: int | None = None
-) -> str | None:
+    port: int, token: str, devices: int, connections: int, seconds: int, delay_ms: float | None = None
+) -> tuple[str, float] | None:
     """Heartbeats from wrk (C, one thread): a load generator that leaves the server most of the CPU.
-    With `rate`, each connection pauses between requests so that together they offer about that rate."""
+    With `delay_ms`, each connection pauses that long after each response. Returns the report line
+    and the rate achieved."""
     import shutil
     import tempfile
 
     if not shutil.which("wrk"):
         return None
-    pacing = f"function delay() return {connections * 1000 // rate} end" if rate else ""
+    pacing = f"function delay() return {round(delay_ms)} end" if delay_ms is not None else ""
     script = (
         WRK_SCRIPT.replace("PACING", pacing)
         .replace("DEVICES", str(devices))
@@ -113,11 +114,24 @@ def wrk_heartbeats(
         parts[0]: parts[1] for parts in (line.split() for line in lines) if parts and parts[0] in ("50%", "90%", "99%")
     }
     errors = next((line.strip() for line in lines if "Non-2xx" in line or "Socket errors" in line), "no errors")
-    label = "heartbeats (wrk, paced)" if rate else "heartbeats (wrk, max)"
-    return (
+    label = "heartbeats (wrk, paced)" if delay_ms is not None else "heartbeats (wrk, max)"
+    line = (
         f"{label:<22} {float(seen):>9.0f}/s   p50 {latency['50%']:>8}   p99 {latency['99%']:>8}"
         f"   ({seconds} s, {connections} connections, {errors})"
     )
+    return line, float(seen)
+
+
+def paced_wrk_heartbeats(port: int, token: str, devices: int, connections: int, seconds: int, rate: int):
+    """wrk offering about `rate` heartbeats/s. wrk waits its delay after each response, so a
+    connection's cycle is the delay plus the response time: a short first run measures the latter,
+    and the delay is what is left of the cycle that `rate` asks for."""
+    cycle_ms = connections * 1000 / rate
+    calibration = wrk_heartbeats(port, token, devices, connections, 3, delay_ms=cycle_ms)
+    if calibration is None:
+        return None
+    response_ms = max(0.0, connections * 1000 / calibration[1] - cycle_ms)
+    return wrk_heartbeats(port, token, devices, connections, seconds, delay_ms=max(0.0, cycle_ms - response_ms))
 
 
 def report(name: str, elapsed: float, latencies: list[float]) -> None:
@@ -211,7 +225,7 @@ def main() -> None:
         asyncio.run(hammer(port, token, warmup, "/api/v1/fleet/heartbeat", options.concurrency))
         wrk_lines = [
             wrk_heartbeats(port, token, options.devices, options.concurrency, 10),
-            wrk_heartbeats(port, token, options.devices, options.concurrency, 10, rate=1000),
+            paced_wrk_heartbeats(port, token, options.devices, options.concurrency, 10, rate=1000),
         ]
         beats = [{"siteId": f"pi-{n % options.devices:05d}", "agentVersion": "1.0.0"} for n in range(options.requests)]
         heartbeat = asyncio.run(hammer(port, token, beats, "/api/v1/fleet/heartbeat", options.concurrency))
@@ -254,8 +268,8 @@ def main() -> None:
         f"on the same 2 cores"
     )
     report("heartbeats (httpx)", *heartbeat)
-    for line in filter(None, wrk_lines):
-        print(line)
+    for measured in filter(None, wrk_lines):
+        print(measured[0])
     if not any(wrk_lines):
         print("heartbeats (wrk)             not measured: wrk is not installed (`make bench` installs it)")
     report("metric reports", *metrics)
