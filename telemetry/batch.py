@@ -39,7 +39,9 @@ class ReadingBatch:
     asset_ids: list[int]
     times: list[datetime]
     values: dict[str, Sequence]
-    _matrices: dict[str, tuple[Sequence, np.ndarray | None]] = field(default_factory=dict, repr=False)
+    # numpy copies of columns, made once and shared by the steps (COPY encoding, threshold checks);
+    # each remembers the column it was made from, so a replaced column is converted afresh.
+    _arrays: dict[str, tuple[Sequence, np.ndarray | None]] = field(default_factory=dict, repr=False)
     _micros: list[int] | None = field(default=None, repr=False)
 
     @classmethod
@@ -121,21 +123,36 @@ class ReadingBatch:
     def matrix(self, name: str) -> np.ndarray | None:
         """The arrays of metric `name` (cell voltages…) as one 2-D array of floats, when every
         reading has one and all have the same length; else None."""
-        column = self.values[name]
-        known = self._matrices.get(name)
+        return self._array(name, _matrix)
+
+    def floats(self, name: str) -> np.ndarray:
+        """The numbers of metric `name` as floats, NaN where a reading lacks it (validated readings
+        never hold NaN)."""
+        return self._array(name, _floats)
+
+    def ids(self) -> np.ndarray:
+        return self._array("asset_id", np.array, self.asset_ids)
+
+    def micros_array(self) -> np.ndarray:
+        return self._array("time", np.array, self.micros())
+
+    def _array(self, name: str, convert: Callable, column: Sequence | None = None):
+        column = self.values[name] if column is None else column
+        known = self._arrays.get(name)
         if known is not None and known[0] is column:
             return known[1]
-        matrix = None
-        if None not in column:
-            lengths = set(map(len, column))
-            if len(lengths) == 1 and (width := lengths.pop()):
-                matrix = np.fromiter(chain.from_iterable(column), float, len(column) * width).reshape(-1, width)
-        self._matrices[name] = (column, matrix)
-        return matrix
+        array = convert(column)
+        self._arrays[name] = (column, array)
+        return array
+
+    def _set_column(self, name: str, array: np.ndarray) -> None:
+        """A metric computed in numpy: the list for everyone, the array for the numpy steps."""
+        self.values[name] = column = array.tolist()
+        self._arrays[name] = (column, array)
 
     def without_repeats(self) -> "ReadingBatch":
         """The first reading of each (asset, time): a batch may carry the same reading twice."""
-        assets, micros = np.array(self.asset_ids), np.array(self.micros())
+        assets, micros = self.ids(), self.micros_array()
         order = np.lexsort((micros, assets))  # stable: of equal readings, the first sent comes first
         assets, micros = assets[order], micros[order]
         repeated = (assets[1:] == assets[:-1]) & (micros[1:] == micros[:-1])
@@ -189,14 +206,34 @@ class ReadingBatch:
         ):
             matrix = self.matrix(source) if source in self.values and target not in self.values else None
             if matrix is not None:  # the usual case: every reading has its cells, all alike
-                self.values[target] = (matrix.min(axis=1) if extreme is min else matrix.max(axis=1)).tolist()
+                self._set_column(target, matrix.min(axis=1) if extreme is min else matrix.max(axis=1))
             else:
                 self.derive(target, _each(extreme), source)
-        self.derive("power", _power, "voltage", "current")
+        if "power" in self.values or "voltage" not in self.values or "current" not in self.values:
+            self.derive("power", _power, "voltage", "current")
+            return
+        power = np.round(self.floats("voltage") * self.floats("current"), 3)
+        if np.isnan(power).any():  # some reading lacks one of them
+            self.derive("power", _power, "voltage", "current")
+        else:
+            self._set_column("power", power)
 
 
 def _each(function: Callable) -> Callable[[list], list]:
     return lambda column: list(map(function, column))
+
+
+def _matrix(column: Sequence) -> np.ndarray | None:
+    if None in column:
+        return None
+    lengths = set(map(len, column))
+    if len(lengths) != 1 or not (width := lengths.pop()):
+        return None
+    return np.fromiter(chain.from_iterable(column), float, len(column) * width).reshape(-1, width)
+
+
+def _floats(column: Sequence) -> np.ndarray:
+    return np.array(column, dtype=float)  # None → NaN
 
 
 def _power(voltages: Sequence, currents: Sequence) -> list:

@@ -55,8 +55,8 @@ def encode(batch: ReadingBatch) -> tuple[list[str], bytes]:
                 return column[indexes]
             return [column[index] for index in indexes]
 
-        rows["v0"] = take(batch.asset_ids)
-        rows["v1"] = take(batch.micros())
+        rows["v0"] = take(batch.ids())
+        rows["v1"] = take(batch.micros_array())
         for position, (kind, size, column) in enumerate(zip(kinds, layout, columns, strict=True), start=2):
             if size == NULL or (size == 0 and kind not in _SCALARS):
                 continue  # NULL, or an empty text or array: nothing after the length
@@ -74,7 +74,7 @@ def _prepared(batch: ReadingBatch, name: str, kind: str) -> tuple:
     text's bytes, an array's items, 0 for a number), or a list with each row's."""
     column = batch.values[name]
     if kind == "float":
-        values = np.array(column, dtype=">f8")  # None → NaN: validated readings never hold NaN
+        values = batch.floats(name)  # None → NaN: validated readings never hold NaN
         nulls = np.isnan(values)
         return values, (np.where(nulls, NULL, 0).tolist() if nulls.any() else 0)
     if kind == "float[]":

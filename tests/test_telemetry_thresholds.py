@@ -81,3 +81,30 @@ def test_readings_back_within_bounds_resolve_the_open_alert(alpha, battery, send
 def test_bms_error_flags_raise_with_their_value(alpha, battery, send):
     send(alpha, battery, {"error_flags": 0}, {"error_flags": 5})
     assert "5" in open_alerts(alpha, battery)["bms_error"]
+
+
+def test_one_check_covers_the_batches_of_several_requests(alpha, battery):
+    """In production the checks run once a second over every batch stored since: each asset is
+    judged on all its readings, whichever request brought them."""
+    from telemetry.batch import Reading, ReadingBatch
+    from telemetry.live import check_thresholds
+
+    other = make_battery(alpha, cell_count=4)
+
+    def batch(*readings):
+        built = ReadingBatch.from_readings("battery", [Reading(*reading) for reading in readings])
+        built.derive_battery_values()
+        return built
+
+    first = batch((battery.pk, T0, {"soc": 50}), (battery.pk, T0 + timedelta(seconds=1), {"error_flags": 0}))
+    second = batch(
+        (other.pk, T0, {"temperature": 30}),
+        (battery.pk, T0 + timedelta(seconds=2), {"soc": 3, "error_flags": 1}),
+        (other.pk, T0 + timedelta(seconds=1), {"temperature": 80}),
+    )
+    with schema_context(alpha.slug):
+        check_thresholds([first, second])
+    connection.set_schema_to_public()
+    assert open_alerts(alpha, battery).keys() == {"soc_low", "bms_error"}
+    assert "3 %" in open_alerts(alpha, battery)["soc_low"]
+    assert "80" in open_alerts(alpha, other)["temperature"]
