@@ -173,8 +173,10 @@ async def latency_run(port: int, token: str, cookie: str, serials: list[str], se
                             received.append((now - sent_at[key][0], now - sent_at[key][1]))
 
         listener = asyncio.create_task(listen())
+        # Idle connections dropped before uvicorn's 5 s keep-alive ends: reusing one the server is
+        # closing at that moment fails the request (seen once as a ReadError).
         async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", timeout=30,
+            base_url=f"http://127.0.0.1:{port}", timeout=30, limits=httpx.Limits(keepalive_expiry=2),
             headers={"Host": HOST, "Authorization": f"Api-Key {token}"},
         ) as client:  # fmt: skip
             interval = 1 / 50
