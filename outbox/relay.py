@@ -6,13 +6,20 @@ acknowledgement and the delete republishes that batch once). The producer is ide
 retries never duplicate. When the broker is unreachable the batch is rolled back, the producer's
 queue is purged (so the retry does not publish twice) and the relay backs off.
 
+Rows that reference stored data (see `outbox.services.register_loader`) are loaded by two helper
+threads, each on its own connection, a couple of rows ahead of the one being published: one
+helper's wait on PostgreSQL overlaps the other's and the publisher's Python work. Messages still
+go out in outbox order.
+
 Several relays may run: `FOR UPDATE SKIP LOCKED` gives each its own rows. Order per key holds with
 one relay, which is the default deployment.
 """
 
 import logging
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
@@ -27,6 +34,9 @@ from outbox.services import LOADERS, SEPARATOR, TABLE
 logger = logging.getLogger(__name__)
 # librdkafka's own messages (connection refused while the broker is down…) go through logging too.
 kafka_logger = logging.getLogger("kafka")
+# Reference rows read by helper threads while earlier rows are published: each helper's database
+# work overlaps the others' Python work (a row may stand for thousands of events, hence only a few).
+LOADERS_AHEAD = 2
 
 
 class DeliveryFailed(Exception):
@@ -92,7 +102,8 @@ class Relay:
         if error is not None:
             self._failures.append(error)
 
-    def _messages(self, cursor, payload: str, source: str | None) -> Iterator[tuple[str, str]]:
+    @staticmethod
+    def _messages(cursor, payload: str, source: str | None) -> Iterator[tuple[str, str]]:
         if source is None:
             for line in payload.split("\n"):
                 key, _sep, value = line.partition(SEPARATOR)
@@ -104,13 +115,50 @@ class Relay:
             raise DeliveryFailed(f"no outbox loader {source.get('loader')!r} in this process")
         yield from loader(cursor, source)
 
-    def _publish(self, cursor, rows: list[tuple[int, str, str, object]]) -> int:
+    @classmethod
+    def _loaded(cls, source: str) -> list[tuple[str, str]]:
+        """The messages of a reference row, read on the calling helper thread's own connection (the
+        rows referenced are committed: the relay's transaction is not needed to see them)."""
+        try:
+            with connection.cursor() as cursor:
+                return list(cls._messages(cursor, "", source))
+        finally:
+            connection.close()  # back to the pool
+
+    def _batches(self, cursor, rows: list[tuple[int, str, str, object]]) -> Iterator[tuple[str, Iterator | list]]:
+        """(topic, messages) of each outbox row, in order; reference rows loaded a few ahead."""
+        with ThreadPoolExecutor(max_workers=LOADERS_AHEAD, thread_name_prefix="outbox-loader") as helpers:
+            ahead: deque = deque()
+            waiting = iter(rows)
+
+            def read_ahead() -> None:
+                while len(ahead) <= LOADERS_AHEAD and (row := next(waiting, None)) is not None:
+                    source = row[3]
+                    ahead.append((row, None if source is None else helpers.submit(self._loaded, source)))
+
+            try:
+                read_ahead()
+                while ahead:
+                    (_id, topic, payload, _source), loading = ahead.popleft()
+                    read_ahead()
+                    yield topic, (self._messages(cursor, payload, None) if loading is None else loading.result())
+            finally:
+                for _row, loading in ahead:
+                    if loading is not None:
+                        loading.cancel()
+
+    def _publish(self, cursor, rows: list[tuple[int, str, str, object]], *, helped: bool = True) -> int:
         self._failures = failures = []
         producer = self.producer
         produce, poll = producer.produce, producer.poll
         count = 0
-        for _id, topic, payload, source in rows:
-            for key, value in self._messages(cursor, payload, source):
+        batches = (
+            self._batches(cursor, rows)
+            if helped
+            else ((topic, self._messages(cursor, payload, source)) for _id, topic, payload, source in rows)
+        )
+        for topic, messages in batches:
+            for key, value in messages:
                 while True:
                     try:
                         produce(topic, value, key)
@@ -132,6 +180,9 @@ class Relay:
 
     def relay_once(self) -> int:
         """Publish one batch of outbox rows. Returns the number of messages published (0: empty)."""
+        # Run inside a caller's transaction (a test, a shell), the rows an outbox row references may
+        # be uncommitted, invisible to helper threads' connections: load them on this one instead.
+        helped = not connection.in_atomic_block
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
@@ -142,7 +193,7 @@ class Relay:
                 if not rows:
                     return 0
                 self._ensure_topics({row[1] for row in rows})
-                count = self._publish(cursor, rows)
+                count = self._publish(cursor, rows, helped=helped)
                 cursor.execute(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", [[row[0] for row in rows]])
         except (DeliveryFailed, KafkaException) as exc:
             self._discard_producer()

@@ -149,3 +149,34 @@ def test_readings_of_an_asset_deleted_before_the_relay_ran_are_not_published(alp
     assert not OutboxBatch.objects.exists()
     messages = consume(broker.bootstrap, "test.battery.readings", expected=2)
     assert {orjson.loads(m.value())["asset_ref"] for m in messages} == {kept.serial}
+
+
+def test_committed_readings_are_published_as_stored_by_the_loading_threads(worlds, committed_assets, outbox_on, broker):
+    """As in production, the relay runs outside any transaction: the readings an outbox row refers to
+    are read by helper threads on their own connections, while earlier rows are being published."""
+    alpha = worlds["alpha"]
+    outbox_on.TELEMETRY_AFTER_COMMIT = "background"  # these commit: live pushes off this thread, as in production
+    broker.start()
+    battery = committed_assets(make_battery, "battery", cell_count=3)
+    sent = [
+        {"voltage": 12.9, "current": 2.0, "cell_voltages": [4.3, 4.29, 4.31], "state": "charging"},
+        {"soc": 99.5},
+        {"cell_voltages": [4.1, 4.2, 4.0], "error_flags": 3},
+    ]
+    with alpha.blocker.unblock():
+        for index, values in enumerate(sent):  # a request each: three outbox rows
+            reading = {"asset": battery.serial, "time": (T0 + timedelta(seconds=index)).isoformat(), "values": values}
+            response = alpha.api().post(
+                "/api/v1/telemetry/readings", {"readings": [reading]}, content_type="application/json"
+            )
+            assert response.status_code == 201
+        assert Relay(bootstrap_servers=broker.bootstrap).drain() == 3
+        assert not OutboxBatch.objects.exists()
+
+    messages = consume(broker.bootstrap, "test.battery.readings", expected=3)
+    events = sorted((orjson.loads(message.value()) for message in messages), key=lambda event: event["time"])
+    assert [event["values"] for event in events] == [
+        {**sent[0], "power": 25.8, "cell_voltage_min": 4.29, "cell_voltage_max": 4.31},
+        sent[1],
+        {**sent[2], "cell_voltage_min": 4.0, "cell_voltage_max": 4.2},
+    ]
