@@ -215,7 +215,7 @@ def ingest_decoded(*, kind: str, items: list, bound_to: str = "") -> ingest.Stor
     if batch.has_empty_reading():
         raise DoesNotFit("empty values")
     for name in TEXT_METRICS[kind] & batch.values.keys():
-        # msgspec checked type and length; blank once trimmed, over 32 characters or a NUL: the validator explains
+        # msgspec checked type and length; blank once trimmed, a state over 32 characters, a NUL: see validator
         batch.values[name] = _clean_texts(kind, name, batch.values[name])
     return ingest.store_batch(batch)
 
