@@ -8,43 +8,28 @@ else (a key deleted by another process) is seen within `API_KEY_CACHE_SECONDS` (
 0 turns the cache off). Unknown keys are never remembered.
 """
 
-import threading
-import time
-
-from django.conf import settings
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from core.process_cache import ProcessCache
 from core.redis_client import shared_redis
 
 REVOKED_KEYS = "voltwatch:revoked-keys"  # hashes of revoked keys, for every path that remembers keys
-_lock = threading.Lock()
-_keys: dict[tuple[str, str], tuple[float, object]] = {}
+_keys = ProcessCache("API_KEY_CACHE_SECONDS")
 
 
 def find_key(key_hash: str, load):
     """The active key with `key_hash` in the current schema, or None; `load(key_hash)` reads it."""
-    ttl = settings.API_KEY_CACHE_SECONDS
-    if ttl <= 0:
-        return load(key_hash)
-    slot = (connection.schema_name, key_hash)
-    entry = _keys.get(slot)
-    if entry is not None and entry[0] >= time.monotonic():
-        if shared_redis().sismember(REVOKED_KEYS, key_hash):
-            forget_all()
-            return None
-        return entry[1]
-    key = load(key_hash)
-    if key is not None:
-        with _lock:
-            _keys[slot] = (time.monotonic() + ttl, key)
+    key = _keys.get((connection.schema_name, key_hash), lambda: load(key_hash))
+    if key is not None and _keys.enabled and shared_redis().sismember(REVOKED_KEYS, key_hash):
+        forget_all()  # revoked in another process since this one remembered it
+        return None
     return key
 
 
 def forget_all() -> None:
-    with _lock:
-        _keys.clear()
+    _keys.clear()
 
 
 @receiver([post_save, post_delete], sender="accounts.ApiKey")

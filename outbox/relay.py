@@ -125,8 +125,15 @@ class Relay:
         finally:
             connection.close()  # back to the pool
 
-    def _batches(self, cursor, rows: list[tuple[int, str, str, object]]) -> Iterator[tuple[str, Iterator | list]]:
-        """(topic, messages) of each outbox row, in order; reference rows loaded a few ahead."""
+    def _batches(
+        self, cursor, rows: list[tuple[int, str, str, object]], *, helped: bool
+    ) -> Iterator[tuple[str, Iterator | list]]:
+        """(topic, messages) of each outbox row, in order; reference rows loaded a few ahead by the
+        helper threads, or here on `cursor` when not `helped`."""
+        if not helped:
+            for _id, topic, payload, source in rows:
+                yield topic, self._messages(cursor, payload, source)
+            return
         with ThreadPoolExecutor(max_workers=LOADERS_AHEAD, thread_name_prefix="outbox-loader") as helpers:
             ahead: deque = deque()
             waiting = iter(rows)
@@ -152,12 +159,7 @@ class Relay:
         producer = self.producer
         produce, poll = producer.produce, producer.poll
         count = 0
-        batches = (
-            self._batches(cursor, rows)
-            if helped
-            else ((topic, self._messages(cursor, payload, source)) for _id, topic, payload, source in rows)
-        )
-        for topic, messages in batches:
+        for topic, messages in self._batches(cursor, rows, helped=helped):
             for key, value in messages:
                 while True:
                     try:

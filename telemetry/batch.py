@@ -18,7 +18,7 @@ from telemetry.metrics import COLUMNS
 
 EPOCH_2000 = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's timestamps count from here
 _ONE_US = timedelta(microseconds=1)
-_UNIX_EPOCH_US = (datetime(1970, 1, 1, tzinfo=UTC) - EPOCH_2000) // _ONE_US
+UNIX_EPOCH_MICROS = (datetime(1970, 1, 1, tzinfo=UTC) - EPOCH_2000) // _ONE_US  # in PostgreSQL's count
 
 
 @dataclass(slots=True)
@@ -209,14 +209,7 @@ class ReadingBatch:
                 self._set_column(target, matrix.min(axis=1) if extreme is min else matrix.max(axis=1))
             else:
                 self.derive(target, _each(extreme), source)
-        if "power" in self.values or "voltage" not in self.values or "current" not in self.values:
-            self.derive("power", _power, "voltage", "current")
-            return
-        power = np.round(self.floats("voltage") * self.floats("current"), 3)
-        if np.isnan(power).any():  # some reading lacks one of them
-            self.derive("power", _power, "voltage", "current")
-        else:
-            self._set_column("power", power)
+        self.derive("power", _power, "voltage", "current")
 
 
 def _each(function: Callable) -> Callable[[list], list]:
@@ -250,4 +243,4 @@ def postgres_micros(times: Iterable[datetime]) -> list[int]:
 
 def unix_millis(micros: Iterable[int]) -> list[int]:
     """Milliseconds since 1970, from `postgres_micros`."""
-    return [(micro - _UNIX_EPOCH_US) // 1000 for micro in micros]
+    return [(micro - UNIX_EPOCH_MICROS) // 1000 for micro in micros]

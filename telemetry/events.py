@@ -20,7 +20,7 @@ from psycopg import sql
 
 from outbox import services as outbox
 from telemetry.batch import ReadingBatch
-from telemetry.metrics import METRICS, READING_TABLES
+from telemetry.metrics import ARRAY_METRICS, COLUMNS, METRICS, READING_TABLES
 from telemetry.selectors import REF_FIELDS, asset_model
 
 SCHEMA_VERSION = 1
@@ -93,8 +93,7 @@ def reading_events(cursor, source: dict) -> Iterator[tuple[str, bytes]]:
             _rows_query(schema, kind), [source["assets"], source["start"], source["end"], source["xmin"]], binary=True
         )
         rows = binary.fetchall()
-    names = [metric.name for metric in METRICS[kind]]
-    arrays = {metric.name for metric in METRICS[kind] if metric.kind == "float[]"}
+    names, arrays = COLUMNS[kind], ARRAY_METRICS[kind]
     dumps, utc_z = orjson.dumps, orjson.OPT_UTC_Z
     prefixes: dict[int, tuple[str, bytes]] = {}
     for asset_id, time, *values in rows:

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 
 from core.db import bound_cursor
 from telemetry import copy_binary, events
-from telemetry.batch import Reading, ReadingBatch
+from telemetry.batch import UNIX_EPOCH_MICROS, Reading, ReadingBatch
 from telemetry.metrics import READING_TABLES
 
 __all__ = ["Reading", "ReadingBatch", "Stored", "store_batch", "store_readings"]
@@ -58,16 +58,13 @@ def _insert_new_only(cursor, batch: ReadingBatch) -> ReadingBatch:
     return batch.select([index for index, key in enumerate(keys) if key in inserted])
 
 
-_UNIX_HOURS_AT_2000 = 262_968  # 2000-01-01 in hours since 1970
-
-
-def _stored(batch: ReadingBatch) -> None:
+def _stored(cursor, batch: ReadingBatch) -> None:
     """In one statement: mark the hours the readings fall in for the rollups and, with the outbox
     on, queue their Kafka events (a reference that the relay resolves; see `telemetry.events`).
     Once committed, the live pages and threshold rules hear of them."""
     micros = batch.micros()
-    hour_of = {micro: micro // _MICROS_PER_HOUR + _UNIX_HOURS_AT_2000 for micro in set(micros)}
-    hours = set(zip(batch.asset_ids, map(hour_of.__getitem__, micros), strict=True))
+    unix_hour = {micro: (micro - UNIX_EPOCH_MICROS) // _MICROS_PER_HOUR for micro in set(micros)}
+    hours = set(zip(batch.asset_ids, map(unix_hour.__getitem__, micros), strict=True))
     statement = (
         "INSERT INTO telemetry_dirty_hour (kind, asset_id, hour) "
         "SELECT %s, unnest(%s::bigint[]), to_timestamp(unnest(%s::bigint[]) * 3600) ON CONFLICT DO NOTHING"
@@ -77,8 +74,7 @@ def _stored(batch: ReadingBatch) -> None:
         outbox_statement, outbox_params = events.enqueue_stored_sql(batch, connection.schema_name)
         statement = f"WITH dirty AS ({statement}) {outbox_statement}"
         params += outbox_params
-    with bound_cursor() as cursor:
-        cursor.execute(statement, params)
+    cursor.execute(statement, params)
     transaction.on_commit(lambda: _after_commit(batch))
 
 
@@ -145,12 +141,12 @@ def store_batch(batch: ReadingBatch) -> Stored:
     try:
         with transaction.atomic(), bound_cursor() as cursor:
             copy_batch(cursor, table, batch)
-            _stored(batch)
+            _stored(cursor, batch)
     except (IntegrityError, psycopg.errors.UniqueViolation):
         with transaction.atomic(), bound_cursor() as cursor:
             batch = _insert_new_only(cursor, batch)
             if len(batch):
-                _stored(batch)
+                _stored(cursor, batch)
     return Stored(received=received, stored=len(batch))
 
 

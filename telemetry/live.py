@@ -21,13 +21,12 @@ from django_tenants.utils import schema_context
 
 from core.realtime import anotify_tenant, has_listeners, tenant_group
 from telemetry.batch import ReadingBatch, unix_millis
-from telemetry.metrics import METRICS
+from telemetry.metrics import ARRAY_METRICS
 
 logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "telemetry.readings"
 MAX_POINTS = 1000  # per asset and flush: a page's chart never shows more
-ARRAYS = {kind: {m.name for m in metrics if m.kind == "float[]"} for kind, metrics in METRICS.items()}
 
 
 def event_payload(batch: ReadingBatch, asset_id: int, indexes: list[int], millis: list[int]) -> dict:
@@ -38,7 +37,7 @@ def event_payload(batch: ReadingBatch, asset_id: int, indexes: list[int], millis
     window = indexes[-MAX_POINTS:]
     points = {"t": [millis[index] for index in window]}
     for name, column in batch.values.items():
-        if name not in ARRAYS[batch.kind]:
+        if name not in ARRAY_METRICS[batch.kind]:
             values = [column[index] for index in window]
             if values.count(None) != len(values):
                 points[name] = values

@@ -57,3 +57,5 @@ READING_TABLES = {"battery": "telemetry_battery_reading", "meter": "telemetry_me
 COLUMNS = {kind: [metric.name for metric in metrics] for kind, metrics in METRICS.items()}
 METRIC_BY_NAME = {kind: {metric.name: metric for metric in metrics} for kind, metrics in METRICS.items()}
 ROLLUP_METRICS = {kind: [m.name for m in metrics if m.rollup] for kind, metrics in METRICS.items()}
+ARRAY_METRICS = {kind: {m.name for m in metrics if m.kind == "float[]"} for kind, metrics in METRICS.items()}
+TEXT_METRICS = {kind: {m.name for m in metrics if m.kind == "text"} for kind, metrics in METRICS.items()}

@@ -16,7 +16,7 @@ from core.moments import EARLIEST
 from telemetry import ingest, validation
 from telemetry.adapters import AdapterError, Report
 from telemetry.adapters.shelly import normalise_device_id, parse_shelly
-from telemetry.metrics import METRICS, READING_TABLES
+from telemetry.metrics import METRICS, READING_TABLES, TEXT_METRICS
 from telemetry.models import AssetType, Meter
 from telemetry.rules import DEFAULT_RULES, SILENT_TYPE
 from telemetry.schemas import DoesNotFit
@@ -228,7 +228,6 @@ def _clean_texts(kind: str, name: str, texts: list) -> list:
         raise DoesNotFit(name) from None
 
 
-TEXT_METRICS = {kind: {metric.name for metric in metrics if metric.kind == "text"} for kind, metrics in METRICS.items()}
 _asset_of, _time_of, _values_of = attrgetter("asset"), attrgetter("time"), attrgetter("values")
 
 

@@ -10,37 +10,25 @@ is how long a suspension may take to reach a server that has just answered for t
 """
 
 import copy
-import threading
-import time
 
-from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-_lock = threading.Lock()
-_tenants: dict[str, tuple[float, object]] = {}
+from core.process_cache import ProcessCache
+
+_tenants = ProcessCache("TENANT_CACHE_SECONDS")
 
 
 def tenant_for_host(hostname: str, load) -> object:
     """The tenant of `hostname`: remembered, or `load(hostname)` (which raises when there is none;
     an unknown host is not remembered, so a new domain answers at once)."""
-    ttl = settings.TENANT_CACHE_SECONDS
-    if ttl <= 0:
-        return load(hostname)
-    now = time.monotonic()
-    entry = _tenants.get(hostname)
-    if entry is None or entry[0] < now:
-        tenant = load(hostname)
-        with _lock:
-            _tenants[hostname] = (now + ttl, tenant)
-        entry = _tenants[hostname]
+    tenant = _tenants.get(hostname, lambda: load(hostname))
     # A copy per request: what one request sets on its tenant object stays with that request.
-    return copy.copy(entry[1])
+    return copy.copy(tenant)
 
 
 def forget_all() -> None:
-    with _lock:
-        _tenants.clear()
+    _tenants.clear()
 
 
 @receiver([post_save, post_delete], sender="tenants.Client")
