@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test bench lint format messages clean-data help chromium wrk
+.PHONY: run test bench lint format messages clean-data help chromium wrk lock
 
 help:
 	@echo "make run    start the whole platform on embedded defaults (http://localhost:8000/)"
@@ -15,14 +15,13 @@ help:
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.run-installed: $(BIN)/python requirements/base.txt requirements/embedded.txt
-	$(BIN)/pip install --quiet -r requirements/embedded.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/embedded.txt
 	@touch $@
 
 $(VENV)/.dev-installed: $(BIN)/python requirements/base.txt requirements/embedded.txt requirements/dev.txt
-	$(BIN)/pip install --quiet -r requirements/dev.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/dev.txt
 	@touch $(VENV)/.run-installed $@
 
 run: $(VENV)/.run-installed
@@ -45,6 +44,13 @@ wrk:
 
 bench: $(VENV)/.dev-installed wrk
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Every dependency, transitive ones included, is locked with its hashes: requirements/*.in say what we
+# ask for, requirements/*.txt what installs. Edit an .in file, then run this.
+lock: $(VENV)/.dev-installed
+	cd requirements && for name in base embedded dev; do \
+	  ../$(BIN)/uv pip compile $$name.in --quiet --generate-hashes --universal --python-version 3.11 \
+	    --custom-compile-command "make lock" -o $$name.txt; done
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -10,7 +10,7 @@ def recreate_database(name: str) -> None:
     """Point DATABASE_URL at a fresh bench database on the same server."""
     import psycopg
 
-    use_local_services(database=name, redis_db=10)
+    use_local_services(database=name, redis_db=15)
     if not os.environ.get("DATABASE_URL"):
         from config import embedded
 

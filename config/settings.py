@@ -166,7 +166,21 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "voltwatch")},
+        "CONFIG": {
+            # channels-redis waits for a page's next message with a 5 s blocking read: the socket
+            # timeout must outlast it, or every idle websocket is cut (redis-py 8 defaults to 5 s).
+            # A Redis that stops answering is still noticed, within 15 s.
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "socket_timeout": 15,
+                    "socket_connect_timeout": 2,
+                    "socket_keepalive": True,
+                    "retry_on_timeout": False,
+                }
+            ],
+            "prefix": env_str("CHANNELS_PREFIX", "voltwatch"),
+        },
     }
 }
 
