@@ -18,7 +18,9 @@ from pathlib import Path
 
 from config.embedded import use_local_services
 
-SLOTS = 6  # Redis databases 9 to 14
+# Redis database of each slot: 0 is left to `make run`, 15 to the benchmarks.
+REDIS_DBS = (9, 10, 11, 12, 13, 14, 1, 2, 3)
+SLOTS = len(REDIS_DBS)
 _slot_lock = None  # kept open for the life of the run: closing it would free the slot
 
 
@@ -44,4 +46,4 @@ os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 os.environ.setdefault("CHANNELS_PREFIX", f"voltwatch-test-{slot}")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("TELEMETRY_AFTER_COMMIT", "inline")
-use_local_services(database="voltwatch" if slot == 0 else f"voltwatch_{slot}", redis_db=9 + slot)
+use_local_services(database="voltwatch" if slot == 0 else f"voltwatch_{slot}", redis_db=REDIS_DBS[slot])
