@@ -1,3 +1,5 @@
+from functools import partial
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +59,9 @@ class ChannelForm(forms.ModelForm):
             "webhook_format",
             "enabled",
         ]
+        # A URL typed without a scheme is taken as https (Django 6's default; the project-wide
+        # FORMS_URLFIELD_ASSUME_HTTPS setting is deprecated).
+        field_classes = {"webhook_url": partial(forms.URLField, assume_scheme="https")}
 
     def clean(self):
         data = super().clean()

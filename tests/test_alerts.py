@@ -336,3 +336,22 @@ def test_a_test_notification_reaches_the_channel(in_alpha):
 
     assert mail.outbox[0].subject == "[Voltwatch TEST] Notification de test"
     assert Delivery.objects.get(channel=channel).state == "sent"
+
+
+def test_a_webhook_url_typed_without_a_scheme_is_saved_as_https(alpha):
+    admin = alpha.http("admin")
+    response = admin.post(
+        "/alerts/channels/",
+        {
+            "name": "Ops hook",
+            "kind": "webhook",
+            "min_severity": "warning",
+            "repeat_interval_minutes": 60,
+            "webhook_url": "hooks.example.test/voltwatch",
+            "webhook_format": "voltwatch",
+            "enabled": "on",
+        },
+    )
+    assert response.status_code == 302
+    with schema_context("alpha"):
+        assert Channel.objects.get(name="Ops hook").webhook_url == "https://hooks.example.test/voltwatch"
