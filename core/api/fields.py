@@ -30,6 +30,7 @@ class DateTimeField(serializers.DateTimeField):
 
     default_error_messages = {
         "out_of_range": "Give a date-time between 2000-01-01 and 2099-12-31.",
+        "overflow": "Give a date-time between 2000-01-01 and 2099-12-31.",  # DRF's, past year 1 or 9999
     }
 
     def __init__(self, **kwargs):
@@ -37,10 +38,7 @@ class DateTimeField(serializers.DateTimeField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, value):
-        try:
-            moment = super().to_internal_value(value)
-        except OverflowError:  # an offset that pushes year 1 or 9999 past the calendar
-            self.fail("out_of_range")
+        moment = super().to_internal_value(value)
         if not EARLIEST_DATE_TIME <= moment < LATEST_DATE_TIME:
             self.fail("out_of_range")
         return moment
