@@ -135,14 +135,6 @@ def api_schema(asgi_server, fuzz_world, seeded):
     return schema
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
-
-
-@schema.parametrize()
-def test_every_operation_answers_as_documented(case):
-    case.call_and_validate(checks=CHECKS)
-
-
 def _seeded_path_parameters(seeded) -> dict[str, dict]:
     return {
         "/api/v1/alerts/{id}": {"id": seeded["alert"]["id"]},
@@ -167,3 +159,12 @@ def test_each_existing_object_is_described_by_its_schema(api_schema, fuzz_world,
         checked.append((path, response.status_code))
 
     assert checked == [(path, 200) for path in _seeded_path_parameters(seeded)]
+
+
+# Last in the module: its generated DELETEs and PUTs may remove or change the seeded objects.
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+def test_every_operation_answers_as_documented(case):
+    case.call_and_validate(checks=CHECKS)
