@@ -2,6 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -9,6 +10,8 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import ApiKey, Role, Scope, User
+from core.api.fields import EmailOfField
+from core.api.serializers import ModelSerializer
 
 
 class IsTenantAdminUser(BasePermission):
@@ -18,8 +21,8 @@ class IsTenantAdminUser(BasePermission):
         return isinstance(request.user, User) and request.user.is_active and request.user.role == Role.ADMIN
 
 
-class ApiKeySerializer(serializers.ModelSerializer):
-    created_by = serializers.EmailField(source="created_by.email", default=None, read_only=True)
+class ApiKeySerializer(ModelSerializer):
+    created_by = EmailOfField("created_by")
     active = serializers.BooleanField(source="is_active", read_only=True)
 
     class Meta:
@@ -33,12 +36,22 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     scopes = serializers.ListField(child=serializers.ChoiceField(Scope.values), min_length=1)
 
 
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    token = serializers.CharField(read_only=True, help_text="The key itself: shown this once, stored only hashed.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+
 class ApiKeyListView(APIView):
     permission_classes = [IsTenantAdminUser]
 
+    @extend_schema(responses=ApiKeySerializer(many=True))
     def get(self, request):
         return Response(ApiKeySerializer(selectors.api_keys(), many=True).data)
 
+    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer})
     def post(self, request):
         form = ApiKeyCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -51,6 +64,7 @@ class ApiKeyListView(APIView):
 class ApiKeyDetailView(APIView):
     permission_classes = [IsTenantAdminUser]
 
+    @extend_schema(responses=ApiKeySerializer)
     def get(self, request, key_id: int):
         return Response(ApiKeySerializer(get_object_or_404(ApiKey, pk=key_id)).data)
 
@@ -58,6 +72,7 @@ class ApiKeyDetailView(APIView):
 class ApiKeyRevokeView(APIView):
     permission_classes = [IsTenantAdminUser]
 
+    @extend_schema(request=None, responses=ApiKeySerializer)
     def post(self, request, key_id: int):
         key = services.revoke_api_key(
             key=get_object_or_404(ApiKey, pk=key_id), by=request.user, ip_address=request.META.get("REMOTE_ADDR")

@@ -358,6 +358,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name (status, severity, kind, scopes) named once each.
+    "ENUM_NAME_OVERRIDES": {
+        "AlertStatusEnum": "alerts.models.Status",
+        "SeverityEnum": "alerts.models.Severity",
+        "DeviceStatusEnum": "fleet.models.DeviceStatus",
+        "ApiKeyScopeEnum": "accounts.models.Scope",
+        "AssetKindEnum": "telemetry.models.AssetKind",
+        "ChannelKindEnum": "alerts.models.Channel.Kind",
+        "EventSeverityEnum": ["info", "warning", "critical"],
+    },
 }
 
 # --- Logging ------------------------------------------------------------------------------------

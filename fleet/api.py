@@ -17,6 +17,53 @@ from fleet.models import Device, DeviceStatus
 from fleet.payloads import HeartbeatPayload, MetricsPayload
 
 
+class SiteMetricsSerializer(serializers.Serializer):
+    cpu = serializers.FloatField(allow_null=True)
+    memory = serializers.FloatField(allow_null=True)
+    temperature = serializers.FloatField(allow_null=True)
+    disk = serializers.FloatField(allow_null=True)
+
+
+class FleetSiteSerializer(serializers.Serializer):
+    """A device's site as `selectors.site_summary` gives it (the customer's dashboard shape)."""
+
+    siteId = serializers.CharField()
+    clubName = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(DeviceStatus.choices)
+    statusLabel = serializers.CharField()
+    isNew = serializers.BooleanField()
+    lastSeen = serializers.DateTimeField(allow_null=True)
+    lastMetrics = serializers.DateTimeField(allow_null=True)
+    agentVersion = serializers.CharField()
+    metrics = SiteMetricsSerializer()
+    alerts = serializers.IntegerField(help_text="Open alerts of this site.")
+
+
+class FleetAlertSerializer(serializers.Serializer):
+    """An alert of a device as `selectors.alert_summary` gives it."""
+
+    id = serializers.IntegerField()
+    siteId = serializers.CharField()
+    clubName = serializers.CharField()
+    level = serializers.CharField()
+    levelLabel = serializers.CharField()
+    type = serializers.CharField()
+    message = serializers.CharField()
+    value = serializers.CharField()
+    status = serializers.CharField()
+    firstSeen = serializers.DateTimeField()
+    lastSeen = serializers.DateTimeField()
+    count = serializers.IntegerField()
+
+
+class FleetSiteDetailSerializer(FleetSiteSerializer):
+    latest = serializers.DictField(allow_null=True, help_text="The last metrics report, as stored.")
+    services = serializers.DictField()
+    application = serializers.DictField()
+    openAlerts = FleetAlertSerializer(many=True)
+
+
 def _validated_report(request, payload_class) -> tuple[dict, Device, bool]:
     """The validated payload and the device it speaks for (registered now if new)."""
     if not isinstance(request.user, ApiKeyPrincipal):
@@ -69,7 +116,8 @@ class SitesView(APIView):
             OpenApiParameter("status", enum=DeviceStatus.values),
             OpenApiParameter("site"),
             OpenApiParameter("search"),
-        ]
+        ],
+        responses=FleetSiteSerializer(many=True),
     )
     def get(self, request):
         return Response(
@@ -86,6 +134,7 @@ def _device(site_id: str) -> Device:
 
 
 class SiteDetailView(APIView):
+    @extend_schema(responses=FleetSiteDetailSerializer)
     def get(self, request, site_id: str):
         return Response(selectors.site_detail(_device(site_id)))
 
@@ -116,7 +165,10 @@ class StatsView(APIView):
 
 
 class FleetAlertsView(APIView):
-    @extend_schema(parameters=[OpenApiParameter("all", bool, description="include resolved alerts")])
+    @extend_schema(
+        parameters=[OpenApiParameter("all", bool, description="include resolved alerts")],
+        responses=FleetAlertSerializer(many=True),
+    )
     def get(self, request):
         return Response(selectors.fleet_alerts(include_resolved=request.query_params.get("all") in ("1", "true")))
 

@@ -2,6 +2,7 @@
 value is refused by name, before anything is stored. Numbers sent as strings ("45.2") are accepted,
 as the customer's existing agent sends them, and so are `df -h` sizes ("32G")."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import SizeField, StrictSerializer, TimestampField
@@ -59,6 +60,7 @@ class ServiceStateField(serializers.CharField):
         return value
 
 
+@extend_schema_field({"type": "string", "description": "ok, present, running… or missing, absent, error…"})
 class ApplicationStateField(serializers.Field):
     def to_internal_value(self, data):
         text = str(data).strip().lower()

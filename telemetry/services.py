@@ -39,11 +39,13 @@ def validate_custom_fields(definitions) -> list[dict]:
         if name in seen:
             raise ValidationError({where: _("The name “%(name)s” is used twice.") % {"name": name}})
         kind = field.get("kind", "text")
-        if kind not in FIELD_KINDS:
+        if not isinstance(kind, str) or kind not in FIELD_KINDS:
             raise ValidationError({where: _("Kind must be one of: %s.") % ", ".join(sorted(FIELD_KINDS))})
         choices = field.get("choices") or []
         if kind == "choice" and (not isinstance(choices, list) or not choices):
             raise ValidationError({where: _("A choice field needs its choices.")})
+        if not isinstance(choices, list):
+            raise ValidationError({where: _("Give the choices as a list.")})
         seen.add(name)
         cleaned.append(
             {
@@ -151,7 +153,7 @@ def resolve_assets(kind: str, refs, *, bound_to: str = "") -> dict[int | str, in
 def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
     """Validate a batch of generic readings (`{"asset", "time", "values"}` each) and store it,
     all or nothing. Raises `Invalid` naming every bad field."""
-    if kind not in METRICS:
+    if not isinstance(kind, str) or kind not in METRICS:
         raise Invalid({"kind": f"Expected one of: {', '.join(METRICS)}."})
     if type(items) is not list or not items:
         raise Invalid({"readings": "Give a non-empty list of readings."})
@@ -179,12 +181,13 @@ def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
         if type(item) is not dict:
             continue
         where = f"readings[{index}]"
+        if f"{where}.asset" in errors:
+            continue  # not a reference at all (an object, a list…): nothing to look up
         asset_id = assets.get(item.get("asset"))
         if asset_id is None:
-            if f"{where}.asset" not in errors:
-                errors[f"{where}.asset"] = f"No {kind} “{item.get('asset')}” here" + (
-                    " that this key may report for." if bound_to else "."
-                )
+            errors[f"{where}.asset"] = f"No {kind} “{item.get('asset')}” here" + (
+                " that this key may report for." if bound_to else "."
+            )
             continue
         time = clean_time(item.get("time", item.get("timestamp")), f"{where}.time", errors, moment)
         values = clean_values(kind, item.get("values"), f"{where}.values", errors)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import include, path
 from rest_framework import filters, routers, serializers, viewsets
 
+from core.api.serializers import ModelSerializer
 from telemetry import selectors, services
 from telemetry.models import AssetType, Battery, Meter, Site
 
@@ -13,13 +14,13 @@ def _as_drf(exc: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(ModelSerializer):
     class Meta:
         model = Site
         fields = ["id", "name", "code", "time_zone", "address", "latitude", "longitude"]
 
 
-class AssetTypeSerializer(serializers.ModelSerializer):
+class AssetTypeSerializer(ModelSerializer):
     class Meta:
         model = AssetType
         fields = ["id", "name", "kind", "description", "custom_fields"]
@@ -74,7 +75,7 @@ class ThresholdsMixin:
         return instance
 
 
-class BatterySerializer(ThresholdsMixin, CustomValuesMixin, serializers.ModelSerializer):
+class BatterySerializer(ThresholdsMixin, CustomValuesMixin, ModelSerializer):
     kind = "battery"
     site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     thresholds = ThresholdsField("battery")
@@ -104,7 +105,7 @@ class BatterySerializer(ThresholdsMixin, CustomValuesMixin, serializers.ModelSer
         return value
 
 
-class MeterSerializer(CustomValuesMixin, serializers.ModelSerializer):
+class MeterSerializer(CustomValuesMixin, ModelSerializer):
     site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
 
     class Meta:

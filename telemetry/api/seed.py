@@ -8,17 +8,19 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fields import DateTimeField
 from core.moments import parse_moment
 from telemetry.models import Meter, MeterReading
 
 
 class MeasurementSerializer(serializers.Serializer):
     meter = serializers.SerializerMethodField()
-    power = serializers.FloatField()
-    voltage = serializers.FloatField()
-    current = serializers.FloatField()
-    energy = serializers.FloatField(source="energy_total_wh")
-    timestamp = serializers.DateTimeField(source="time")
+    # A Shelly reports what it measures: any of these may be missing from a reading.
+    power = serializers.FloatField(allow_null=True)
+    voltage = serializers.FloatField(allow_null=True)
+    current = serializers.FloatField(allow_null=True)
+    energy = serializers.FloatField(source="energy_total_wh", allow_null=True)
+    timestamp = DateTimeField(source="time")
 
     def get_meter(self, reading) -> str:
         return self.context["meters"].get(reading.asset_id, "")

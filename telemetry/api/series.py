@@ -7,7 +7,9 @@ import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import path, re_path
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +19,7 @@ from telemetry import series as timeseries
 from telemetry.api.ingest import invalid_response
 from telemetry.listing import asset_list_table, kind_named
 from telemetry.metrics import METRIC_BY_NAME
+from telemetry.models import AssetKind
 from telemetry.rollups import tenant_time_zone
 from telemetry.selectors import REF_FIELDS, asset_model
 from telemetry.validation import Invalid
@@ -116,6 +119,24 @@ SERIES_PARAMETERS = [
 ]
 
 
+class AssetRefSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(AssetKind.choices)
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class LatestReadingSerializer(serializers.Serializer):
+    asset = AssetRefSerializer()
+    time = serializers.DateTimeField(allow_null=True, help_text="null: no reading yet.")
+    values = serializers.DictField(help_text="Metric → value of that reading.")
+
+
+# The exports answer a file in the format the path names; their errors are JSON like all others.
+EXPORT_RESPONSES = {
+    (200, content_type.partition(";")[0]): OpenApiTypes.BINARY for content_type, _ext in exports.EXPORT_FORMATS.values()
+}
+
+
 class SeriesView(APIView):
     @extend_schema(parameters=SERIES_PARAMETERS, summary="Time series of one or many assets")
     def get(self, request):
@@ -148,6 +169,7 @@ class LatestView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("assets", description="battery:12,meter:3", required=True)],
         summary="The last reading of each asset",
+        responses=LatestReadingSerializer(many=True),
     )
     def get(self, request):
         try:
@@ -201,7 +223,11 @@ def export_response(table: exports.Table, fmt: str, filename: str, chart=None):
 
 
 class SeriesExportView(APIView):
-    @extend_schema(parameters=SERIES_PARAMETERS, summary="Export time series as CSV, Excel or a PDF report")
+    @extend_schema(
+        parameters=SERIES_PARAMETERS,
+        summary="Export time series as CSV, Excel or a PDF report",
+        responses=EXPORT_RESPONSES,
+    )
     def get(self, request, fmt: str):
         try:
             query, interval, found = run_query(request.query_params)
@@ -221,6 +247,7 @@ class AssetListExportView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter(name) for name in ("site", "type", "chemistry", "state", "search")],
         summary="Export the battery or meter list, with each asset's latest values (CSV, Excel, PDF)",
+        responses=EXPORT_RESPONSES,
     )
     def get(self, request, kind: str, fmt: str):
         found = kind_named(kind)
