@@ -81,17 +81,18 @@ def _csv_escape(text: str) -> str:
     return text
 
 
+def _csv_cell(value, kind: str, zone: ZoneInfo) -> str:
+    text = _cell_text(value, kind, zone)
+    return _csv_escape(_inert(text) if kind == "text" else text)
+
+
 def csv_lines(table: Table) -> Iterator[str]:
     """Header then one line per row, produced as the rows are read (for StreamingHttpResponse)."""
     zone = ZoneInfo(table.time_zone)
     kinds = [column.kind for column in table.columns]
     yield ",".join(_csv_escape(_inert(column.heading)) for column in table.columns) + "\r\n"
     for row in table.rows:
-        cells = (_cell_text(value, kind, zone) for value, kind in zip(row, kinds, strict=True))
-        yield (
-            ",".join(_csv_escape(_inert(text) if kind == "text" else text) for text, kind in zip(cells, kinds))
-            + "\r\n"
-        )
+        yield ",".join(_csv_cell(value, kind, zone) for value, kind in zip(row, kinds, strict=True)) + "\r\n"
 
 
 def _sheet_name(title: str) -> str:

@@ -27,7 +27,7 @@ def test_text_cells_a_spreadsheet_would_run_as_formulas_are_exported_as_text(alp
     assert sorted((row["Name"], row["Serial"]) for row in rows) == [
         ("'\tTabbed", "'\rReturned"),
         ("'+33 6 12 34 56 78", "'-2+3+cmd|' /C calc'!A0"),
-        ("'=HYPERLINK(\"http://evil.example\",\"Click\")", "'@SUM(1+1)"),
+        ('\'=HYPERLINK("http://evil.example","Click")', "'@SUM(1+1)"),
     ]
 
 
