@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -15,12 +15,14 @@ from django.utils.translation import gettext as _
 
 from accounts.key_cache import REVOKED_KEYS, find_key
 from accounts.models import ApiKey, AuditLog, Role, Scope, User, hash_api_key
+from core.realtime import api_key_group, close_sockets
 from core.redis_client import shared_redis
 from core.tasks import send_email
 from tenants.selectors import current_tenant, tenant_url
 
 API_KEY_PREFIX = "vw_"
 LAST_USED_PRECISION = timedelta(minutes=1)
+KEY_REVOKED_CLOSE_CODE = 4401  # websocket close code: the socket's key no longer authenticates
 
 
 def record_audit(
@@ -162,11 +164,18 @@ def revoke_api_key(*, key: ApiKey, by: User | None, ip_address: str | None = Non
         key.save(update_fields=["revoked_at", "revoked_by"])
         record_audit(actor=by, action="api_key.revoked", target=key, ip_address=ip_address)
         _announce_revocation(key.key_hash)
+        _close_sockets_of_key(key)
     return key
 
 
 def _announce_revocation(key_hash: str) -> None:
     shared_redis().sadd(REVOKED_KEYS, key_hash)
+
+
+def _close_sockets_of_key(key: ApiKey) -> None:
+    """A device's open websocket authenticated once, at its handshake: it is closed when its key goes."""
+    group = api_key_group(connection.schema_name, key.pk)
+    transaction.on_commit(lambda: close_sockets(group, code=KEY_REVOKED_CLOSE_CODE))
 
 
 def _active_key(key_hash: str) -> ApiKey | None:

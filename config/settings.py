@@ -7,7 +7,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config import embedded
+from config import embedded, secret_key
 from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -18,14 +18,14 @@ if VOLTWATCH_ENV not in {"development", "production", "test"}:
     raise ImproperlyConfigured(f"VOLTWATCH_ENV={VOLTWATCH_ENV!r}: use development, production or test")
 PRODUCTION = VOLTWATCH_ENV == "production"
 
-_DEFAULT_SECRET_KEY = "dev-insecure-voltwatch-secret-key-change-me-in-production"
-SECRET_KEY = env_str("SECRET_KEY", _DEFAULT_SECRET_KEY)
+SECRET_KEY = env_str("SECRET_KEY", secret_key.DEVELOPMENT_KEY)
 DEBUG = env_bool("DEBUG", not PRODUCTION and VOLTWATCH_ENV != "test")
 
 if PRODUCTION:
-    if SECRET_KEY == _DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32:
+    if weak_key := secret_key.weakness(SECRET_KEY):
         raise ImproperlyConfigured(
-            "VOLTWATCH_ENV=production needs SECRET_KEY set to a random value of 32+ characters "
+            f"VOLTWATCH_ENV=production needs SECRET_KEY set to a random value of {secret_key.MIN_LENGTH}+ "
+            f"characters, and this one will not do: {weak_key} "
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
         )
     if DEBUG:
@@ -270,7 +270,13 @@ SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_HSTS_SECONDS = 31536000 if PRODUCTION else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Preloading puts the base domain and every tenant host in browsers' built-in HTTPS-only list, which
+# takes months to leave: an operator's decision (README, "Production checks"), not a default.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# In production a request that reached the proxy over plain HTTP is sent to HTTPS here too, in case
+# the proxy does not (/healthz answers before this, for probes inside the network).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

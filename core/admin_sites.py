@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.contrib.admin import AdminSite
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,7 +10,29 @@ def _on_public_host(request) -> bool:
     return tenant is not None and tenant.schema_name == settings.PUBLIC_SCHEMA_NAME
 
 
-class PublicAdminSite(AdminSite):
+def _default_next(request, url: str) -> None:
+    if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+        request.GET = request.GET.copy()
+        request.GET[REDIRECT_FIELD_NAME] = url
+
+
+class OwnPagesAdminSite(AdminSite):
+    """Signing in or out of an admin site without a `next` page lands on that site's own pages.
+
+    Django's fallbacks, LOGIN_REDIRECT_URL and LOGOUT_REDIRECT_URL, name portal pages, which the
+    public host does not have (a sign-in posted without `next` answered 500 there).
+    """
+
+    def login(self, request, extra_context=None):
+        _default_next(request, reverse("admin:index", current_app=self.name))
+        return super().login(request, extra_context)
+
+    def logout(self, request, extra_context=None):
+        _default_next(request, reverse("admin:login", current_app=self.name))
+        return super().logout(request, extra_context)
+
+
+class PublicAdminSite(OwnPagesAdminSite):
     """Platform staff: client companies, their domains and limits."""
 
     site_header = _("Voltwatch platform administration")
@@ -19,7 +43,7 @@ class PublicAdminSite(AdminSite):
         return _on_public_host(request) and super().has_permission(request)
 
 
-class TenantAdminSite(AdminSite):
+class TenantAdminSite(OwnPagesAdminSite):
     """A client company's own configuration, for its admins."""
 
     site_header = _("Voltwatch — configuration")

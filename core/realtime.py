@@ -24,6 +24,22 @@ def user_group(schema_name: str, user_id: int) -> str:
     return f"tenant.{schema_name}.user.{user_id}"
 
 
+def api_key_group(schema_name: str, key_id: int) -> str:
+    """The open websockets that authenticated with one API key (devices' sockets)."""
+    return f"tenant.{schema_name}.api-key.{key_id}"
+
+
+def close_sockets(group: str, *, code: int) -> bool:
+    """Close every websocket in `group` with `code` (their consumers handle `socket.close`).
+    Best effort, like every push: consumers that must not outlive a revocation check again anyway."""
+    try:
+        async_to_sync(get_channel_layer().group_send)(group, {"type": "socket.close", "code": code})
+    except Exception:
+        logger.warning("could not close the sockets of %s", group, exc_info=True)
+        return False
+    return True
+
+
 def _schema_of(tenant) -> str:
     return tenant if isinstance(tenant, str) else tenant.schema_name
 

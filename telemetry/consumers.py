@@ -9,22 +9,46 @@ import json
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from accounts.services import authenticate_api_key
+from accounts.services import KEY_REVOKED_CLOSE_CODE, authenticate_api_key
+from core.realtime import api_key_group
 from core.websocket import in_tenant
 from telemetry import services
 from telemetry.validation import Invalid
 
 
+def _ingest_key(token: str):
+    key = authenticate_api_key(token)
+    return key if key is not None and "ingest" in key.scopes else None
+
+
+def _receive_if_key_holds(token: str, frame):
+    """The frame stored, or None when the socket's key was revoked (or deleted) since the handshake:
+    the close sent on revocation may be lost (channel layer down), this check is not."""
+    key = _ingest_key(token)
+    return services.receive_shelly(frame, bound_to=key.bound_to) if key is not None else None
+
+
 class ShellyDeviceConsumer(AsyncWebsocketConsumer):
+    key_group = None
+
     async def connect(self):
         self.tenant = self.scope.get("tenant")
-        token = self.scope["url_route"]["kwargs"]["key"]
-        key = await in_tenant(self.tenant, authenticate_api_key, token) if self.tenant else None
-        if key is None or "ingest" not in key.scopes:
-            await self.close(code=4401)
+        self.token = self.scope["url_route"]["kwargs"]["key"]
+        key = await in_tenant(self.tenant, _ingest_key, self.token) if self.tenant else None
+        if key is None:
+            await self.close(code=KEY_REVOKED_CLOSE_CODE)
             return
-        self.bound_to = key.bound_to
+        # Revoking the key closes this socket (accounts.services.revoke_api_key).
+        self.key_group = api_key_group(self.tenant.schema_name, key.pk)
+        await self.channel_layer.group_add(self.key_group, self.channel_name)
         await self.accept()
+
+    async def disconnect(self, code):
+        if self.key_group:
+            await self.channel_layer.group_discard(self.key_group, self.channel_name)
+
+    async def socket_close(self, event):
+        await self.close(code=event["code"])
 
     async def receive(self, text_data=None, bytes_data=None):
         try:
@@ -33,7 +57,10 @@ class ShellyDeviceConsumer(AsyncWebsocketConsumer):
             await self.send(json.dumps({"error": {"code": 400, "message": f"Malformed JSON: {exc}"}}))
             return
         try:
-            stored = await in_tenant(self.tenant, services.receive_shelly, frame, bound_to=self.bound_to)
+            stored = await in_tenant(self.tenant, _receive_if_key_holds, self.token, frame)
+            if stored is None:
+                await self.close(code=KEY_REVOKED_CLOSE_CODE)
+                return
         except Invalid as exc:
             reply = {"error": {"code": 400, "message": "; ".join(f"{k}: {v}" for k, v in exc.fields.items())}}
         else:

@@ -6,6 +6,7 @@ table's time zone.
 """
 
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,22 +63,36 @@ def _cell_text(value, kind: str, zone: ZoneInfo) -> str:
     return str(value)
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (`=HYPERLINK(…)`, `@SUM(…)`,
+# `-2+3+cmd|…`); OWASP's advice: a leading single quote makes it text. Numbers (-18.2) stay numbers.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _inert(text: str) -> str:
+    if text.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _csv_escape(text: str) -> str:
     if any(ch in text for ch in ',"\n\r'):
         return '"' + text.replace('"', '""') + '"'
     return text
 
 
+def _csv_cell(value, kind: str, zone: ZoneInfo) -> str:
+    text = _cell_text(value, kind, zone)
+    return _csv_escape(_inert(text) if kind == "text" else text)
+
+
 def csv_lines(table: Table) -> Iterator[str]:
     """Header then one line per row, produced as the rows are read (for StreamingHttpResponse)."""
     zone = ZoneInfo(table.time_zone)
     kinds = [column.kind for column in table.columns]
-    yield ",".join(_csv_escape(column.heading) for column in table.columns) + "\r\n"
+    yield ",".join(_csv_escape(_inert(column.heading)) for column in table.columns) + "\r\n"
     for row in table.rows:
-        yield (
-            ",".join(_csv_escape(_cell_text(value, kind, zone)) for value, kind in zip(row, kinds, strict=True))
-            + "\r\n"
-        )
+        yield ",".join(_csv_cell(value, kind, zone) for value, kind in zip(row, kinds, strict=True)) + "\r\n"
 
 
 def _sheet_name(title: str) -> str:
