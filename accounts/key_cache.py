@@ -16,23 +16,29 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from core.process_cache import ProcessCache
-from core.redis_client import RedisUnavailable, guarded
+from core.redis_client import RedisUnavailable, guarded, redis_breaker
 
 REVOKED_KEYS = "voltwatch:revoked-keys"  # hashes of revoked keys, for every path that remembers keys
 _keys = ProcessCache("API_KEY_CACHE_SECONDS")
+_outages_seen = redis_breaker.outages
 
 
 def find_key(key_hash: str, load):
     """The active key with `key_hash` in the current schema, or None; `load(key_hash)` reads it."""
+    global _outages_seen
     if not _keys.enabled:
         return load(key_hash)
+    if _outages_seen != redis_breaker.outages:  # keys revoked meanwhile may never reach Redis
+        forget_all()
+        _outages_seen = redis_breaker.outages
+    if redis_breaker.is_open:
+        return load(key_hash)  # nothing is remembered while Redis cannot hear of revocations
     key = _keys.get((connection.schema_name, key_hash), lambda: load(key_hash))
     if key is None:
         return None
     try:
         revoked = guarded(lambda client: client.sismember(REVOKED_KEYS, key_hash))
     except RedisUnavailable:
-        forget_all()  # revocations made meanwhile may never have reached Redis
         return load(key_hash)
     if revoked:
         forget_all()  # revoked in another process since this one remembered it

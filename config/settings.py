@@ -157,7 +157,7 @@ if env_int("DB_POOL_MAX_SIZE", 10):
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 1),
         "max_size": env_int("DB_POOL_MAX_SIZE", 10),
-        "timeout": float(env_str("DB_POOL_TIMEOUT_S", "2")),
+        "timeout": float(env_str("DB_POOL_TIMEOUT_S", "1.5")),
         "check": partial(check_pooled_connection, timeout=float(env_str("DB_CHECK_TIMEOUT_S", "0.5"))),
     }
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]

@@ -44,6 +44,9 @@ class RedisBreaker:
     def __init__(self) -> None:
         self._open_until = 0.0
         self._lock = threading.Lock()
+        # Outages this process noticed: whoever remembers what Redis said (a key is not revoked)
+        # forgets it when this changes, since Redis missed whatever happened meanwhile.
+        self.outages = 0
 
     @property
     def is_open(self) -> bool:
@@ -53,6 +56,7 @@ class RedisBreaker:
         with self._lock:
             was_closed = not self.is_open
             self._open_until = time.monotonic() + settings.REDIS_BREAKER_SECONDS
+            self.outages += was_closed
         if was_closed:  # one line per outage, not one per request
             logger.warning(
                 "Redis unreachable (%s: %s); doing without it for %s s",

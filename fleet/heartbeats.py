@@ -161,6 +161,7 @@ class HeartbeatFastPath:
     def __init__(self, django_app):
         self.django_app = django_app
         self.tenants, self.keys = TtlCache(), TtlCache(KEY_CACHE_SECONDS)
+        self.keys_outages = redis_breaker.outages
         self.devices = TtlCache(DEVICE_MAP_SECONDS)
         self.redis = None
         self.script = None
@@ -209,6 +210,8 @@ class HeartbeatFastPath:
         """The response for a routine heartbeat, or None to let Django answer."""
         if redis_breaker.is_open:
             return None  # Django answers from PostgreSQL (and nothing is remembered meanwhile)
+        if self.keys_outages != redis_breaker.outages:  # keys revoked meanwhile may never reach Redis
+            self.keys, self.keys_outages = TtlCache(KEY_CACHE_SECONDS), redis_breaker.outages
         from accounts.models import hash_api_key
         from core.api.authentication import api_key_from_headers
         from core.api.throttling import parse_rate
@@ -272,7 +275,6 @@ class HeartbeatFastPath:
             )
         except UNREACHABLE as error:
             redis_breaker.trip(error)
-            self.keys = TtlCache(KEY_CACHE_SECONDS)  # revocations made meanwhile may not reach Redis
             return None
         if outcome < 0:
             if outcome == -1:
