@@ -34,18 +34,25 @@ def bound_cursor() -> Iterator[psycopg.Cursor]:
         yield cursor
 
 
+_last_unanswered_check = [float("-inf")]  # when a check last went unanswered, in this process
+
+
 def check_pooled_connection(conn: psycopg.Connection, *, timeout: float) -> None:
     """The pool's check of a connection before handing it out: an empty query answered within
     `timeout` seconds, else the connection is closed and the pool makes another.
 
     A connection left from before a PostgreSQL restart fails here instead of in the request; unlike
     psycopg_pool's `ConnectionPool.check_connection`, a server that accepts but never answers
-    (frozen, or behind a dead link) fails the check too instead of holding the request forever."""
+    (frozen, or behind a dead link) fails the check too instead of holding the request forever.
+    The pool checks its idle connections one after the other: once one went unanswered, the others
+    checked within the next second are dropped at once (a request would otherwise wait for each)."""
     pgconn = conn.pgconn
-    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
-        raise psycopg.OperationalError("the pooled connection is not idle")
-    deadline = time.monotonic() + timeout
     try:
+        if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            raise psycopg.OperationalError("the pooled connection is not idle")
+        if time.monotonic() - _last_unanswered_check[0] < 1:
+            raise psycopg.OperationalError("PostgreSQL left a check unanswered a moment ago")
+        deadline = time.monotonic() + timeout
         pgconn.send_query(b"")
         while pgconn.flush():  # psycopg's connections are non-blocking: the query may not be out yet
             _wait(pgconn.socket, deadline, write=True)
@@ -65,4 +72,5 @@ def _wait(fileno: int, deadline: float, *, write: bool = False) -> None:
     remaining = max(0.0, deadline - time.monotonic())
     readable, writable, _errors = select.select([] if write else [fileno], [fileno] if write else [], [], remaining)
     if not readable and not writable:
+        _last_unanswered_check[0] = time.monotonic()
         raise psycopg.OperationalError("PostgreSQL did not answer the pool's check in time")

@@ -173,8 +173,8 @@ class HeartbeatFastPath:
         if body is not None and not more:
             try:
                 response = await self._try(scope, body)
-            except (DatabaseError, PsycopgError):  # PostgreSQL unreachable: Django says so
-                response = None
+            except (DatabaseError, PsycopgError):  # Django would wait for the database again
+                return await self._send_database_unavailable(send)
             if response is not None:
                 return await self._send_json(send, *response)
         return await self.django_app(scope, self._replay(body or b"", more, receive), send)
@@ -282,14 +282,27 @@ class HeartbeatFastPath:
             return None  # revoked (401), offline (resolve its alert) or throttled (429): Django answers
         return 200, {"status": "ok", "siteId": site_id, "registered": False, "serverTime": timezone.now().isoformat()}
 
+    async def _send_database_unavailable(self, send) -> None:
+        """What Django answers while PostgreSQL cannot be reached (core.api.errors)."""
+        from core.api.errors import error_body
+        from core.db import RETRY_AFTER_S
+        from core.views import database_unavailable_detail
+
+        body = error_body("database_unavailable", database_unavailable_detail())
+        await self._send_json(send, 503, body, [(b"retry-after", str(RETRY_AFTER_S).encode())])
+
     @staticmethod
-    async def _send_json(send, status: int, body: dict) -> None:
+    async def _send_json(send, status: int, body: dict, headers: list | None = None) -> None:
         content = json.dumps(body).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(content)).encode()),
+                    *(headers or []),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": content})
