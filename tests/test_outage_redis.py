@@ -4,12 +4,15 @@ for keys and revocations); a revocation still works and reaches Redis when it is
 Each test runs a real uvicorn server on a Redis server of its own (tests/outages.py), which it
 stops, freezes or restarts; the machine's shared Redis is never touched."""
 
+import asyncio
+import json
 import time
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 import redis
+import websockets
 from django.db import connection
 from django_tenants.utils import schema_context
 
@@ -250,3 +253,57 @@ def test_healthz_says_degraded_and_stays_in_service_while_redis_is_stopped(world
     assert seconds < 2
     own_redis.start()
     assert eventually(lambda: call(server, worlds["alpha"], "GET", "/healthz")[0].json()["status"] == "ok")
+
+
+def test_live_pushes_resume_by_themselves_after_a_redis_restart(worlds, server, own_redis):
+    """A page (here a client doing what static/js/portal.js does: reconnect when its socket closes)
+    gets the events sent after Redis came back, with nothing done by hand."""
+    alpha = worlds["alpha"]
+    cookie = {"Cookie": f"sessionid={alpha.session_cookie('viewer')}"}
+
+    def send_event(title: str) -> tuple[httpx.Response, float]:
+        return call(server, alpha, "POST", "/api/v1/events", alpha.api_token, json={"title": title})
+
+    async def page(received: list, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with websockets.connect(
+                    f"ws://{alpha.host}:{server.port}/ws/notifications/",
+                    host="127.0.0.1",
+                    port=server.port,
+                    additional_headers=cookie,
+                    open_timeout=5,
+                ) as socket:
+                    async for message in socket:
+                        received.append(json.loads(message))
+            except (OSError, websockets.exceptions.WebSocketException):
+                pass
+            await asyncio.sleep(1)  # the page's first reconnection delay
+
+    async def scenario():
+        received, stop = [], asyncio.Event()
+        listening = asyncio.ensure_future(page(received, stop))
+
+        async def wait_for(title: str, timeout: float) -> bool:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                response, _seconds = await asyncio.to_thread(send_event, title)
+                assert response.status_code == 202
+                await asyncio.sleep(0.5)
+                if any(event.get("payload", {}).get("title") == title for event in received):
+                    return True
+            return False
+
+        try:
+            assert await wait_for("before the outage", 10)
+            own_redis.stop()
+            response, seconds = await asyncio.to_thread(send_event, "during the outage")
+            assert response.status_code == 202 and response.json() == {"delivered": False} and seconds < 2
+            await asyncio.sleep(2)
+            own_redis.start()
+            assert await wait_for("after the outage", 20)
+        finally:
+            stop.set()
+            listening.cancel()
+
+    asyncio.run(scenario())
