@@ -307,3 +307,36 @@ def test_live_pushes_resume_by_themselves_after_a_redis_restart(worlds, server, 
             listening.cancel()
 
     asyncio.run(scenario())
+
+
+def test_an_alert_raised_while_the_broker_is_down_is_answered_and_its_delivery_left_due(
+    worlds, own_redis, django_db_blocker
+):
+    from alerts.models import Alert, Channel, Delivery
+    from tests.conftest import free_port
+
+    alpha = worlds["alpha"]
+    with django_db_blocker.unblock(), schema_context("alpha"):
+        channel = Channel.objects.create(
+            name="Ops during an outage", kind="webhook", webhook_url=f"http://127.0.0.1:{free_port()}/hook",
+            min_severity="info",
+        )  # fmt: skip
+    connection.set_schema_to_public()
+    process, port = serve(own_redis, CELERY_TASK_ALWAYS_EAGER="0")  # a real broker: the outage's Redis
+    try:
+        own_redis.stop()
+        body = {"type": "external", "title": "Inverter fault in an outage", "message": "E42", "severity": "critical"}
+        response, seconds = call(LiveServer(port), alpha, "POST", "/api/v1/alerts/receive", alpha.api_token, json=body)
+
+        assert response.status_code == 201, response.text
+        assert seconds < 2
+        with django_db_blocker.unblock(), schema_context("alpha"):
+            delivery = Delivery.objects.get(channel=channel)
+            assert delivery.state == Delivery.State.PENDING  # alert_housekeeping sends it when due
+    finally:
+        process.terminate()
+        process.wait(10)
+        with django_db_blocker.unblock(), schema_context("alpha"):
+            Alert.objects.filter(source_label="Inverter fault in an outage").delete()
+            channel.delete()
+        connection.set_schema_to_public()
