@@ -151,6 +151,21 @@ def test_heartbeats_are_answered_from_postgresql_while_redis_is_stopped(worlds, 
     assert seconds < 2
 
 
+def test_heartbeats_are_answered_from_postgresql_while_redis_is_frozen(worlds, server, own_redis, known_device):
+    alpha = worlds["alpha"]
+    assert beat(server, alpha, alpha.api_token)[0].status_code == 200
+    assert beat(server, alpha, alpha.api_token)[0].status_code == 200  # the fast path, on its connection
+    own_redis.freeze()
+
+    try:
+        answers = [beat(server, alpha, alpha.api_token) for _ in range(3)]
+    finally:
+        own_redis.thaw()
+
+    assert [response.status_code for response, _seconds in answers] == [200, 200, 200]
+    assert max(seconds for _response, seconds in answers) < 2
+
+
 def test_the_first_heartbeat_after_a_redis_restart_is_answered(worlds, server, own_redis, known_device):
     alpha = worlds["alpha"]
     assert beat(server, alpha, alpha.api_token)[0].status_code == 200
