@@ -1,5 +1,6 @@
 """Every write on users, API keys and the audit log."""
 
+import logging
 import secrets
 from datetime import timedelta
 
@@ -16,10 +17,11 @@ from django.utils.translation import gettext as _
 from accounts.key_cache import REVOKED_KEYS, find_key
 from accounts.models import ApiKey, AuditLog, Role, Scope, User, hash_api_key
 from core.realtime import api_key_group, close_sockets
-from core.redis_client import shared_redis
+from core.redis_client import RedisUnavailable, guarded, shared_redis
 from core.tasks import send_email
 from tenants.selectors import current_tenant, tenant_url
 
+logger = logging.getLogger(__name__)
 API_KEY_PREFIX = "vw_"
 LAST_USED_PRECISION = timedelta(minutes=1)
 KEY_REVOKED_CLOSE_CODE = 4401  # websocket close code: the socket's key no longer authenticates
@@ -169,7 +171,21 @@ def revoke_api_key(*, key: ApiKey, by: User | None, ip_address: str | None = Non
 
 
 def _announce_revocation(key_hash: str) -> None:
-    shared_redis().sadd(REVOKED_KEYS, key_hash)
+    """Tell the processes that remember keys. The revocation is in the database already, which every
+    path trusts while Redis is down; `publish_revocations` repeats this once Redis is back."""
+    try:
+        guarded(lambda client: client.sadd(REVOKED_KEYS, key_hash))
+    except RedisUnavailable:
+        logger.warning("Redis unreachable: the revocation of a key reaches it with the next publish_revocations")
+
+
+def publish_revocations() -> int:
+    """Put every revoked key of the current tenant in Redis's set of revoked keys (again): those
+    revoked while Redis was down, or lost with its data. Returns how many were published."""
+    hashes = list(ApiKey.objects.filter(revoked_at__isnull=False).values_list("key_hash", flat=True).order_by())
+    if hashes:
+        guarded(lambda client: client.sadd(REVOKED_KEYS, *hashes))
+    return len(hashes)
 
 
 def _close_sockets_of_key(key: ApiKey) -> None:

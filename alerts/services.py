@@ -416,11 +416,13 @@ def _eligible_channels(alert: Alert) -> list[Channel]:
 
 
 def _queue(deliveries: list[Delivery]) -> None:
+    """Deliver now in a worker; a delivery that cannot be queued is due, for alert_housekeeping."""
     from alerts.tasks import deliver
+    from core.tasks import enqueue_if_reachable
 
     schema = connection.schema_name
     for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: deliver.delay(schema, pk))
+        transaction.on_commit(lambda pk=delivery.pk: enqueue_if_reachable(deliver, schema, pk))
 
 
 def _on_firing(alert: Alert) -> None:

@@ -2,7 +2,8 @@
 
 Starts (or reuses) PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset, migrates, seeds the
 demo tenants, then runs the ASGI server, a Celery worker and Celery beat (and the Kafka relay when
-KAFKA_BOOTSTRAP_SERVERS is set). Ctrl-C stops every process it started; data stays under `.data/`.
+KAFKA_BOOTSTRAP_SERVERS is set). A process that dies is started again (Supervisor); Ctrl-C stops
+every process it started; data stays under `.data/`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
+RESTART_DELAYS_S = (1, 2, 4, 8, 16, 30)  # before restarting a child that died, by deaths in a row
+STABLE_AFTER_S = 60  # a child that ran this long before dying is restarted after the first delay
 
 
 def log(message: str) -> None:
@@ -111,38 +115,83 @@ def banner(seed_output: str, host: str, port: int) -> None:
     print("\n".join(lines), flush=True)
 
 
-def supervise(processes: dict[str, subprocess.Popen]) -> int:
-    stopping = False
+@dataclass
+class Child:
+    """One process of the platform, started again whenever it dies."""
 
-    def request_stop(signum, _frame):
-        nonlocal stopping
-        stopping = True
+    name: str
+    command: list[str]
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    failures: int = 0  # deaths in a row, each soon after its start
+    restart_at: float | None = None
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    exit_code = 0
-    while not stopping:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                log(f"{name} exited with status {process.returncode}; stopping the platform")
-                exit_code = process.returncode or 1
-                stopping = True
-                break
-        time.sleep(0.3)
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, cwd=BASE_DIR, start_new_session=True)
+        self.started_at = time.monotonic()
+        self.restart_at = None
 
-    log("stopping…")
-    for process in processes.values():
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for name, process in processes.items():
-        try:
-            process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            log(f"{name} did not stop in time; killing it")
-            process.kill()
-    log("stopped")
-    return exit_code
+
+class Supervisor:
+    """Keeps every child running: one that exits (the relay while PostgreSQL is down, a worker
+    killed for its memory) is started again after a delay that doubles with each quick death
+    (RESTART_DELAYS_S), so that a platform with a part down keeps the other parts up and comes
+    back whole by itself. Only Ctrl-C (SIGINT) or SIGTERM stops everything."""
+
+    def __init__(self, commands: dict[str, list[str]]):
+        self.children = {name: Child(name, command) for name, command in commands.items()}
+        self.stopping = False
+
+    def start(self) -> None:
+        for child in self.children.values():
+            child.start()
+
+    def process(self, name: str) -> subprocess.Popen:
+        return self.children[name].process
+
+    def run(self) -> int:
+        def request_stop(signum, _frame):
+            self.stopping = True
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        while not self.stopping:
+            now = time.monotonic()
+            for child in self.children.values():
+                self._look_after(child, now)
+            time.sleep(0.3)
+        self._stop_all()
+        return 0
+
+    def _look_after(self, child: Child, now: float) -> None:
+        if child.restart_at is not None:
+            if now >= child.restart_at:
+                child.start()
+                log(f"{child.name} started again (pid {child.process.pid})")
+            return
+        if child.process.poll() is None:
+            return
+        if now - child.started_at >= STABLE_AFTER_S:
+            child.failures = 0  # it had been running fine: this death is news, not a crash loop
+        delay = RESTART_DELAYS_S[min(child.failures, len(RESTART_DELAYS_S) - 1)]
+        child.failures += 1
+        child.restart_at = now + delay
+        log(f"{child.name} exited with status {child.process.returncode}; restarting it in {delay:g} s")
+
+    def _stop_all(self) -> None:
+        log("stopping…")
+        running = [child for child in self.children.values() if child.restart_at is None]
+        for child in running:
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for child in running:
+            try:
+                child.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log(f"{child.name} did not stop in time; killing it")
+                child.process.kill()
+        log("stopped")
 
 
 def main() -> int:
@@ -165,17 +214,15 @@ def main() -> int:
     if not options.no_seed:
         os.environ.setdefault("DEMO_SCHEMAS", "nordbatt,bornexpress")  # live demo data for the demo tenants
 
-    processes = {
-        name: subprocess.Popen(command, cwd=BASE_DIR, start_new_session=True)
-        for name, command in child_commands(options.host, options.port).items()
-    }
+    supervisor = Supervisor(child_commands(options.host, options.port))
+    supervisor.start()
     deadline = time.monotonic() + 30
     while not port_in_use("127.0.0.1", options.port) and time.monotonic() < deadline:
-        if processes["web"].poll() is not None:
+        if supervisor.process("web").poll() is not None:
             break
         time.sleep(0.2)
     banner(seed_output, options.host, options.port)
-    return supervise(processes)
+    return supervisor.run()
 
 
 if __name__ == "__main__":

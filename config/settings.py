@@ -1,6 +1,7 @@
 """Voltwatch settings. Everything comes from environment variables (see README, "Configuration");
 the defaults make `make run` work on a machine with nothing but Python installed."""
 
+from functools import partial
 from pathlib import Path
 
 import dj_database_url
@@ -143,17 +144,31 @@ DATABASE_URL = env_str("DATABASE_URL") or embedded.postgres_url()
 # search path whenever a connection is taken). DB_POOL_MAX_SIZE=0 turns the pool off.
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+ORIGINAL_BACKEND = "core.postgresql"  # Django's, with a bounded check of pooled connections
+# A database that is down or frozen must answer a request with a 503 within a second or two, not
+# hold it: connecting gives up after DB_CONNECT_TIMEOUT_S, waiting for a pooled connection after
+# DB_POOL_TIMEOUT_S, and each pooled connection is checked before use (a stale one, left from before
+# a restart, or one that no longer answers, is replaced: core.db.check_pooled_connection).
+DB_CONNECT_TIMEOUT_S = env_int("DB_CONNECT_TIMEOUT_S", 2)
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT_S)
 if env_int("DB_POOL_MAX_SIZE", 10):
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    from core.db import check_pooled_connection
+
+    DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 1),
         "max_size": env_int("DB_POOL_MAX_SIZE", 10),
-        "timeout": 10,
+        "timeout": float(env_str("DB_POOL_TIMEOUT_S", "1.5")),
+        "check": partial(check_pooled_connection, timeout=float(env_str("DB_CHECK_TIMEOUT_S", "0.5"))),
     }
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker -------------------------------------------------
 REDIS_URL = env_str("REDIS_URL") or embedded.redis_url()
+# Redis speeds requests up but holds nothing they cannot do without (core/redis_client.py): a call
+# waits this long at most, and after a failure every path skips Redis for REDIS_BREAKER_SECONDS.
+REDIS_TIMEOUT_S = float(env_str("REDIS_TIMEOUT_S", "0.5"))
+REDIS_BREAKER_SECONDS = float(env_str("REDIS_BREAKER_SECONDS", "5"))
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -196,6 +211,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "alert-housekeeping": {"task": "alerts.tasks.alert_housekeeping_all_tenants", "schedule": 30.0},
     "offline-detection": {"task": "fleet.tasks.detect_offline_all_tenants", "schedule": 30.0},
     "heartbeat-flush": {"task": "fleet.tasks.flush_heartbeats_all_tenants", "schedule": 10.0},
+    # Keys revoked while Redis was down: the heartbeat fast path checks revocations in Redis only.
+    "revocations-publish": {"task": "accounts.tasks.publish_revocations_all_tenants", "schedule": 30.0},
 }
 
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")

@@ -1,4 +1,11 @@
-"""Liveness and readiness of the services Voltwatch depends on."""
+"""Liveness and readiness of the services Voltwatch depends on.
+
+`status` is "ok" when every service answers; "degraded" when PostgreSQL answers but another
+service does not (Redis, Kafka, the outbox relay): the instance still serves every request, more
+slowly or with live pushes paused, and must stay in a load balancer's rotation, so /healthz
+answers 200; "down" when PostgreSQL does not answer: nothing can be served, 503.
+Each check says `"status": "ok"` or `"down"` too.
+"""
 
 import time
 from collections.abc import Callable
@@ -12,8 +19,8 @@ def _timed(check: Callable[[], None]) -> dict:
     try:
         check()
     except Exception as exc:  # a health check reports every failure, whatever its kind
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
-    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+        return {"ok": False, "status": "down", "error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {"ok": True, "status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
 def _postgres() -> None:
@@ -24,7 +31,9 @@ def _postgres() -> None:
 def _redis() -> None:
     import redis
 
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    client = redis.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=settings.REDIS_TIMEOUT_S, socket_timeout=settings.REDIS_TIMEOUT_S
+    )
     try:
         client.ping()
     finally:
@@ -45,8 +54,8 @@ def _outbox() -> dict:
     try:
         waiting, age = backlog()
     except Exception as exc:  # reported, like every other check
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
-    return {"ok": True, "waiting": waiting, "oldest_age_s": round(age, 1) if age is not None else None}
+        return {"ok": False, "status": "down", "error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {"ok": True, "status": "ok", "waiting": waiting, "oldest_age_s": round(age, 1) if age is not None else None}
 
 
 def service_health() -> dict:
@@ -54,7 +63,11 @@ def service_health() -> dict:
     if settings.KAFKA_BOOTSTRAP_SERVERS:
         checks["kafka"] = _timed(_kafka)
     else:
-        checks["kafka"] = {"ok": True, "configured": False}
-    if settings.OUTBOX_ENABLED:
+        checks["kafka"] = {"ok": True, "status": "ok", "configured": False}
+    if settings.OUTBOX_ENABLED and checks["postgres"]["ok"]:
         checks["outbox"] = _outbox()
-    return {"status": "ok" if all(c["ok"] for c in checks.values()) else "degraded", "checks": checks}
+    status = "ok" if all(c["ok"] for c in checks.values()) else "degraded"
+    return {"status": status if checks["postgres"]["ok"] else "down", "checks": checks}
+
+
+HTTP_STATUS = {"ok": 200, "degraded": 200, "down": 503}

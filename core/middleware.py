@@ -8,9 +8,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 
-from core.health import service_health
+from core.db import UNAVAILABLE
+from core.health import HTTP_STATUS, service_health
 from core.logging import request_id_var, tenant_var
-from core.views import error_response
+from core.views import database_unavailable, error_response
 from tenants.host_cache import tenant_for_host
 
 
@@ -19,7 +20,8 @@ def is_api_request(request) -> bool:
 
 
 class HealthzMiddleware:
-    """`/healthz` answers on every host, before tenant resolution, for load balancers and probes."""
+    """`/healthz` answers on every host, before tenant resolution, for load balancers and probes:
+    200 while requests can be served (ok or degraded), 503 when they cannot (see core.health)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -28,7 +30,7 @@ class HealthzMiddleware:
         if request.path == "/healthz":
             connection.set_schema_to_public()
             report = service_health()
-            return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+            return JsonResponse(report, status=HTTP_STATUS[report["status"]])
         return self.get_response(request)
 
 
@@ -78,7 +80,10 @@ class TenantMiddleware(TenantMainMiddleware):
         return tenant_for_host(hostname, lambda host: super(TenantMiddleware, self).get_tenant(domain_model, host))
 
     def process_request(self, request):
-        response = super().process_request(request)
+        try:
+            response = super().process_request(request)
+        except UNAVAILABLE:  # the first database query of a request: say so even under DEBUG
+            return database_unavailable(request)
         tenant = getattr(request, "tenant", None)
         if tenant is not None:
             tenant_var.set(tenant.schema_name)

@@ -1,5 +1,12 @@
-"""Push events to the open portal pages of one tenant, from any server code, in one call."""
+"""Push events to the open portal pages of one tenant, from any server code, in one call.
 
+Pushes are best effort (the database stays the source of truth) and must never hold up the code
+that sends them: while Redis is down (see `core.redis_client.redis_breaker`) nothing is sent and
+nobody is listening; a send is bounded by a short timeout. Pages reconnect by themselves when the
+server closes their socket (static/js/portal.js), and join their groups again once Redis is back.
+"""
+
+import asyncio
 import logging
 import threading
 import time
@@ -10,8 +17,11 @@ import orjson
 import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+
+from core.redis_client import UNREACHABLE, client_options, redis_breaker
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +71,20 @@ def _message(event_type: str, payload: dict, *, json_safe: bool = False) -> dict
 def has_listeners(group: str) -> bool:
     """Whether any open page is in `group`, so that a sender with a costly payload can skip building
     it. Reads the channel layer's group membership as `group_send` would, with a plain Redis client
-    (a sender in a thread then needs no event loop); True when unsure."""
+    (a sender in a thread then needs no event loop); True when unsure, False while Redis is down
+    (nothing could reach a page anyway)."""
     layer = get_channel_layer()
+    if hasattr(layer, "_group_key") and redis_breaker.is_open:
+        return False
     try:
         if hasattr(layer, "_group_key"):  # channels_redis: a sorted set of channel names by join time
             client = _membership_client(layer.consistent_hash(group))
             return client.zcount(layer._group_key(group), int(time.time()) - layer.group_expiry, "+inf") > 0
         if hasattr(layer, "groups"):  # the in-memory layer
             return bool(layer.groups.get(group))
+    except UNREACHABLE as error:
+        redis_breaker.trip(error)
+        return False
     except Exception:
         logger.warning("could not read the listeners of %s", group, exc_info=True)
     return True
@@ -77,7 +93,8 @@ def has_listeners(group: str) -> bool:
 @lru_cache(maxsize=16)
 def _membership_client(index: int) -> redis.Redis:
     host = get_channel_layer().hosts[index]
-    return redis.Redis.from_url(host["address"]) if "address" in host else redis.Redis(**host)
+    options = {name: value for name, value in host.items() if name != "address"} | client_options()
+    return redis.Redis.from_url(host["address"], **options) if "address" in host else redis.Redis(**options)
 
 
 async def anotify_tenant(
@@ -85,8 +102,19 @@ async def anotify_tenant(
 ) -> bool:
     schema = _schema_of(tenant)
     group = user_group(schema, user_id) if user_id is not None else tenant_group(schema)
+    layer = get_channel_layer()
+    redis_layer = hasattr(layer, "_group_key")
+    if redis_layer and redis_breaker.is_open:
+        return False
     try:
-        await get_channel_layer().group_send(group, _message(event_type, payload, json_safe=json_safe))
+        send = layer.group_send(group, _message(event_type, payload, json_safe=json_safe))
+        # A frozen Redis would hold the sender for the layer's socket timeout (15 s, for idle pages).
+        await asyncio.wait_for(send, timeout=settings.REDIS_TIMEOUT_S * 2 if redis_layer else None)
+    except UNREACHABLE as error:  # a timeout is an OSError
+        if redis_layer:
+            redis_breaker.trip(error)
+        logger.warning("could not push %s to %s: %s", event_type, group, error)
+        return False
     except Exception:  # live updates are best effort: the database stays the source of truth
         logger.warning("could not push %s to %s", event_type, group, exc_info=True)
         return False

@@ -43,6 +43,26 @@ def tenant_task(*task_args, **task_kwargs):
     return decorator
 
 
+def enqueue_if_reachable(task, *args, **kwargs) -> bool:
+    """Queue `task` for a worker, or skip it (False) while the broker (Redis) cannot be reached:
+    for work a periodic task picks up anyway (a due delivery, for instance), so that a request
+    never waits on the broker nor fails after its transaction committed."""
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+
+    from core.redis_client import redis_breaker
+
+    if redis_breaker.is_open and not getattr(task.app.conf, "task_always_eager", False):
+        return False
+    try:
+        # No publish retries: the periodic task is the retry.
+        task.apply_async(args, kwargs, retry=False)
+    except BrokerUnreachable as error:
+        redis_breaker.trip(error)
+        logger.warning("broker unreachable: %s left for its periodic task", task.name)
+        return False
+    return True
+
+
 def run_for_all_tenants(task, *args, **kwargs) -> int:
     """Queue `task` (made with `tenant_task`) once per active tenant; returns how many were queued."""
     from tenants.selectors import active_schema_names

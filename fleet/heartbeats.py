@@ -8,20 +8,32 @@ PostgreSQL in bulk by `flush_heartbeats` (Celery beat, and before every offline 
 
 Anything else (unknown device to register, offline device whose alert must resolve, unknown key,
 errors) goes to the Django view unchanged, so the behaviour is the same on both paths.
+
+Outages: while Redis cannot be reached (`core.redis_client.redis_breaker`), every heartbeat goes to
+Django, which answers from PostgreSQL; while PostgreSQL cannot be reached, tenants, keys and devices
+this process already knows keep being answered here (Redis holds what a heartbeat writes), and the
+others go to Django, which says the database is unavailable.
 """
 
 import asyncio
 import json
+import logging
 import time
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
+from psycopg import Error as PsycopgError
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from accounts.key_cache import REVOKED_KEYS
+from core.redis_client import UNREACHABLE, client_options, redis_breaker
 
+logger = logging.getLogger(__name__)
 PATH = "/api/v1/fleet/heartbeat"
 CACHE_SECONDS = 30  # tenants: a suspension reaches the fast path within this
 KEY_CACHE_SECONDS = 300  # revocation is immediate anyway (checked in Redis on every heartbeat)
@@ -72,6 +84,11 @@ class TtlCache:
     async def _load(self, key, load):
         try:
             value = await load()
+        except (DatabaseError, PsycopgError):
+            if key in self.entries:  # a refresh: nobody waits for it, keep serving what is known
+                logger.warning("could not refresh %r; serving what is known", key, exc_info=True)
+                return self.entries[key][1]
+            raise
         finally:
             self.loading.pop(key, None)
         if value is not None:
@@ -127,23 +144,24 @@ def _load_devices(schema: str) -> dict[str, int]:
 
 
 def mark_offline(schema: str, site_ids: list[str], offline: bool) -> None:
-    """Keep the fast path's view of offline devices current (their heartbeats go to Django)."""
-    import redis
+    """Keep the fast path's view of offline devices current (their heartbeats go to Django).
+    Best effort: while Redis is down the fast path is off anyway."""
+    from core.redis_client import RedisUnavailable, guarded
 
     if not site_ids:
         return
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    key = OFFLINE.format(schema=schema)
     try:
-        key = OFFLINE.format(schema=schema)
-        client.sadd(key, *site_ids) if offline else client.srem(key, *site_ids)
-    finally:
-        client.close()
+        guarded(lambda client: client.sadd(key, *site_ids) if offline else client.srem(key, *site_ids))
+    except RedisUnavailable:
+        logger.warning("Redis unreachable: %s devices of %s not marked offline=%s", len(site_ids), schema, offline)
 
 
 class HeartbeatFastPath:
     def __init__(self, django_app):
         self.django_app = django_app
         self.tenants, self.keys = TtlCache(), TtlCache(KEY_CACHE_SECONDS)
+        self.keys_outages = redis_breaker.outages
         self.devices = TtlCache(DEVICE_MAP_SECONDS)
         self.redis = None
         self.script = None
@@ -153,7 +171,10 @@ class HeartbeatFastPath:
             return await self.django_app(scope, receive, send)
         body, more = await self._read_body(receive)
         if body is not None and not more:
-            response = await self._try(scope, body)
+            try:
+                response = await self._try(scope, body)
+            except (DatabaseError, PsycopgError):  # Django would wait for the database again
+                return await self._send_database_unavailable(send)
             if response is not None:
                 return await self._send_json(send, *response)
         return await self.django_app(scope, self._replay(body or b"", more, receive), send)
@@ -187,6 +208,10 @@ class HeartbeatFastPath:
 
     async def _try(self, scope, body: bytes):
         """The response for a routine heartbeat, or None to let Django answer."""
+        if redis_breaker.is_open:
+            return None  # Django answers from PostgreSQL (and nothing is remembered meanwhile)
+        if self.keys_outages != redis_breaker.outages:  # keys revoked meanwhile may never reach Redis
+            self.keys, self.keys_outages = TtlCache(KEY_CACHE_SECONDS), redis_breaker.outages
         from accounts.models import hash_api_key
         from core.api.authentication import api_key_from_headers
         from core.api.throttling import parse_rate
@@ -232,31 +257,52 @@ class HeartbeatFastPath:
         window = int(now // period)
         throttle_key = f"{tenant.schema}::1:throttle:key:{key.pk}:{period}:{window}"  # the Django throttle's key
         if self.redis is None:
-            self.redis = aioredis.Redis.from_url(settings.REDIS_URL)
+            self.redis = aioredis.Redis.from_url(
+                settings.REDIS_URL,
+                retry=Retry(NoBackoff(), 1, supported_errors=(aioredis.ConnectionError,)),  # stale connection
+                **client_options(),
+            )
             self.script = self.redis.register_script(HEARTBEAT_SCRIPT)
-        outcome = await self.script(
-            keys=[
-                throttle_key,
-                REVOKED_KEYS,
-                OFFLINE.format(schema=tenant.schema),
-                LAST_SEEN.format(schema=tenant.schema),
-            ],
-            args=[key_hash, site_id, repr(now), limit, period + 1],
-        )
+        try:
+            outcome = await self.script(
+                keys=[
+                    throttle_key,
+                    REVOKED_KEYS,
+                    OFFLINE.format(schema=tenant.schema),
+                    LAST_SEEN.format(schema=tenant.schema),
+                ],
+                args=[key_hash, site_id, repr(now), limit, period + 1],
+            )
+        except UNREACHABLE as error:
+            redis_breaker.trip(error)
+            return None
         if outcome < 0:
             if outcome == -1:
                 self.keys.forget((tenant.schema, key_hash))
             return None  # revoked (401), offline (resolve its alert) or throttled (429): Django answers
         return 200, {"status": "ok", "siteId": site_id, "registered": False, "serverTime": timezone.now().isoformat()}
 
+    async def _send_database_unavailable(self, send) -> None:
+        """What Django answers while PostgreSQL cannot be reached (core.api.errors)."""
+        from core.api.errors import error_body
+        from core.db import RETRY_AFTER_S
+        from core.views import database_unavailable_detail
+
+        body = error_body("database_unavailable", database_unavailable_detail())
+        await self._send_json(send, 503, body, [(b"retry-after", str(RETRY_AFTER_S).encode())])
+
     @staticmethod
-    async def _send_json(send, status: int, body: dict) -> None:
+    async def _send_json(send, status: int, body: dict, headers: list | None = None) -> None:
         content = json.dumps(body).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(content)).encode()),
+                    *(headers or []),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": content})

@@ -216,8 +216,9 @@ class LiveServer:
         return f"http://{host}:{self.port}{path}"
 
 
-def start_uvicorn(host: str = "127.0.0.1") -> tuple[subprocess.Popen, int]:
-    """The real ASGI application under uvicorn, on the test database, in its own process."""
+def start_uvicorn(host: str = "127.0.0.1", **env_overrides: str) -> tuple[subprocess.Popen, int]:
+    """The real ASGI application under uvicorn, on the test database, in its own process
+    (`env_overrides`: settings of its own, e.g. another DATABASE_URL or REDIS_URL)."""
     port = free_port()
     # The server runs as in production: live pushes and threshold checks off the request thread.
     env = dict(
@@ -227,6 +228,7 @@ def start_uvicorn(host: str = "127.0.0.1") -> tuple[subprocess.Popen, int]:
         SITE_PORT=str(port),
         TELEMETRY_AFTER_COMMIT="background",
     )
+    env.update(env_overrides)
     command = [
         sys.executable,
         "-m",

@@ -1,5 +1,6 @@
 """`make run` on a machine with nothing but Python: embedded PostgreSQL and Redis, the web server,
-Celery worker and beat, demo tenants; Ctrl-C stops it all; a second run finds the data again."""
+Celery worker and beat, demo tenants; a process that dies is started again; Ctrl-C stops it all;
+a second run finds the data again."""
 
 import os
 import signal
@@ -104,3 +105,40 @@ def test_make_run_starts_everything_embedded_and_stops_it_all(tmp_path):
         assert me.status_code == 200
     finally:
         assert stop(again, tmp_path) == []
+
+
+def test_a_child_that_dies_is_started_again_and_the_platform_stays_up(tmp_path):
+    port = free_port()
+    launcher = start(tmp_path, port)
+    try:
+        read_until(launcher, "Ctrl-C stops everything")
+        children = {child.pid: " ".join(child.cmdline()) for child in psutil.Process(launcher.pid).children()}
+        worker = next(pid for pid, command in children.items() if " worker " in f"{command} ")
+        web = next(pid for pid, command in children.items() if "uvicorn" in command)
+
+        os.kill(worker, signal.SIGKILL)
+        restarted = read_until(launcher, "worker started again", timeout=30)
+        assert "worker exited with status -9; restarting it in 1 s" in restarted
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200  # the rest never stopped
+        assert psutil.pid_exists(web) and psutil.Process(web).status() != "zombie"
+
+        os.kill(web, signal.SIGKILL)
+        read_until(launcher, "web started again", timeout=30)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass  # not listening yet
+            time.sleep(0.5)
+        me = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/me",
+            headers={"Host": "nordbatt.localhost", "X-API-Key": "vw_demo-nordbatt-key-0000000000000000000000"},
+        )
+        assert me.status_code == 200
+        commands = " ".join(" ".join(child.cmdline()) for child in psutil.Process(launcher.pid).children())
+        assert "uvicorn" in commands and "worker" in commands and "beat" in commands
+    finally:
+        survivors = stop(launcher, tmp_path)
+    assert survivors == []

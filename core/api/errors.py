@@ -10,6 +10,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from core.db import RETRY_AFTER_S, is_database_unavailable
+from core.views import database_unavailable_detail
+
 logger = logging.getLogger(__name__)
 
 CODES = {
@@ -43,6 +46,14 @@ def error_body(code: str, detail: str, fields: dict | None = None, **extra) -> d
 
 def exception_handler(exc, context):
     request = context.get("request")
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        set_rollback()
+        return Response(
+            error_body("database_unavailable", database_unavailable_detail()),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Not found."))
     elif isinstance(exc, PermissionDenied):

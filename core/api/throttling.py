@@ -1,3 +1,4 @@
+import threading
 import time
 
 from django.conf import settings
@@ -5,7 +6,7 @@ from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
 from core.api.authentication import ApiKeyPrincipal
-from core.redis_client import shared_redis
+from core.redis_client import RedisUnavailable, guarded
 
 PERIODS = {
     "s": 1,
@@ -30,12 +31,33 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), seconds
 
 
+class ProcessWindows:
+    """Fixed-window counters in this process's memory, for when Redis cannot count."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[int, int]] = {}
+
+    def increment(self, key: str, window: int) -> int:
+        with self._lock:
+            counted_window, count = self._counts.get(key, (window, 0))
+            count = count + 1 if counted_window == window else 1
+            if len(self._counts) > 100_000:
+                self._counts.clear()
+            self._counts[key] = (window, count)
+            return count
+
+
+_process_windows = ProcessWindows()
+
+
 class ApiKeyRateThrottle(BaseThrottle):
     """A fixed-window counter per API key (or per portal user) in Redis.
 
     INCR is atomic, so concurrent requests of one key cannot slip past the limit. Keys are made by
     the cache (tenant-prefixed) and sent on the process's shared Redis client. The tenant's own
-    rate, when staff set one, replaces the platform default.
+    rate, when staff set one, replaces the platform default. While Redis cannot be reached, each
+    process counts on its own (`ProcessWindows`): the limit then holds per process, not overall.
     """
 
     def allow_request(self, request, view) -> bool:
@@ -48,14 +70,21 @@ class ApiKeyRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // self.period)
         key = cache.make_and_validate_key(f"throttle:{ident}:{self.period}:{window}")
-        # Create-with-expiry and increment in one round trip (this runs on every API call).
-        pipe = shared_redis().pipeline(transaction=False)
-        pipe.set(key, 0, ex=self.period + 1, nx=True)
-        pipe.incr(key)
-        _created, count = pipe.execute()
+        try:
+            count = guarded(lambda client: self._count_in_redis(client, key))
+        except RedisUnavailable:
+            count = _process_windows.increment(key, window)
         self.retry_after = max(1, int((window + 1) * self.period - now + 0.999))
         request.throttle_description = f"{self.limit} requests per {PERIOD_NAMES.get(self.period, f'{self.period} s')}"
         return count <= self.limit
+
+    def _count_in_redis(self, client, key: str) -> int:
+        # Create-with-expiry and increment in one round trip (this runs on every API call).
+        pipe = client.pipeline(transaction=False)
+        pipe.set(key, 0, ex=self.period + 1, nx=True)
+        pipe.incr(key)
+        _created, count = pipe.execute()
+        return count
 
     def wait(self) -> float:
         return self.retry_after
