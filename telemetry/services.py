@@ -17,7 +17,7 @@ from telemetry import ingest, validation
 from telemetry.adapters import AdapterError, Report
 from telemetry.adapters.shelly import normalise_device_id, parse_shelly
 from telemetry.metrics import METRICS, READING_TABLES, TEXT_METRICS
-from telemetry.models import AssetType, Meter
+from telemetry.models import AssetType, Battery, Meter
 from telemetry.rules import DEFAULT_RULES, SILENT_TYPE
 from telemetry.schemas import DoesNotFit
 from telemetry.selectors import REF_FIELDS, asset_model, asset_ref, asset_source, last_reading_times
@@ -348,6 +348,51 @@ def receive_shelly(data, *, device: str | None = None, bound_to: str = "") -> in
     except AdapterError as exc:
         raise Invalid({exc.field: exc.reason}) from None
     return stored
+
+
+def receive_thingset(*, text: str, battery: Battery) -> ingest.Stored:
+    """ThingSet reports or responses for one battery: store the readings, keep what no metric
+    records as the battery's unmapped items, and raise (or resolve) one alert per error flag of
+    the last reading, named as the firmware names it."""
+    from telemetry.adapters.thingset import parse_thingset
+
+    try:
+        decoded = parse_thingset(text, default_device=battery.serial)
+    except AdapterError as exc:
+        raise Invalid({exc.field: exc.reason}) from None
+    with transaction.atomic():
+        stored = store_reports("battery", battery, decoded.reports)
+        battery_record_thingset_items(battery=battery, firmware=decoded.firmware.key, unmapped=decoded.unmapped)
+    flags = [report.values["error_flags"] for report in decoded.reports if "error_flags" in report.values]
+    if flags:
+        battery_raise_error_flags(battery=battery, firmware=decoded.firmware, flags=flags[-1])
+    return stored
+
+
+def battery_record_thingset_items(*, battery: Battery, firmware: str, unmapped: dict) -> None:
+    battery.thingset_items = {"firmware": firmware, "at": timezone.now().isoformat(), "unmapped": unmapped}
+    Battery.objects.filter(pk=battery.pk).update(thingset_items=battery.thingset_items)
+
+
+ERROR_FLAG_TYPE = "bms_flag:{code}"
+
+
+def battery_raise_error_flags(*, battery: Battery, firmware, flags: int) -> None:
+    """One alert per error flag the firmware declares: raised while set, resolved once cleared."""
+    source = asset_source("battery", battery)
+    with alerts.batch():  # clearing flags that had no alert costs no query
+        for flag in firmware.error_flags:
+            alert_type = ERROR_FLAG_TYPE.format(code=flag.code)
+            if flags >> flag.bit & 1:
+                alerts.raise_alert(
+                    source=source,
+                    alert_type=alert_type,
+                    severity="critical",
+                    message=_("BMS error: %(flag)s (error flag bit %(bit)d).") % {"flag": flag.label, "bit": flag.bit},
+                    value=str(flags),
+                )
+            else:
+                alerts.resolve_condition(source=source, alert_type=alert_type)
 
 
 def can_database_for(battery):

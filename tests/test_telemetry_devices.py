@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from alerts.models import Alert
 from telemetry.models import AssetType, BatteryReading
 from tests.factories import make_battery
 
@@ -46,62 +47,139 @@ def post_text(world, path, battery, body):
     return world.api().post(f"{path}?battery={battery.serial}", body, content_type="text/plain")
 
 
-V06_REPORT = (
-    f'#m {{"t_s":{TS},"Bat_V":51.84,"Stack_V":51.86,"Bat_A":-12.31,"Cells_V":[3.241,3.239,3.244,3.238],'
-    '"Cells_degC":[24.5,25.1],"IC_degC":31.2,"MOSFETs_degC":28.4,"SOC_pct":78.5,"ErrorFlags":0,"BmsState":2}'
+# As the Libre Solar BMS firmware (v23 and later, ThingSet SDK) reports its live subset: the `Meas`
+# group's items nested in `mLive` (names from bms-firmware app/src/data_objects.c).
+BMS_LIVE_REPORT = (
+    f'#mLive {{"t_s":{TS},"Meas":{{"rPackVoltage_V":51.84,"rStackVoltage_V":51.86,"rPackCurrent_A":-12.31,'
+    '"rCellTemps_degC":[24.5,25.1],"rICTemp_degC":31.2,"rMOSFETTemp_degC":28.4,"rSOC_pct":78.5,'
+    '"rErrorFlags":0,"rBmsState":2,"rCellVoltages_V":[3.241,3.239,3.244,3.238],"rCellAvgVoltage_V":3.2405,'
+    '"rCellMinVoltage_V":3.238,"rCellMaxVoltage_V":3.244,"rBalancingStatus":0}}'
 )
 
 
-def test_a_v06_report_becomes_a_reading_with_cells_state_and_device_time(alpha, battery):
-    response = post_text(alpha, "/api/v1/telemetry/thingset", battery, V06_REPORT)
+def test_a_bms_live_report_stores_every_measurement_as_the_firmware_names_it(alpha, battery):
+    response = post_text(alpha, "/api/v1/telemetry/thingset", battery, BMS_LIVE_REPORT)
     assert response.status_code == 201, response.content
     [row] = rows(alpha)
     assert row.time == datetime.fromtimestamp(TS, tz=UTC)
     assert (row.voltage, row.current, row.soc, row.soh) == (51.84, -12.31, 78.5, None)
     assert row.cell_voltages == [3.241, 3.239, 3.244, 3.238]
     assert (row.cell_voltage_min, row.cell_voltage_max) == (3.238, 3.244)
-    assert (row.temperature, row.temperature_max, row.error_flags, row.state) == (25.1, 25.1, 0, "discharging")
+    assert row.cell_temperatures == [24.5, 25.1]
+    assert (row.temperature, row.temperature_min, row.temperature_max) == (25.1, 24.5, 25.1)
+    assert (row.error_flags, row.state) == (0, "discharging")
 
 
-def test_v05_reports_with_prefixed_names_and_numbered_cells_are_read(alpha, battery):
+def test_a_bms_group_report_and_a_response_to_its_fetch_are_read(alpha, battery):
     body = "\n".join(
         [
-            '#Bat {"rMeas_V":52.1,"rMeas_A":4.2,"rSOC_pct":81}',
-            '#Cells {"rCell1_V":3.25,"rCell2_V":3.26,"rCell3_V":3.27}',
+            '#Meas {"rPackVoltage_V":52.02,"rPackCurrent_A":3.5,"rSOC_pct":80.5}',
+            "?Meas",
+            ':85 {"rCellMinVoltage_V":3.251,"rCellMaxVoltage_V":3.262}',
         ]
     )
     assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
-    [row] = rows(alpha)  # groups reported together are one reading
-    assert (row.voltage, row.current, row.soc) == (52.1, 4.2, 81)
-    assert row.cell_voltages == [3.25, 3.26, 3.27]
+    [row] = rows(alpha)
+    assert (row.voltage, row.current, row.soc) == (52.02, 3.5, 80.5)
+    assert (row.cell_voltage_min, row.cell_voltage_max) == (3.251, 3.262)
 
 
-def test_a_v05_fetch_response_is_read(alpha, battery):
-    body = ':85 Content. {"Bat_V":50.2,"Bat_A":1.5,"SOC_pct":64,"ErrorFlags":4}'
+def test_a_v06_response_keeps_voltage_and_current(alpha, battery):
+    body = ':85 {"rVoltage_V":12.9,"rCurrent_A":-3.14,"sTargetVoltage_V":14.4}'
     assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
     [row] = rows(alpha)
-    assert (row.voltage, row.soc, row.error_flags) == (50.2, 64, 4)
+    assert (row.voltage, row.current) == (12.9, -3.14)
+
+
+def test_a_nested_v06_report_stores_the_battery_group_not_the_load_group(alpha, battery):
+    body = (
+        f'#mLive_ {{"t_s":{TS},"Bat":{{"rVoltage_V":12.9,"rCurrent_A":-3.14,"rPower_W":-40.5}},'
+        '"Solar":{"rVoltage_V":18.2,"rPower_W":96.5},"Load":{"rVoltage_V":12.8,"rPower_W":137.0}}'
+    )
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    [row] = rows(alpha)
+    assert (row.voltage, row.current, row.power) == (12.9, -3.14, -40.5)
+
+
+def test_a_2022_bms_firmware_report_is_read_with_its_own_names(alpha, battery):
+    body = '#Meas {"rPack_V":50.2,"rStack_V":50.3,"rPack_A":1.5,"rSOC_pct":64,"rErrorFlags":4,"rCells_V":[3.1,3.2]}'
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    [row] = rows(alpha)
+    assert (row.voltage, row.current, row.soc, row.error_flags, row.cell_voltages) == (50.2, 1.5, 64, 4, [3.1, 3.2])
+
+
+def test_a_2021_bms_firmware_publication_and_a_v05_response_are_read(alpha, battery):
+    body = "\n".join(
+        [
+            '# {"Bat_V":50.2,"Bat_A":1.5,"SOC_pct":64,"ErrorFlags":4,"Cells_V":[3.1,3.12]}',
+            ':85 Content. {"CellMin_V":3.1,"CellMax_V":3.12}',
+        ]
+    )
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    [row] = rows(alpha)
+    assert (row.voltage, row.current, row.soc, row.error_flags) == (50.2, 1.5, 64, 4)
+    assert (row.cell_voltages, row.cell_voltage_min, row.cell_voltage_max) == ([3.1, 3.12], 3.1, 3.12)
 
 
 def test_json_groups_are_read(alpha, battery):
-    body = {"Bat": {"rMeas_V": 49.9, "rMeas_A": -2.0}, "Cells": {"Cells_V": [3.1, 3.12]}, "SOC_pct": 40}
+    body = {"t_s": TS, "Meas": {"rPackVoltage_V": 49.9, "rPackCurrent_A": -2.0, "rCellVoltages_V": [3.1, 3.12]}}
     response = alpha.api().post(
         f"/api/v1/telemetry/thingset?battery={battery.serial}", body, content_type="application/json"
     )
     assert response.status_code == 201
     [row] = rows(alpha)
-    assert (row.voltage, row.current, row.cell_voltages, row.soc) == (49.9, -2.0, [3.1, 3.12], 40)
+    assert (row.voltage, row.current, row.cell_voltages) == (49.9, -2.0, [3.1, 3.12])
+
+
+def test_items_no_metric_records_are_listed_on_the_battery_page(alpha, battery):
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, BMS_LIVE_REPORT).status_code == 201
+    page = alpha.http("viewer").get(f"/battery/{battery.pk}/")
+    assert page.status_code == 200
+    section = page.content.decode().split('data-testid="unmapped-items"')[1].split("</section>")[0]
+    for path, value in (("Meas/rStackVoltage_V", "51.86"), ("Meas/rICTemp_degC", "31.2"),
+                        ("Meas/rMOSFETTemp_degC", "28.4"), ("Meas/rBalancingStatus", "0")):  # fmt: skip
+        assert f"<code>{path}</code>" in section
+        assert f"<td>{value}</td>" in section
+    assert "rPackVoltage_V" not in section
+    assert "Libre Solar BMS, firmware v23 and later" in page.content.decode()
+
+
+def test_error_flags_are_named_as_the_firmware_names_them_and_raise_alerts(alpha, battery):
+    body = '#Meas {"rPackVoltage_V":58.1,"rErrorFlags":6}'  # bits 1 and 2
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    page = alpha.http("viewer").get(f"/battery/{battery.pk}/").content.decode()
+    assert "cell overvoltage, short circuit (discharge)" in page
+    assert "bit 1" not in page
+    with schema_context(alpha.slug):
+        raised = sorted(Alert.objects.values_list("type", "severity", "message", "status", "source_id"))
+    connection.set_schema_to_public()
+    assert raised == [
+        ("bms_flag:cell_overvoltage", "critical", "BMS error: cell overvoltage (error flag bit 1).", "firing",
+         battery.serial),
+        ("bms_flag:short_circuit", "critical", "BMS error: short circuit (discharge) (error flag bit 2).", "firing",
+         battery.serial),
+    ]  # fmt: skip
+
+
+def test_a_cleared_error_flag_resolves_its_alert(alpha, battery):
+    post_text(alpha, "/api/v1/telemetry/thingset", battery, f'#Meas {{"t_s":{TS},"rErrorFlags":2}}')
+    post_text(alpha, "/api/v1/telemetry/thingset", battery, f'#Meas {{"t_s":{TS + 1},"rErrorFlags":0}}')
+    with schema_context(alpha.slug):
+        statuses = list(Alert.objects.filter(type="bms_flag:cell_overvoltage").values_list("status", flat=True))
+    connection.set_schema_to_public()
+    assert statuses == ["resolved"]
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ('#m {"Bat_V": 51.2', "line 1"),
-        ('#m {"Bat_V": "high"}', "Bat_V"),
+        ('#Meas {"rPackVoltage_V": 51.2', "line 1"),
+        ('#Meas {"rPackVoltage_V": "high"}', "Meas/rPackVoltage_V"),
         (":A4 Not Found.", "line 1"),
-        ('?m ["Bat_V"]', "line 1"),
-        ('#m {"Unknown_xyz": 1}', "body"),
-        ('#m {"SOC_pct": 140}', "values.soc"),
+        ('=Meas {"rPackVoltage_V": 1}', "line 1"),
+        ('#mLive {"Meas": {"Unknown_xyz": 1}}', "body"),
+        ('#Meas {"rSOC_pct": 140}', "values.soc"),
+        ('#Meas {"rErrorFlags": -1}', "Meas/rErrorFlags"),
     ],
 )
 def test_malformed_thingset_is_refused_naming_the_place_and_nothing_is_stored(alpha, battery, body, field):
