@@ -15,7 +15,7 @@ from core.db import bound_cursor
 from core.moments import EARLIEST
 from telemetry import ingest, validation
 from telemetry.adapters import AdapterError, Report
-from telemetry.adapters.shelly import normalise_device_id, parse_shelly
+from telemetry.adapters.shelly import PROTECTION_EVENTS, normalise_device_id, parse_events, parse_shelly
 from telemetry.metrics import METRICS, READING_TABLES, TEXT_METRICS
 from telemetry.models import AssetType, Battery, Meter
 from telemetry.rules import DEFAULT_RULES, SILENT_TYPE
@@ -340,6 +340,9 @@ def receive_shelly(data, *, device: str | None = None, bound_to: str = "") -> in
         with transaction.atomic():
             # Notifications of one device merge in order: hold the meter's row while merging.
             meter = Meter.objects.select_for_update().select_related("site").get(pk=meter.pk)
+            events = parse_events(data)
+            if events:
+                return meter_record_events(meter=meter, events=events)
             report, status = parse_shelly(data, meter.shelly_status)
             stored = store_reports("meter", meter, [report]) if report else ingest.Stored(received=0, stored=0)
             if status is not None and status != meter.shelly_status:
@@ -348,6 +351,43 @@ def receive_shelly(data, *, device: str | None = None, bound_to: str = "") -> in
     except AdapterError as exc:
         raise Invalid({exc.field: exc.reason}) from None
     return stored
+
+
+MAX_METER_EVENTS = 50
+SHELLY_EVENT_TYPE = "shelly_{event}"
+
+
+def meter_record_events(*, meter: Meter, events: list[dict]) -> ingest.Stored:
+    """Keep a Shelly device's events on its meter (newest first, the last MAX_METER_EVENTS; an event
+    sent twice is kept once) and raise a critical alert for each protection that tripped."""
+    now = timezone.now()
+    known = {(e["component"], e["event"], e["time"]) for e in meter.shelly_events}
+    new = []
+    for event in events:
+        entry = {**event, "time": (event["time"] or now).isoformat()}
+        key = (entry["component"], entry["event"], entry["time"])
+        if key not in known:
+            known.add(key)
+            new.append(entry)
+    if new:
+        meter.shelly_events = (sorted(new, key=lambda e: e["time"], reverse=True) + meter.shelly_events)[
+            :MAX_METER_EVENTS
+        ]
+        meter.save(update_fields=["shelly_events"])
+    source = asset_source("meter", meter)
+    for entry in new:
+        label = PROTECTION_EVENTS.get(entry["event"])
+        if label is not None:
+            alerts.raise_alert(
+                source=source,
+                alert_type=SHELLY_EVENT_TYPE.format(event=entry["event"]),
+                severity="critical",
+                message=_("%(component)s: %(event)s, the output is off.")
+                % {"component": entry["component"], "event": label},
+                value=entry["component"],
+                labels={"component": entry["component"]},
+            )
+    return ingest.Stored(received=len(events), stored=len(new))
 
 
 def receive_thingset(*, text: str, battery: Battery) -> ingest.Stored:
