@@ -456,7 +456,7 @@ def type_list(request):
 @role_required(*EDITORS)
 def type_form(request, pk: int | None = None):
     asset_type = get_object_or_404(AssetType, pk=pk) if pk else AssetType()
-    form = AssetTypeForm(request.POST or None, instance=asset_type)
+    form = AssetTypeForm(request.POST or None, request.FILES or None, instance=asset_type)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Saved."))

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import cantools
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django_tenants.utils import schema_context
 
 from alerts.models import Alert
@@ -299,3 +301,87 @@ def test_frames_encoded_with_the_real_foxbms_dbc_are_decoded(alpha):
     [row] = rows(alpha)
     assert (row.voltage, row.current, row.power) == (400.2, 31.25, 12500.0)
     assert (row.cell_voltage_min, row.cell_voltage_max) == (3.301, 3.304)
+
+
+# --- foxBMS DBC upload ------------------------------------------------------------------------------
+
+
+def dbc_file(text: str, name: str = "foxbms.dbc") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode("utf-8"), content_type="application/octet-stream")
+
+
+def stored_dbc(world, pk: int) -> str:
+    with schema_context(world.slug):
+        text = AssetType.objects.get(pk=pk).can_database
+    connection.set_schema_to_public()
+    return text
+
+
+@pytest.fixture
+def bare_type(alpha):
+    with schema_context(alpha.slug):
+        created = AssetType.objects.create(name="foxBMS container", kind="battery")
+    connection.set_schema_to_public()
+    return created
+
+
+def test_a_dbc_file_uploaded_in_the_portal_decodes_the_types_batteries(alpha, bare_type, mini_dbc_text):
+    form = {"name": bare_type.name, "kind": "battery", "custom_fields": "[]", "can_database": ""}
+    response = alpha.http("operator").post(
+        f"/types/{bare_type.pk}/edit/", {**form, "can_database_file": dbc_file(mini_dbc_text)}
+    )
+    assert response.status_code == 302
+    assert stored_dbc(alpha, bare_type.pk) == mini_dbc_text
+    battery = make_battery(alpha, type=bare_type, connector="foxbms")
+    log = candump(cantools.database.load_string(mini_dbc_text), cycle(TS)[:1])
+    assert post_text(alpha, "/api/v1/telemetry/foxbms", battery, log).status_code == 201
+
+
+def test_a_dbc_file_that_does_not_parse_is_refused_in_the_portal_on_its_field(alpha, bare_type):
+    form = {"name": bare_type.name, "kind": "battery", "custom_fields": "[]", "can_database": ""}
+    response = alpha.http("operator").post(
+        f"/types/{bare_type.pk}/edit/", {**form, "can_database_file": dbc_file("BO_ 12 oops\n garbage ::")}
+    )
+    assert response.status_code == 400
+    assert "The DBC cannot be read" in response.context["form"].errors["can_database_file"][0]
+    assert stored_dbc(alpha, bare_type.pk) == ""
+
+
+def test_a_dbc_file_uploaded_through_the_api_is_kept_on_the_type(alpha, mini_dbc_text):
+    response = alpha.api().post(
+        "/api/v1/telemetry/types/",
+        {"name": "foxBMS rack", "kind": "battery", "can_database_file": dbc_file(mini_dbc_text)},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["has_can_database"] is True
+    assert "can_database" not in response.json()
+    assert stored_dbc(alpha, response.json()["id"]) == mini_dbc_text
+
+
+def test_a_dbc_file_replaces_the_dbc_of_an_existing_type_through_the_api(alpha, bare_type, mini_dbc_text):
+    response = alpha.api().patch(
+        f"/api/v1/telemetry/types/{bare_type.pk}/",
+        encode_multipart(BOUNDARY, {"can_database_file": dbc_file(mini_dbc_text)}),
+        content_type=MULTIPART_CONTENT,
+    )
+    assert response.status_code == 200, response.content
+    assert stored_dbc(alpha, bare_type.pk) == mini_dbc_text
+
+
+def test_a_dbc_that_does_not_parse_is_a_400_naming_the_field(alpha, bare_type):
+    response = alpha.api().patch(
+        f"/api/v1/telemetry/types/{bare_type.pk}/",
+        encode_multipart(BOUNDARY, {"can_database_file": dbc_file("BO_ 12 oops\n garbage ::")}),
+        content_type=MULTIPART_CONTENT,
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"]["can_database_file"].startswith("The DBC cannot be read")
+    assert stored_dbc(alpha, bare_type.pk) == ""
+
+
+def test_the_page_of_a_foxbms_battery_without_a_dbc_says_where_to_upload_it(alpha, bare_type):
+    battery = make_battery(alpha, type=bare_type, connector="foxbms")
+    page = alpha.http("operator").get(f"/battery/{battery.pk}/").content.decode()
+    banner = page.split('data-testid="dbc-missing"')[1].split("</div>")[0]
+    assert "Upload your foxBMS DBC on the battery type “foxBMS container” first." in banner
+    assert f'href="/types/{bare_type.pk}/edit/"' in banner
