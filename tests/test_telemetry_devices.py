@@ -12,7 +12,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django_tenants.utils import schema_context
 
 from alerts.models import Alert
-from telemetry.models import AssetType, BatteryReading
+from telemetry.models import AssetType, Battery, BatteryReading
 from tests.factories import make_battery
 
 DATA = Path(__file__).parent / "data"
@@ -101,6 +101,28 @@ def test_a_nested_v06_report_stores_the_battery_group_not_the_load_group(alpha, 
     assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
     [row] = rows(alpha)
     assert (row.voltage, row.current, row.power) == (12.9, -3.14, -40.5)
+
+
+def test_the_items_of_other_groups_are_kept_as_unmapped_items(alpha, battery):
+    body = f'#mLive_ {{"t_s":{TS},"Bat":{{"rVoltage_V":12.9}},"Solar":{{"rPower_W":96.5}},"Load":{{"rPower_W":137.0}}}}'
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    with schema_context(alpha.slug):
+        items = Battery.objects.get(pk=battery.pk).thingset_items
+    connection.set_schema_to_public()
+    assert (items["firmware"], items["unmapped"]) == (
+        "thingset-battery-group",
+        {"Solar/rPower_W": 96.5, "Load/rPower_W": 137.0},
+    )
+
+
+def test_a_flat_json_object_is_read_as_the_content_of_the_battery_group(alpha, battery):
+    body = {"rPackVoltage_V": 49.9, "rPackCurrent_A": -2.0, "rSOC_pct": 55.5}
+    response = alpha.api().post(
+        f"/api/v1/telemetry/thingset?battery={battery.serial}", body, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    [row] = rows(alpha)
+    assert (row.voltage, row.current, row.soc) == (49.9, -2.0, 55.5)
 
 
 def test_a_2022_bms_firmware_report_is_read_with_its_own_names(alpha, battery):

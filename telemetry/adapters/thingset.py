@@ -8,7 +8,8 @@ A body may hold several lines:
   the path its request asked for: a request line just before it (`?Meas`) names that group;
   alone, the response is read as the content of the firmware's battery group. Error statuses
   (`:A4 Not Found.`) are refused, naming the line;
-- or the body is plain JSON: one object (groups nested) or a list of them.
+- or the body is plain JSON: one object or a list of them, each the device's root when it nests
+  groups, else (flat) the content of one group, read as a response without its request.
 
 Which item is which metric comes from the declared tables of `thingset_items`, one per firmware:
 the body is read with the firmware whose table recognises most of its items. An item is the
@@ -84,7 +85,9 @@ def _statements(text: str) -> list[Statement]:
             if not isinstance(item, dict):
                 raise AdapterError(f"body[{index}]", "Expected a JSON object of ThingSet items.")
             items: list = []
-            _flatten(item, "", items)
+            # Groups nested: the device's root. Flat: the content of one group, not named, like a
+            # response without its request.
+            _flatten(item, "" if any(isinstance(value, dict) for value in item.values()) else None, items)
             statements.append(Statement(f"body[{index}]", items))
         return statements
     statements = []
