@@ -86,6 +86,13 @@ def test_a_bms_group_report_and_a_response_to_its_fetch_are_read(alpha, battery)
     assert (row.cell_voltage_min, row.cell_voltage_max) == (3.251, 3.262)
 
 
+def test_the_values_of_a_fetch_are_named_by_its_request(alpha, battery):
+    body = '?Meas ["rPackVoltage_V","rPackCurrent_A","rSOC_pct"]\n:85 [52.11,-4.5,77.5]'
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    [row] = rows(alpha)
+    assert (row.voltage, row.current, row.soc) == (52.11, -4.5, 77.5)
+
+
 def test_a_v06_response_keeps_voltage_and_current(alpha, battery):
     body = ':85 {"rVoltage_V":12.9,"rCurrent_A":-3.14,"sTargetVoltage_V":14.4}'
     assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201

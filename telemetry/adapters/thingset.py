@@ -5,8 +5,9 @@ A body may hold several lines:
   nests the groups (`#mLive {"t_s": …, "Meas": {…}}`, `#mLive_ {"Bat": {…}, "Load": {…}}`); a path
   starting with `/` names the node first (`#/DEADBEEF/Meas …`);
 - responses `:85 {json}` (v0.6) or `:85 Content. {json}` (v0.5). A response holds the content of
-  the path its request asked for: a request line just before it (`?Meas`) names that group;
-  alone, the response is read as the content of the firmware's battery group. Error statuses
+  the path its request asked for: a request line just before it (`?Meas`) names that group, and a
+  fetch naming items (`?Meas ["rPackVoltage_V","rSOC_pct"]`) names the values of its answer
+  (`:85 [52.1,80]`); alone, a response is read as the content of the firmware's battery group. Error statuses
   (`:A4 Not Found.`) are refused, naming the line;
 - or the body is plain JSON: one object or a list of them, each the device's root when it nests
   groups, else (flat) the content of one group, read as a response without its request.
@@ -92,6 +93,7 @@ def _statements(text: str) -> list[Statement]:
         return statements
     statements = []
     requested: str | None = None  # the group the last request line asked for
+    requested_names: list[str] | None = None  # and the items it fetched, when it named them
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -106,16 +108,24 @@ def _statements(text: str) -> list[Statement]:
         elif line[0] == ":":
             if ERROR_STATUS.match(line):
                 raise AdapterError(where, f"The device answered with an error status: “{line[:60]}”.")
-            brace = line.find("{")
-            if brace < 0:
-                continue  # a status without content (":84 Changed.") or a bare value
-            status = line[1:brace].split()[0] if line[1:brace].split() else ""
+            status, _sep, payload = line[1:].partition(" ")
             device = status.partition("/")[2] or None
-            data, group = _load(line[brace:], where), requested
-            requested = None
+            payload = payload.strip()
+            if payload[:1] not in ("{", "["):
+                payload = payload.partition(" ")[2].strip()  # v0.5 says what the status means: "Content."
+            group, names, requested = requested, requested_names, None
+            if not payload:
+                continue  # a status without content (":84 Changed.")
+            data = _load(payload, where)
+            if isinstance(data, list) and names is not None and len(names) == len(data):
+                data = dict(zip(names, data, strict=True))  # the values of a fetch, in the order asked
+            if not isinstance(data, dict):
+                continue  # values without names (a bare item value, a list of names): nothing to read
         elif line[0] == "?":
-            path = line[1:].split(" ", 1)[0]
+            path, _sep, asked = line[1:].partition(" ")
             _device, requested = _split_path(path)
+            names = _load(asked, where) if asked.strip() else None
+            requested_names = names if isinstance(names, list) and all(isinstance(n, str) for n in names) else None
             continue
         elif line[0] in "=+-!@":
             raise AdapterError(where, "A request carries no measurements: send reports (#…) or responses (:85 …).")
