@@ -175,6 +175,15 @@ def test_items_no_metric_records_are_listed_on_the_battery_page(alpha, battery):
     assert "Libre Solar BMS, firmware v23 and later" in page.content.decode()
 
 
+def test_an_unmapped_text_with_a_nul_is_kept_without_it(alpha, battery):
+    body = '#Meas {"rPackVoltage_V":51.2,"cNote":"a\\u0000b"}'
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    with schema_context(alpha.slug):
+        items = Battery.objects.get(pk=battery.pk).thingset_items
+    connection.set_schema_to_public()
+    assert items["unmapped"] == {"Meas/cNote": "a\ufffdb"}
+
+
 def test_error_flags_are_named_as_the_firmware_names_them_and_raise_alerts(alpha, battery):
     body = '#Meas {"rPackVoltage_V":58.1,"rErrorFlags":6}'  # bits 1 and 2
     assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201

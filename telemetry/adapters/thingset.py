@@ -195,8 +195,12 @@ def _shown(value):
     """An unmapped value as the page lists it: scalars as they are, anything longer cut short."""
     if value is None or isinstance(value, (bool, int, float)):
         return value
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    text = _storable(value if isinstance(value, str) else json.dumps(value, separators=(",", ":")))
     return text if len(text) <= MAX_UNMAPPED_TEXT else text[: MAX_UNMAPPED_TEXT - 1] + "…"
+
+
+def _storable(text: str) -> str:
+    return text.replace("\x00", "\ufffd")  # PostgreSQL's JSON cannot hold a NUL
 
 
 def parse_thingset(body: str, *, default_device: str | None = None) -> Decoded:
@@ -222,7 +226,7 @@ def parse_thingset(body: str, *, default_device: str | None = None) -> Decoded:
             elif item := _mapped(firmware, group, name):
                 values[item.metric] = _value(firmware, item, value, path)
             elif len(unmapped) < MAX_UNMAPPED:
-                unmapped[path] = _shown(value)
+                unmapped[_storable(path)[:MAX_UNMAPPED_TEXT]] = _shown(value)
         if "temperature" not in values and values.get("cell_temperatures"):
             # Newer BMS firmware reports no pack temperature: the pack is as warm as its hottest cell.
             values["temperature"] = max(values["cell_temperatures"])
