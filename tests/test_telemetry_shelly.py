@@ -213,6 +213,7 @@ def test_the_meter_page_lists_the_device_events(alpha, key, meter):
         ({"component": "switch:0"}, "params.events[0].event"),
         ({"component": "switch:0", "event": "overpower", "ts": "soon"}, "params.events[0].ts"),
         ("overpower", "params.events[0]"),
+        ({"component": "switch:0", "event": "over\x00power"}, "params.events[0].event"),
     ],
 )
 def test_a_malformed_event_is_refused_naming_it(alpha, key, meter, events, field):

@@ -158,7 +158,7 @@ def parse_events(data) -> list[dict]:
         if not isinstance(event, dict):
             raise AdapterError(where, "Expected an event object with component and event.")
         for key in ("component", "event"):
-            if not isinstance(event.get(key), str) or not event[key].strip():
+            if not isinstance(event.get(key), str) or not event[key].strip() or "\x00" in event[key]:
                 raise AdapterError(f"{where}.{key}", "Expected a name, e.g. “switch:0” and “overpower”.")
         moment = event.get("ts", params.get("ts"))
         try:
