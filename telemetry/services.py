@@ -447,7 +447,11 @@ def can_database_for(battery):
         except OSError as exc:
             raise AdapterError("dbc", f"FOXBMS_DBC_PATH cannot be read: {exc.strerror}.") from None
     if not text:
-        raise AdapterError("dbc", f"Upload your foxBMS DBC on the battery type “{battery.type.name}” first.")
+        raise AdapterError(
+            "dbc",
+            f"Upload your foxBMS DBC on the battery type “{battery.type.name}” first "
+            f"(portal: Types; API: can_database_file on /api/v1/telemetry/types/{battery.type_id}/).",
+        )
     return load_dbc(text)
 
 

@@ -122,6 +122,14 @@ def test_the_items_of_other_groups_are_kept_as_unmapped_items(alpha, battery):
     )
 
 
+def test_the_battery_api_gives_the_unmapped_items(alpha, battery):
+    report = '#Meas {"rPackVoltage_V":51.2,"rICTemp_degC":30.5}'
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, report).status_code == 201
+    body = alpha.api().get(f"/api/v1/telemetry/batteries/{battery.pk}/").json()
+    assert body["thingset_items"]["firmware"] == "libresolar-bms-2023"
+    assert body["thingset_items"]["unmapped"] == {"Meas/rICTemp_degC": 30.5}
+
+
 def test_a_flat_json_object_is_read_as_the_content_of_the_battery_group(alpha, battery):
     body = {"rPackVoltage_V": 49.9, "rPackCurrent_A": -2.0, "rSOC_pct": 55.5}
     response = alpha.api().post(
@@ -421,5 +429,8 @@ def test_the_page_of_a_foxbms_battery_without_a_dbc_says_where_to_upload_it(alph
     battery = make_battery(alpha, type=bare_type, connector="foxbms")
     page = alpha.http("operator").get(f"/battery/{battery.pk}/").content.decode()
     banner = page.split('data-testid="dbc-missing"')[1].split("</div>")[0]
-    assert "Upload your foxBMS DBC on the battery type “foxBMS container” first." in banner
+    assert (
+        "Upload your foxBMS DBC on the battery type “foxBMS container” first "
+        f"(portal: Types; API: can_database_file on /api/v1/telemetry/types/{bare_type.pk}/)."
+    ) in banner
     assert f'href="/types/{bare_type.pk}/edit/"' in banner

@@ -132,7 +132,9 @@ class BatterySerializer(ThresholdsMixin, CustomValuesMixin, serializers.ModelSer
             "silent_after_minutes",
             "custom_values",
             "thresholds",
+            "thingset_items",
         ]
+        read_only_fields = ["thingset_items"]
 
     def validate_type(self, value):
         if value.kind != "battery":
