@@ -93,6 +93,13 @@ def test_the_values_of_a_fetch_are_named_by_its_request(alpha, battery):
     assert (row.voltage, row.current, row.soc) == (52.11, -4.5, 77.5)
 
 
+def test_a_group_report_with_its_own_timestamp_is_a_reading_at_that_time(alpha, battery):
+    body = f'#Meas {{"t_s":{TS},"rPackVoltage_V":52.4}}'
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    [row] = rows(alpha)
+    assert (row.time, row.voltage) == (datetime.fromtimestamp(TS, tz=UTC), 52.4)
+
+
 def test_a_v06_response_keeps_voltage_and_current(alpha, battery):
     body = ':85 {"rVoltage_V":12.9,"rCurrent_A":-3.14,"sTargetVoltage_V":14.4}'
     assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201

@@ -7,8 +7,8 @@ A body may hold several lines:
 - responses `:85 {json}` (v0.6) or `:85 Content. {json}` (v0.5). A response holds the content of
   the path its request asked for: a request line just before it (`?Meas`) names that group, and a
   fetch naming items (`?Meas ["rPackVoltage_V","rSOC_pct"]`) names the values of its answer
-  (`:85 [52.1,80]`); alone, a response is read as the content of the firmware's battery group. Error statuses
-  (`:A4 Not Found.`) are refused, naming the line;
+  (`:85 [52.1,80]`); alone, a response is read as the content of the firmware's battery group.
+  Error statuses (`:A4 Not Found.`) are refused, naming the line;
 - or the body is plain JSON: one object or a list of them, each the device's root when it nests
   groups, else (flat) the content of one group, read as a response without its request.
 
@@ -36,7 +36,8 @@ class Statement:
     """One report, response or JSON object: its items as (group path, name, value)."""
 
     where: str
-    items: list[tuple[str | None, str, object]]  # group None: a response whose path is not known
+    base: str | None  # the group the statement is the content of ("" the root, None not known)
+    items: list[tuple[str | None, str, object]]
     device: str | None = None
 
 
@@ -88,8 +89,9 @@ def _statements(text: str) -> list[Statement]:
             items: list = []
             # Groups nested: the device's root. Flat: the content of one group, not named, like a
             # response without its request.
-            _flatten(item, "" if any(isinstance(value, dict) for value in item.values()) else None, items)
-            statements.append(Statement(f"body[{index}]", items))
+            base = "" if any(isinstance(value, dict) for value in item.values()) else None
+            _flatten(item, base, items)
+            statements.append(Statement(f"body[{index}]", base, items))
         return statements
     statements = []
     requested: str | None = None  # the group the last request line asked for
@@ -113,7 +115,8 @@ def _statements(text: str) -> list[Statement]:
             payload = payload.strip()
             if payload[:1] not in ("{", "["):
                 payload = payload.partition(" ")[2].strip()  # v0.5 says what the status means: "Content."
-            group, names, requested = requested, requested_names, None
+            group, names = requested, requested_names
+            requested = requested_names = None
             if not payload:
                 continue  # a status without content (":84 Changed.")
             data = _load(payload, where)
@@ -135,7 +138,7 @@ def _statements(text: str) -> list[Statement]:
             raise AdapterError(where, "Expected a JSON object after the path.")
         items = []
         _flatten(data, group, items)
-        statements.append(Statement(where, items, device))
+        statements.append(Statement(where, group, items, device))
     return statements
 
 
@@ -216,7 +219,7 @@ def parse_thingset(body: str, *, default_device: str | None = None) -> Decoded:
         moment = None
         for group, name, value in statement.items:
             path = _path(group, name)
-            if name == TIME_ITEM and not group:
+            if name == TIME_ITEM and group == statement.base:  # the statement's own timestamp
                 try:
                     moment = parse_moment(_number(value, path))
                 except ValueError as exc:
