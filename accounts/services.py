@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.key_cache import REVOKED_KEYS, find_key
 from accounts.models import ApiKey, AuditLog, Role, Scope, User, hash_api_key
 from core.realtime import api_key_group, close_sockets
-from core.redis_client import RedisUnavailable, guarded, shared_redis
+from core.redis_client import RedisUnavailable, guarded
 from core.tasks import send_email
 from tenants.selectors import current_tenant, tenant_url
 

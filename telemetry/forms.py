@@ -152,9 +152,15 @@ class AssetTypeForm(forms.ModelForm):
         ),
     )
 
+    can_database_file = forms.FileField(
+        label=_("DBC file"),
+        required=False,
+        help_text=_("Or upload the .dbc file of your foxBMS build (tools/dbc/foxbms.dbc): it replaces the text above."),
+    )
+
     class Meta:
         model = AssetType
-        fields = ["name", "kind", "description", "custom_fields", "can_database"]
+        fields = ["name", "kind", "description", "custom_fields", "can_database", "can_database_file"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -185,3 +191,21 @@ class AssetTypeForm(forms.ModelForm):
             except AdapterError as exc:
                 raise ValidationError(exc.reason) from None
         return text
+
+    def clean_can_database_file(self):
+        upload = self.cleaned_data.get("can_database_file")
+        if not upload:
+            return None
+        from telemetry.adapters import AdapterError
+        from telemetry.adapters.foxbms import dbc_text
+
+        try:
+            return dbc_text(upload.read())
+        except AdapterError as exc:
+            raise ValidationError(exc.reason) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("can_database_file"):
+            cleaned["can_database"] = cleaned["can_database_file"]
+        return cleaned

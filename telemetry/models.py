@@ -81,6 +81,9 @@ class Battery(models.Model):
         _("silent after (minutes)"), default=15, help_text=_("Raise an alert when no reading arrives for this long.")
     )
     custom_values = models.JSONField(_("custom values"), default=dict, blank=True)
+    # What the last ThingSet message said beyond our metrics: {"firmware": key, "at": ISO time,
+    # "unmapped": {item path: value}} (see telemetry.adapters.thingset_items).
+    thingset_items = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -106,6 +109,8 @@ class Meter(models.Model):
     )
     # The last full status a Shelly Gen2 device reported: partial NotifyStatus frames merge onto it.
     shelly_status = models.JSONField(default=dict, blank=True, editable=False)
+    # The device's last NotifyEvent events, newest first: [{"component", "event", "time"}].
+    shelly_events = models.JSONField(default=list, blank=True, editable=False)
     custom_values = models.JSONField(_("custom values"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -15,9 +15,9 @@ from core.db import bound_cursor
 from core.moments import EARLIEST
 from telemetry import ingest, validation
 from telemetry.adapters import AdapterError, Report
-from telemetry.adapters.shelly import normalise_device_id, parse_shelly
+from telemetry.adapters.shelly import PROTECTION_EVENTS, normalise_device_id, parse_events, parse_shelly
 from telemetry.metrics import METRICS, READING_TABLES, TEXT_METRICS
-from telemetry.models import AssetType, Meter
+from telemetry.models import AssetType, Battery, Meter
 from telemetry.rules import DEFAULT_RULES, SILENT_TYPE
 from telemetry.schemas import DoesNotFit
 from telemetry.selectors import REF_FIELDS, asset_model, asset_ref, asset_source, last_reading_times
@@ -343,6 +343,9 @@ def receive_shelly(data, *, device: str | None = None, bound_to: str = "") -> in
         with transaction.atomic():
             # Notifications of one device merge in order: hold the meter's row while merging.
             meter = Meter.objects.select_for_update().select_related("site").get(pk=meter.pk)
+            events = parse_events(data)
+            if events:
+                return meter_record_events(meter=meter, events=events)
             report, status = parse_shelly(data, meter.shelly_status)
             stored = store_reports("meter", meter, [report]) if report else ingest.Stored(received=0, stored=0)
             if status is not None and status != meter.shelly_status:
@@ -351,6 +354,88 @@ def receive_shelly(data, *, device: str | None = None, bound_to: str = "") -> in
     except AdapterError as exc:
         raise Invalid({exc.field: exc.reason}) from None
     return stored
+
+
+MAX_METER_EVENTS = 50
+SHELLY_EVENT_TYPE = "shelly_{event}"
+
+
+def meter_record_events(*, meter: Meter, events: list[dict]) -> ingest.Stored:
+    """Keep a Shelly device's events on its meter (newest first, the last MAX_METER_EVENTS; an event
+    sent twice is kept once) and raise a critical alert for each protection that tripped."""
+    now = timezone.now()
+    known = {(e["component"], e["event"], e["time"]) for e in meter.shelly_events}
+    new = []
+    for event in events:
+        entry = {**event, "time": (event["time"] or now).isoformat()}
+        key = (entry["component"], entry["event"], entry["time"])
+        if key not in known:
+            known.add(key)
+            new.append(entry)
+    if new:
+        meter.shelly_events = (sorted(new, key=lambda e: e["time"], reverse=True) + meter.shelly_events)[
+            :MAX_METER_EVENTS
+        ]
+        meter.save(update_fields=["shelly_events"])
+    source = asset_source("meter", meter)
+    for entry in new:
+        label = PROTECTION_EVENTS.get(entry["event"])
+        if label is not None:
+            alerts.raise_alert(
+                source=source,
+                alert_type=SHELLY_EVENT_TYPE.format(event=entry["event"]),
+                severity="critical",
+                message=_("%(component)s: %(event)s, the output is off.")
+                % {"component": entry["component"], "event": label},
+                value=entry["component"],
+                labels={"component": entry["component"]},
+            )
+    return ingest.Stored(received=len(events), stored=len(new))
+
+
+def receive_thingset(*, text: str, battery: Battery) -> ingest.Stored:
+    """ThingSet reports or responses for one battery: store the readings, keep what no metric
+    records as the battery's unmapped items, and raise (or resolve) one alert per error flag of
+    the last reading, named as the firmware names it."""
+    from telemetry.adapters.thingset import parse_thingset
+
+    try:
+        decoded = parse_thingset(text, default_device=battery.serial)
+    except AdapterError as exc:
+        raise Invalid({exc.field: exc.reason}) from None
+    with transaction.atomic():
+        stored = store_reports("battery", battery, decoded.reports)
+        battery_record_thingset_items(battery=battery, firmware=decoded.firmware.key, unmapped=decoded.unmapped)
+    flags = [report.values["error_flags"] for report in decoded.reports if "error_flags" in report.values]
+    if flags:
+        battery_raise_error_flags(battery=battery, firmware=decoded.firmware, flags=flags[-1])
+    return stored
+
+
+def battery_record_thingset_items(*, battery: Battery, firmware: str, unmapped: dict) -> None:
+    battery.thingset_items = {"firmware": firmware, "at": timezone.now().isoformat(), "unmapped": unmapped}
+    Battery.objects.filter(pk=battery.pk).update(thingset_items=battery.thingset_items)
+
+
+ERROR_FLAG_TYPE = "bms_flag:{code}"
+
+
+def battery_raise_error_flags(*, battery: Battery, firmware, flags: int) -> None:
+    """One alert per error flag the firmware declares: raised while set, resolved once cleared."""
+    source = asset_source("battery", battery)
+    with alerts.batch():  # clearing flags that had no alert costs no query
+        for flag in firmware.error_flags:
+            alert_type = ERROR_FLAG_TYPE.format(code=flag.code)
+            if flags >> flag.bit & 1:
+                alerts.raise_alert(
+                    source=source,
+                    alert_type=alert_type,
+                    severity="critical",
+                    message=_("BMS error: %(flag)s (error flag bit %(bit)d).") % {"flag": flag.label, "bit": flag.bit},
+                    value=str(flags),
+                )
+            else:
+                alerts.resolve_condition(source=source, alert_type=alert_type)
 
 
 def can_database_for(battery):
@@ -365,7 +450,11 @@ def can_database_for(battery):
         except OSError as exc:
             raise AdapterError("dbc", f"FOXBMS_DBC_PATH cannot be read: {exc.strerror}.") from None
     if not text:
-        raise AdapterError("dbc", f"Upload your foxBMS DBC on the battery type “{battery.type.name}” first.")
+        raise AdapterError(
+            "dbc",
+            f"Upload your foxBMS DBC on the battery type “{battery.type.name}” first "
+            f"(portal: Types; API: can_database_file on /api/v1/telemetry/types/{battery.type_id}/).",
+        )
     return load_dbc(text)
 
 

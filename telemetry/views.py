@@ -4,6 +4,7 @@ Batteries and meters share one set of views, parametrised by the asset kind (`te
 Everyone signed in reads; operators and admins create and edit; admins delete.
 """
 
+import json
 from datetime import timedelta
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format, localize, number_format, time_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -107,17 +109,26 @@ def asset_list_export(request, kind: str, fmt: str):
 # --- Asset page ---------------------------------------------------------------------------------------
 
 
-def _error_flag_names(asset) -> list[str]:
-    """The bit names of a foxBMS battery's error flags, from its type's DBC ([] when unknown)."""
-    if getattr(asset, "connector", "") != "foxbms":
-        return []
+def _foxbms_dbc(asset) -> tuple[list[str], str]:
+    """A foxBMS battery's error flag names from its type's DBC, and why there are none (the DBC
+    is missing or does not parse), "" when it reads."""
     from telemetry.adapters import AdapterError
     from telemetry.adapters.foxbms import error_signals
 
     try:
-        return error_signals(services.can_database_for(asset))
-    except AdapterError:
-        return []
+        return error_signals(services.can_database_for(asset)), ""
+    except AdapterError as exc:
+        return [], exc.reason
+
+
+def _error_flag_names(asset, dbc_names: list[str]) -> list[str]:
+    """The bit names of a battery's error flags: its foxBMS DBC's, else those of the ThingSet
+    firmware it last reported with ([] when unknown)."""
+    if asset.connector == "foxbms":
+        return dbc_names
+    from telemetry.adapters.thingset_items import error_flag_labels
+
+    return error_flag_labels((asset.thingset_items or {}).get("firmware", ""))
 
 
 def error_flags_text(value, names: list[str]) -> str | None:
@@ -203,7 +214,10 @@ def asset_detail(request, kind: str, pk: int):
     asset = get_object_or_404(kind.model.objects.select_related("site", "type"), pk=pk)
     last = latest(kind.name, [asset.pk]).get(asset.pk)
     values = last["values"] if last else {}
-    flag_names = _error_flag_names(asset) if kind.name == "battery" else []
+    is_foxbms = kind.name == "battery" and asset.connector == "foxbms"
+    dbc_names, dbc_problem = _foxbms_dbc(asset) if is_foxbms else ([], "")
+    flag_names = _error_flag_names(asset, dbc_names) if kind.name == "battery" else []
+    thingset = getattr(asset, "thingset_items", None) or {}
     threshold = getattr(asset, "power_alert_threshold", None)
     recent = selectors.recent_readings(kind.name, asset.pk, RECENT_COUNT[kind.name])
     end = timezone.now()
@@ -232,6 +246,16 @@ def asset_detail(request, kind: str, pk: int):
         "over_threshold": bool(threshold is not None and (values.get("power") or 0) > threshold),
         "thresholds": [(THRESHOLD_LABELS[t], thresholds[t]) for t in THRESHOLD_LABELS if t in thresholds],
         "custom": _custom_values(asset),
+        "dbc_problem": dbc_problem,
+        "thingset_firmware": _thingset_firmware_label(thingset.get("firmware")),
+        "unmapped_items": [
+            (path, value if isinstance(value, str) else json.dumps(value))  # as the device sent it
+            for path, value in sorted((thingset.get("unmapped") or {}).items())
+        ],
+        "device_events": [
+            {**event, "time": parse_datetime(event["time"]) if event.get("time") else None}
+            for event in getattr(asset, "shelly_events", None) or []
+        ],
         "export_query": urlencode(
             {
                 "assets": bound_to,
@@ -281,6 +305,13 @@ def asset_detail(request, kind: str, pk: int):
     if new_key:
         response["Cache-Control"] = "no-store"  # the page shows a secret once
     return response
+
+
+def _thingset_firmware_label(key: str | None) -> str:
+    from telemetry.adapters.thingset_items import FIRMWARE_BY_KEY
+
+    firmware = FIRMWARE_BY_KEY.get(key or "")
+    return firmware.label if firmware else ""
 
 
 def _cells_summary(cells) -> str:
@@ -425,7 +456,7 @@ def type_list(request):
 @role_required(*EDITORS)
 def type_form(request, pk: int | None = None):
     asset_type = get_object_or_404(AssetType, pk=pk) if pk else AssetType()
-    form = AssetTypeForm(request.POST or None, instance=asset_type)
+    form = AssetTypeForm(request.POST or None, request.FILES or None, instance=asset_type)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Saved."))

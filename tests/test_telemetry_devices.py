@@ -6,10 +6,13 @@ from pathlib import Path
 
 import cantools
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django_tenants.utils import schema_context
 
-from telemetry.models import AssetType, BatteryReading
+from alerts.models import Alert
+from telemetry.models import AssetType, Battery, BatteryReading
 from tests.factories import make_battery
 
 DATA = Path(__file__).parent / "data"
@@ -46,62 +49,192 @@ def post_text(world, path, battery, body):
     return world.api().post(f"{path}?battery={battery.serial}", body, content_type="text/plain")
 
 
-V06_REPORT = (
-    f'#m {{"t_s":{TS},"Bat_V":51.84,"Stack_V":51.86,"Bat_A":-12.31,"Cells_V":[3.241,3.239,3.244,3.238],'
-    '"Cells_degC":[24.5,25.1],"IC_degC":31.2,"MOSFETs_degC":28.4,"SOC_pct":78.5,"ErrorFlags":0,"BmsState":2}'
+# As the Libre Solar BMS firmware (v23 and later, ThingSet SDK) reports its live subset: the `Meas`
+# group's items nested in `mLive` (names from bms-firmware app/src/data_objects.c).
+BMS_LIVE_REPORT = (
+    f'#mLive {{"t_s":{TS},"Meas":{{"rPackVoltage_V":51.84,"rStackVoltage_V":51.86,"rPackCurrent_A":-12.31,'
+    '"rCellTemps_degC":[24.5,25.1],"rICTemp_degC":31.2,"rMOSFETTemp_degC":28.4,"rSOC_pct":78.5,'
+    '"rErrorFlags":0,"rBmsState":2,"rCellVoltages_V":[3.241,3.239,3.244,3.238],"rCellAvgVoltage_V":3.2405,'
+    '"rCellMinVoltage_V":3.238,"rCellMaxVoltage_V":3.244,"rBalancingStatus":0}}'
 )
 
 
-def test_a_v06_report_becomes_a_reading_with_cells_state_and_device_time(alpha, battery):
-    response = post_text(alpha, "/api/v1/telemetry/thingset", battery, V06_REPORT)
+def test_a_bms_live_report_stores_every_measurement_as_the_firmware_names_it(alpha, battery):
+    response = post_text(alpha, "/api/v1/telemetry/thingset", battery, BMS_LIVE_REPORT)
     assert response.status_code == 201, response.content
     [row] = rows(alpha)
     assert row.time == datetime.fromtimestamp(TS, tz=UTC)
     assert (row.voltage, row.current, row.soc, row.soh) == (51.84, -12.31, 78.5, None)
     assert row.cell_voltages == [3.241, 3.239, 3.244, 3.238]
     assert (row.cell_voltage_min, row.cell_voltage_max) == (3.238, 3.244)
-    assert (row.temperature, row.temperature_max, row.error_flags, row.state) == (25.1, 25.1, 0, "discharging")
+    assert row.cell_temperatures == [24.5, 25.1]
+    assert (row.temperature, row.temperature_min, row.temperature_max) == (25.1, 24.5, 25.1)
+    assert (row.error_flags, row.state) == (0, "discharging")
 
 
-def test_v05_reports_with_prefixed_names_and_numbered_cells_are_read(alpha, battery):
+def test_a_bms_group_report_and_a_response_to_its_fetch_are_read(alpha, battery):
     body = "\n".join(
         [
-            '#Bat {"rMeas_V":52.1,"rMeas_A":4.2,"rSOC_pct":81}',
-            '#Cells {"rCell1_V":3.25,"rCell2_V":3.26,"rCell3_V":3.27}',
+            '#Meas {"rPackVoltage_V":52.02,"rPackCurrent_A":3.5,"rSOC_pct":80.5}',
+            "?Meas",
+            ':85 {"rCellMinVoltage_V":3.251,"rCellMaxVoltage_V":3.262}',
         ]
     )
     assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
-    [row] = rows(alpha)  # groups reported together are one reading
-    assert (row.voltage, row.current, row.soc) == (52.1, 4.2, 81)
-    assert row.cell_voltages == [3.25, 3.26, 3.27]
+    [row] = rows(alpha)
+    assert (row.voltage, row.current, row.soc) == (52.02, 3.5, 80.5)
+    assert (row.cell_voltage_min, row.cell_voltage_max) == (3.251, 3.262)
 
 
-def test_a_v05_fetch_response_is_read(alpha, battery):
-    body = ':85 Content. {"Bat_V":50.2,"Bat_A":1.5,"SOC_pct":64,"ErrorFlags":4}'
+def test_the_values_of_a_fetch_are_named_by_its_request(alpha, battery):
+    body = '?Meas ["rPackVoltage_V","rPackCurrent_A","rSOC_pct"]\n:85 [52.11,-4.5,77.5]'
     assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
     [row] = rows(alpha)
-    assert (row.voltage, row.soc, row.error_flags) == (50.2, 64, 4)
+    assert (row.voltage, row.current, row.soc) == (52.11, -4.5, 77.5)
+
+
+def test_a_group_report_with_its_own_timestamp_is_a_reading_at_that_time(alpha, battery):
+    body = f'#Meas {{"t_s":{TS},"rPackVoltage_V":52.4}}'
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    [row] = rows(alpha)
+    assert (row.time, row.voltage) == (datetime.fromtimestamp(TS, tz=UTC), 52.4)
+
+
+def test_a_v06_response_keeps_voltage_and_current(alpha, battery):
+    body = ':85 {"rVoltage_V":12.9,"rCurrent_A":-3.14,"sTargetVoltage_V":14.4}'
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    [row] = rows(alpha)
+    assert (row.voltage, row.current) == (12.9, -3.14)
+
+
+def test_a_nested_v06_report_stores_the_battery_group_not_the_load_group(alpha, battery):
+    body = (
+        f'#mLive_ {{"t_s":{TS},"Bat":{{"rVoltage_V":12.9,"rCurrent_A":-3.14,"rPower_W":-40.5}},'
+        '"Solar":{"rVoltage_V":18.2,"rPower_W":96.5},"Load":{"rVoltage_V":12.8,"rPower_W":137.0}}'
+    )
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    [row] = rows(alpha)
+    assert (row.voltage, row.current, row.power) == (12.9, -3.14, -40.5)
+
+
+def test_the_items_of_other_groups_are_kept_as_unmapped_items(alpha, battery):
+    body = f'#mLive_ {{"t_s":{TS},"Bat":{{"rVoltage_V":12.9}},"Solar":{{"rPower_W":96.5}},"Load":{{"rPower_W":137.0}}}}'
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    with schema_context(alpha.slug):
+        items = Battery.objects.get(pk=battery.pk).thingset_items
+    connection.set_schema_to_public()
+    assert (items["firmware"], items["unmapped"]) == (
+        "thingset-battery-group",
+        {"Solar/rPower_W": 96.5, "Load/rPower_W": 137.0},
+    )
+
+
+def test_the_battery_api_gives_the_unmapped_items(alpha, battery):
+    report = '#Meas {"rPackVoltage_V":51.2,"rICTemp_degC":30.5}'
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, report).status_code == 201
+    body = alpha.api().get(f"/api/v1/telemetry/batteries/{battery.pk}/").json()
+    assert body["thingset_items"]["firmware"] == "libresolar-bms-2023"
+    assert body["thingset_items"]["unmapped"] == {"Meas/rICTemp_degC": 30.5}
+
+
+def test_a_flat_json_object_is_read_as_the_content_of_the_battery_group(alpha, battery):
+    body = {"rPackVoltage_V": 49.9, "rPackCurrent_A": -2.0, "rSOC_pct": 55.5}
+    response = alpha.api().post(
+        f"/api/v1/telemetry/thingset?battery={battery.serial}", body, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    [row] = rows(alpha)
+    assert (row.voltage, row.current, row.soc) == (49.9, -2.0, 55.5)
+
+
+def test_a_2022_bms_firmware_report_is_read_with_its_own_names(alpha, battery):
+    body = '#Meas {"rPack_V":50.2,"rStack_V":50.3,"rPack_A":1.5,"rSOC_pct":64,"rErrorFlags":4,"rCells_V":[3.1,3.2]}'
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    [row] = rows(alpha)
+    assert (row.voltage, row.current, row.soc, row.error_flags, row.cell_voltages) == (50.2, 1.5, 64, 4, [3.1, 3.2])
+
+
+def test_a_2021_bms_firmware_publication_and_a_v05_response_are_read(alpha, battery):
+    body = "\n".join(
+        [
+            '# {"Bat_V":50.2,"Bat_A":1.5,"SOC_pct":64,"ErrorFlags":4,"Cells_V":[3.1,3.12]}',
+            ':85 Content. {"CellMin_V":3.1,"CellMax_V":3.12}',
+        ]
+    )
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    [row] = rows(alpha)
+    assert (row.voltage, row.current, row.soc, row.error_flags) == (50.2, 1.5, 64, 4)
+    assert (row.cell_voltages, row.cell_voltage_min, row.cell_voltage_max) == ([3.1, 3.12], 3.1, 3.12)
 
 
 def test_json_groups_are_read(alpha, battery):
-    body = {"Bat": {"rMeas_V": 49.9, "rMeas_A": -2.0}, "Cells": {"Cells_V": [3.1, 3.12]}, "SOC_pct": 40}
+    body = {"t_s": TS, "Meas": {"rPackVoltage_V": 49.9, "rPackCurrent_A": -2.0, "rCellVoltages_V": [3.1, 3.12]}}
     response = alpha.api().post(
         f"/api/v1/telemetry/thingset?battery={battery.serial}", body, content_type="application/json"
     )
     assert response.status_code == 201
     [row] = rows(alpha)
-    assert (row.voltage, row.current, row.cell_voltages, row.soc) == (49.9, -2.0, [3.1, 3.12], 40)
+    assert (row.voltage, row.current, row.cell_voltages) == (49.9, -2.0, [3.1, 3.12])
+
+
+def test_items_no_metric_records_are_listed_on_the_battery_page(alpha, battery):
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, BMS_LIVE_REPORT).status_code == 201
+    page = alpha.http("viewer").get(f"/battery/{battery.pk}/")
+    assert page.status_code == 200
+    section = page.content.decode().split('data-testid="unmapped-items"')[1].split("</section>")[0]
+    for path, value in (("Meas/rStackVoltage_V", "51.86"), ("Meas/rICTemp_degC", "31.2"),
+                        ("Meas/rMOSFETTemp_degC", "28.4"), ("Meas/rBalancingStatus", "0")):  # fmt: skip
+        assert f"<code>{path}</code>" in section
+        assert f"<td>{value}</td>" in section
+    assert "rPackVoltage_V" not in section
+    assert "Libre Solar BMS, firmware v23 and later" in page.content.decode()
+
+
+def test_an_unmapped_text_with_a_nul_is_kept_without_it(alpha, battery):
+    body = '#Meas {"rPackVoltage_V":51.2,"cNote":"a\\u0000b"}'
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    with schema_context(alpha.slug):
+        items = Battery.objects.get(pk=battery.pk).thingset_items
+    connection.set_schema_to_public()
+    assert items["unmapped"] == {"Meas/cNote": "a\ufffdb"}
+
+
+def test_error_flags_are_named_as_the_firmware_names_them_and_raise_alerts(alpha, battery):
+    body = '#Meas {"rPackVoltage_V":58.1,"rErrorFlags":6}'  # bits 1 and 2
+    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
+    page = alpha.http("viewer").get(f"/battery/{battery.pk}/").content.decode()
+    assert "cell overvoltage, short circuit (discharge)" in page
+    assert "bit 1" not in page
+    with schema_context(alpha.slug):
+        raised = sorted(Alert.objects.values_list("type", "severity", "message", "status", "source_id"))
+    connection.set_schema_to_public()
+    assert raised == [
+        ("bms_flag:cell_overvoltage", "critical", "BMS error: cell overvoltage (error flag bit 1).", "firing",
+         battery.serial),
+        ("bms_flag:short_circuit", "critical", "BMS error: short circuit (discharge) (error flag bit 2).", "firing",
+         battery.serial),
+    ]  # fmt: skip
+
+
+def test_a_cleared_error_flag_resolves_its_alert(alpha, battery):
+    post_text(alpha, "/api/v1/telemetry/thingset", battery, f'#Meas {{"t_s":{TS},"rErrorFlags":2}}')
+    post_text(alpha, "/api/v1/telemetry/thingset", battery, f'#Meas {{"t_s":{TS + 1},"rErrorFlags":0}}')
+    with schema_context(alpha.slug):
+        statuses = list(Alert.objects.filter(type="bms_flag:cell_overvoltage").values_list("status", flat=True))
+    connection.set_schema_to_public()
+    assert statuses == ["resolved"]
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ('#m {"Bat_V": 51.2', "line 1"),
-        ('#m {"Bat_V": "high"}', "Bat_V"),
+        ('#Meas {"rPackVoltage_V": 51.2', "line 1"),
+        ('#Meas {"rPackVoltage_V": "high"}', "Meas/rPackVoltage_V"),
         (":A4 Not Found.", "line 1"),
-        ('?m ["Bat_V"]', "line 1"),
-        ('#m {"Unknown_xyz": 1}', "body"),
-        ('#m {"SOC_pct": 140}', "values.soc"),
+        ('=Meas {"rPackVoltage_V": 1}', "line 1"),
+        ('#mLive {"Meas": {"Unknown_xyz": 1}}', "body"),
+        ('#Meas {"rSOC_pct": 140}', "values.soc"),
+        ('#Meas {"rErrorFlags": -1}', "Meas/rErrorFlags"),
     ],
 )
 def test_malformed_thingset_is_refused_naming_the_place_and_nothing_is_stored(alpha, battery, body, field):
@@ -221,3 +354,90 @@ def test_frames_encoded_with_the_real_foxbms_dbc_are_decoded(alpha):
     [row] = rows(alpha)
     assert (row.voltage, row.current, row.power) == (400.2, 31.25, 12500.0)
     assert (row.cell_voltage_min, row.cell_voltage_max) == (3.301, 3.304)
+
+
+# --- foxBMS DBC upload ------------------------------------------------------------------------------
+
+
+def dbc_file(text: str, name: str = "foxbms.dbc") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode("utf-8"), content_type="application/octet-stream")
+
+
+def stored_dbc(world, pk: int) -> str:
+    with schema_context(world.slug):
+        text = AssetType.objects.get(pk=pk).can_database
+    connection.set_schema_to_public()
+    return text
+
+
+@pytest.fixture
+def bare_type(alpha):
+    with schema_context(alpha.slug):
+        created = AssetType.objects.create(name="foxBMS container", kind="battery")
+    connection.set_schema_to_public()
+    return created
+
+
+def test_a_dbc_file_uploaded_in_the_portal_decodes_the_types_batteries(alpha, bare_type, mini_dbc_text):
+    form = {"name": bare_type.name, "kind": "battery", "custom_fields": "[]", "can_database": ""}
+    response = alpha.http("operator").post(
+        f"/types/{bare_type.pk}/edit/", {**form, "can_database_file": dbc_file(mini_dbc_text)}
+    )
+    assert response.status_code == 302
+    assert stored_dbc(alpha, bare_type.pk) == mini_dbc_text
+    battery = make_battery(alpha, type=bare_type, connector="foxbms")
+    log = candump(cantools.database.load_string(mini_dbc_text), cycle(TS)[:1])
+    assert post_text(alpha, "/api/v1/telemetry/foxbms", battery, log).status_code == 201
+
+
+def test_a_dbc_file_that_does_not_parse_is_refused_in_the_portal_on_its_field(alpha, bare_type):
+    form = {"name": bare_type.name, "kind": "battery", "custom_fields": "[]", "can_database": ""}
+    response = alpha.http("operator").post(
+        f"/types/{bare_type.pk}/edit/", {**form, "can_database_file": dbc_file("BO_ 12 oops\n garbage ::")}
+    )
+    assert response.status_code == 400
+    assert "The DBC cannot be read" in response.context["form"].errors["can_database_file"][0]
+    assert stored_dbc(alpha, bare_type.pk) == ""
+
+
+def test_a_dbc_file_uploaded_through_the_api_is_kept_on_the_type(alpha, mini_dbc_text):
+    response = alpha.api().post(
+        "/api/v1/telemetry/types/",
+        {"name": "foxBMS rack", "kind": "battery", "can_database_file": dbc_file(mini_dbc_text)},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["has_can_database"] is True
+    assert "can_database" not in response.json()
+    assert stored_dbc(alpha, response.json()["id"]) == mini_dbc_text
+
+
+def test_a_dbc_file_replaces_the_dbc_of_an_existing_type_through_the_api(alpha, bare_type, mini_dbc_text):
+    response = alpha.api().patch(
+        f"/api/v1/telemetry/types/{bare_type.pk}/",
+        encode_multipart(BOUNDARY, {"can_database_file": dbc_file(mini_dbc_text)}),
+        content_type=MULTIPART_CONTENT,
+    )
+    assert response.status_code == 200, response.content
+    assert stored_dbc(alpha, bare_type.pk) == mini_dbc_text
+
+
+def test_a_dbc_that_does_not_parse_is_a_400_naming_the_field(alpha, bare_type):
+    response = alpha.api().patch(
+        f"/api/v1/telemetry/types/{bare_type.pk}/",
+        encode_multipart(BOUNDARY, {"can_database_file": dbc_file("BO_ 12 oops\n garbage ::")}),
+        content_type=MULTIPART_CONTENT,
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"]["can_database_file"].startswith("The DBC cannot be read")
+    assert stored_dbc(alpha, bare_type.pk) == ""
+
+
+def test_the_page_of_a_foxbms_battery_without_a_dbc_says_where_to_upload_it(alpha, bare_type):
+    battery = make_battery(alpha, type=bare_type, connector="foxbms")
+    page = alpha.http("operator").get(f"/battery/{battery.pk}/").content.decode()
+    banner = page.split('data-testid="dbc-missing"')[1].split("</div>")[0]
+    assert (
+        "Upload your foxBMS DBC on the battery type “foxBMS container” first "
+        f"(portal: Types; API: can_database_file on /api/v1/telemetry/types/{bare_type.pk}/)."
+    ) in banner
+    assert f'href="/types/{bare_type.pk}/edit/"' in banner

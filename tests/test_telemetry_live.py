@@ -126,6 +126,37 @@ def test_a_shelly_reports_over_its_outbound_websocket(worlds, asgi_server, commi
     assert rows == [(800.0, 230.5), (950.0, 230.5), (1.0, 230.5)]
 
 
+def test_a_shelly_event_over_its_outbound_websocket_is_recorded_and_alerted(worlds, asgi_server, committed):
+    from alerts.models import Alert
+    from telemetry.models import Meter
+
+    alpha = worlds["alpha"]
+    meter, token = committed(make_meter, "meter", device_id="shellypro1pm-30c6f782d2ba")
+    event = {
+        "id": 3,
+        "src": meter.device_id,
+        "method": "NotifyEvent",
+        "params": {"ts": 1795500000.5, "events": [{"component": "switch:0", "id": 0, "event": "overvoltage"}]},
+    }
+
+    async def scenario():
+        async with shelly_socket(alpha, asgi_server, token) as device:
+            await device.send(json.dumps(event))
+            reply = json.loads(await asyncio.wait_for(device.recv(), 5))
+            assert reply == {"id": 3, "result": {"stored": 1, "duplicates": 0}}
+
+    run_async(scenario())
+    with alpha.blocker.unblock(), schema_context(alpha.slug):
+        events = Meter.objects.get(pk=meter.pk).shelly_events
+        alerts = Alert.objects.filter(source_id=meter.device_id)
+        raised = list(alerts.values_list("type", "severity", "message"))
+        alerts.delete()
+    connection.set_schema_to_public()
+    assert events == [{"component": "switch:0", "event": "overvoltage", "time": "2026-11-24T06:00:00.500000+00:00"}]
+    message = "switch:0: overvoltage protection tripped, the output is off."
+    assert raised == [("shelly_overvoltage", "critical", message)]
+
+
 def test_a_shelly_websocket_with_an_unknown_key_is_refused(worlds, asgi_server):
     async def scenario():
         with pytest.raises(websockets.exceptions.InvalidStatus):

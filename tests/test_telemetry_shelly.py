@@ -7,6 +7,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from accounts.services import create_api_key
+from alerts.models import Alert
 from telemetry.models import Meter, MeterReading
 from tests.factories import make_meter
 
@@ -157,6 +158,69 @@ def test_an_event_notification_stores_nothing_and_is_accepted(alpha, key):
     response = post(alpha, key, body)
     assert response.status_code == 200
     assert readings(alpha) == []
+
+
+def overpower_event(ts=TS):
+    return {
+        "src": "shellypro1pm-30c6f782d2b8",
+        "dst": "voltwatch",
+        "method": "NotifyEvent",
+        "params": {
+            "ts": ts + 0.5,
+            "events": [{"component": "switch:0", "id": 0, "event": "overpower", "ts": ts + 0.25}],
+        },
+    }
+
+
+def test_a_protection_event_is_recorded_on_the_meter(alpha, key, meter):
+    response = post(alpha, key, overpower_event())
+    assert response.status_code == 201
+    assert response.json() == {"received": 1, "stored": 1, "duplicates": 0}
+    with schema_context(alpha.slug):
+        events = Meter.objects.get(pk=meter.pk).shelly_events
+    connection.set_schema_to_public()
+    assert events == [{"component": "switch:0", "event": "overpower", "time": "2026-11-24T06:00:00.250000+00:00"}]
+    assert readings(alpha) == []
+
+
+def test_a_protection_event_raises_a_critical_alert_on_the_meter(alpha, key, meter):
+    post(alpha, key, overpower_event())
+    post(alpha, key, overpower_event())  # the device sent it again: one event, one alert
+    with schema_context(alpha.slug):
+        raised = list(
+            Alert.objects.values_list("type", "severity", "message", "source_type", "source_id", "occurrences")
+        )
+        events = Meter.objects.get(pk=meter.pk).shelly_events
+    connection.set_schema_to_public()
+    assert raised == [
+        ("shelly_overpower", "critical", "switch:0: overpower protection tripped, the output is off.", "meter",
+         "shellypro1pm-30c6f782d2b8", 1)
+    ]  # fmt: skip
+    assert len(events) == 1
+
+
+def test_the_meter_page_lists_the_device_events(alpha, key, meter):
+    post(alpha, key, overpower_event())
+    page = alpha.http("viewer").get(f"/meter/{meter.pk}/").content.decode()
+    section = page.split('data-testid="device-events"')[1].split("</section>")[0]
+    assert "<code>switch:0</code>" in section
+    assert "<td>overpower</td>" in section
+
+
+@pytest.mark.parametrize(
+    ("events", "field"),
+    [
+        ({"component": "switch:0"}, "params.events[0].event"),
+        ({"component": "switch:0", "event": "overpower", "ts": "soon"}, "params.events[0].ts"),
+        ("overpower", "params.events[0]"),
+        ({"component": "switch:0", "event": "over\x00power"}, "params.events[0].event"),
+    ],
+)
+def test_a_malformed_event_is_refused_naming_it(alpha, key, meter, events, field):
+    body = {"src": "shellypro1pm-30c6f782d2b8", "method": "NotifyEvent", "params": {"ts": TS, "events": [events]}}
+    response = post(alpha, key, body)
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
 
 
 def test_a_device_claiming_another_identity_is_refused(alpha, key):

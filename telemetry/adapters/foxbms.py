@@ -48,6 +48,27 @@ def load_dbc(text: str) -> cantools.database.Database:
         raise AdapterError("dbc", f"The DBC cannot be read: {str(exc)[:200]}") from None
 
 
+MAX_DBC_BYTES = 4 * 1024 * 1024  # foxBMS 2's own DBC is about 200 kB
+
+
+def dbc_text(data: bytes, field: str = "dbc") -> str:
+    """An uploaded DBC file as text, checked to parse (AdapterError naming `field` otherwise). DBC
+    files are UTF-8 or, as CANdb++ writes them, Windows-1252."""
+    if len(data) > MAX_DBC_BYTES:
+        raise AdapterError(field, f"The DBC is larger than {MAX_DBC_BYTES // (1024 * 1024)} MB.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    if not text.strip():
+        raise AdapterError(field, "The DBC file is empty.")
+    try:
+        load_dbc(text)
+    except AdapterError as exc:
+        raise AdapterError(field, exc.reason) from None
+    return text
+
+
 def error_signals(dbc) -> list[str]:
     """The bit order of `error_flags`: the state message's error signals, by name."""
     try:

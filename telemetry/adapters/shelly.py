@@ -7,7 +7,8 @@ Shapes accepted, told apart by their keys:
   device clock, `sys.mac` its identity.
 - JSON-RPC notifications `{"src", "method", "params": {"ts", "<component>": {…}}}`:
   `NotifyFullStatus` replaces the last known status, `NotifyStatus` carries only what changed and is
-  merged onto it (a key set to null was removed), `NotifyEvent` carries no measurement.
+  merged onto it (a key set to null was removed), `NotifyEvent` carries no measurement but events
+  (`params.events[]`: component, event, ts), read by `parse_events`.
 - a GetStatus reply wrapped in a JSON-RPC response `{"id", "src", "result": {…}}`.
 
 The switch's `aenergy.total` (Wh) is a counter: the ingestion service turns counter differences into
@@ -16,10 +17,23 @@ energy per interval and detects resets.
 
 from datetime import UTC, datetime
 
+from django.utils.translation import gettext_lazy as _
+
+from core.moments import parse_moment
 from telemetry.adapters import AdapterError, Report
 
 FLAT_FIELDS = {"power": "power", "voltage": "voltage", "current": "current", "energy": "energy_total_wh"}
 METER_COMPONENTS = ("switch:0", "pm1:0", "em1:0")
+
+
+# The Switch component's protections: the device turns the output off and notifies the event.
+PROTECTION_EVENTS = {
+    "overpower": _("overpower protection tripped"),
+    "overvoltage": _("overvoltage protection tripped"),
+    "undervoltage": _("undervoltage protection tripped"),
+    "overcurrent": _("overcurrent protection tripped"),
+    "overtemp": _("overtemperature protection tripped"),
+}
 
 
 def normalise_device_id(value: str) -> str:
@@ -128,3 +142,30 @@ def parse_shelly(data, last_status: dict) -> tuple[Report | None, dict | None]:
         device = data.get("src") or sys.get("mac")
         return Report(values=values, time=_moment(sys.get("unixtime"), "sys.unixtime"), device=device), data
     return parse_flat(data), None
+
+
+def parse_events(data) -> list[dict]:
+    """The events of a `NotifyEvent` frame ([] for any other message), each {"component", "event",
+    "time"} with the event's own time, else the frame's, else None (now)."""
+    if not isinstance(data, dict) or data.get("method") != "NotifyEvent":
+        return []
+    params = data.get("params")
+    if not isinstance(params, dict) or not isinstance(params.get("events"), list):
+        raise AdapterError("params.events", "A NotifyEvent carries its events as a list in params.events.")
+    events = []
+    for index, event in enumerate(params["events"]):
+        where = f"params.events[{index}]"
+        if not isinstance(event, dict):
+            raise AdapterError(where, "Expected an event object with component and event.")
+        for key in ("component", "event"):
+            if not isinstance(event.get(key), str) or not event[key].strip() or "\x00" in event[key]:
+                raise AdapterError(f"{where}.{key}", "Expected a name, e.g. “switch:0” and “overpower”.")
+        moment = event.get("ts", params.get("ts"))
+        try:
+            time = None if moment is None else parse_moment(moment)
+        except ValueError as exc:
+            raise AdapterError(f"{where}.ts", str(exc)) from None
+        events.append(
+            {"component": event["component"].strip()[:32], "event": event["event"].strip()[:64], "time": time}
+        )
+    return events

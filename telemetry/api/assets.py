@@ -21,15 +21,51 @@ class SiteSerializer(ModelSerializer):
 
 
 class AssetTypeSerializer(ModelSerializer):
+    can_database = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, help_text="The foxBMS DBC as text (blank removes it)."
+    )
+    can_database_file = serializers.FileField(
+        write_only=True, required=False, help_text="The foxBMS DBC as a file (multipart/form-data)."
+    )
+    has_can_database = serializers.SerializerMethodField(help_text="Whether the type has a DBC to decode CAN frames.")
+
     class Meta:
         model = AssetType
-        fields = ["id", "name", "kind", "description", "custom_fields"]
+        fields = ["id", "name", "kind", "description", "custom_fields", "can_database", "can_database_file",
+                  "has_can_database"]  # fmt: skip
+
+    def get_has_can_database(self, asset_type) -> bool:
+        return bool(asset_type.can_database.strip())
 
     def validate_custom_fields(self, value):
         try:
             return services.validate_custom_fields(value)
         except DjangoValidationError as exc:
             raise _as_drf(exc) from None
+
+    def validate_can_database(self, value):
+        if value.strip():
+            self._check_dbc(value.encode("utf-8"))
+        return value
+
+    def validate_can_database_file(self, upload):
+        return self._check_dbc(upload.read())
+
+    @staticmethod
+    def _check_dbc(data: bytes) -> str:
+        from telemetry.adapters import AdapterError
+        from telemetry.adapters.foxbms import dbc_text
+
+        try:
+            return dbc_text(data)
+        except AdapterError as exc:
+            raise serializers.ValidationError(exc.reason) from None
+
+    def validate(self, attrs):
+        text = attrs.pop("can_database_file", None)
+        if text is not None:
+            attrs["can_database"] = text
+        return attrs
 
 
 class CustomValuesMixin:
@@ -97,7 +133,9 @@ class BatterySerializer(ThresholdsMixin, CustomValuesMixin, ModelSerializer):
             "silent_after_minutes",
             "custom_values",
             "thresholds",
+            "thingset_items",
         ]
+        read_only_fields = ["thingset_items"]
 
     def validate_type(self, value):
         if value.kind != "battery":

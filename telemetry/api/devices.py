@@ -70,7 +70,7 @@ class BatteryUploadView(APIView):
     required_scope = "ingest"
     adapter_name = ""
 
-    def parse(self, text: str, battery) -> list:
+    def receive(self, text: str, battery):
         raise NotImplementedError
 
     def post(self, request):
@@ -78,8 +78,7 @@ class BatteryUploadView(APIView):
         text = body if isinstance(body, str) else request.body.decode("utf-8", errors="replace")
         try:
             battery = services.find_asset("battery", request.query_params.get("battery"), bound_to=key_binding(request))
-            reports = self.parse(text, battery)
-            stored = services.store_reports("battery", battery, reports)
+            stored = self.receive(text, battery)
         except AdapterError as exc:
             return invalid_response(Invalid({exc.field: exc.reason}))
         except Invalid as exc:
@@ -96,10 +95,8 @@ class ThingSetView(BatteryUploadView):
     def post(self, request):
         return super().post(request)
 
-    def parse(self, text, battery):
-        from telemetry.adapters.thingset import parse_thingset
-
-        return parse_thingset(text, default_device=battery.serial)
+    def receive(self, text, battery):
+        return services.receive_thingset(text=text, battery=battery)
 
 
 class FoxBmsView(BatteryUploadView):
@@ -111,10 +108,10 @@ class FoxBmsView(BatteryUploadView):
     def post(self, request):
         return super().post(request)
 
-    def parse(self, text, battery):
+    def receive(self, text, battery):
         from telemetry.adapters.foxbms import parse_candump
 
-        return parse_candump(text, services.can_database_for(battery))
+        return services.store_reports("battery", battery, parse_candump(text, services.can_database_for(battery)))
 
 
 webhook_urlpatterns = [
