@@ -93,8 +93,6 @@ def test_re_sending_the_same_report_stores_nothing_twice(alpha):
         ({"services__nginx": "sleepy"}, "services"),
         ({"siteId": "../etc/passwd"}, "siteId"),
         ({"memory__used": 9_000_000_000}, "memory"),
-        ({"disk__size": "9999P"}, "disk"),
-        ({"memory__total": 2**70}, "memory"),
     ],
 )
 def test_bad_payloads_get_400_naming_the_field_and_store_nothing(alpha, changes, field):
@@ -111,7 +109,8 @@ def test_bad_payloads_get_400_naming_the_field_and_store_nothing(alpha, changes,
 def test_a_report_the_database_refuses_leaves_no_device_behind(alpha):
     client = alpha.api()
     client.raise_request_exception = False
-    # Valid for the serializer, refused by PostgreSQL's jsonb (a NUL character in free-form data).
+    # Valid for the serializer, refused by PostgreSQL's jsonb (a NUL character in free-form data;
+    # the JSON front door of branch i10-frontdoor refuses it with a 400 before the view).
     body = metrics(network={"eth0": {"ssid": "club\u0000wifi"}})
 
     response = client.post("/api/v1/fleet/metrics", body, content_type="application/json")
