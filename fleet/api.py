@@ -64,17 +64,13 @@ class FleetSiteDetailSerializer(FleetSiteSerializer):
     openAlerts = FleetAlertSerializer(many=True)
 
 
-def _validated_report(request, payload_class) -> tuple[dict, Device, bool]:
-    """The validated payload and the device it speaks for (registered now if new)."""
+def _validated_report(request, payload_class) -> dict:
+    """The validated payload; the device it speaks for is resolved with the report, all or nothing."""
     if not isinstance(request.user, ApiKeyPrincipal):
         raise PermissionDenied("Devices report with an API key that has the 'ingest' scope.")
     payload = payload_class(data=request.data)
     payload.is_valid(raise_exception=True)
-    data = payload.validated_data
-    device, registered = services.resolve_device(
-        key=request.auth, site_id=data["siteId"], club_name=data.get("clubName", "")
-    )
-    return data, device, registered
+    return payload.validated_data
 
 
 class MetricsView(APIView):
@@ -82,8 +78,8 @@ class MetricsView(APIView):
 
     @extend_schema(request=MetricsPayload, summary="Receive a device's metrics report (the agent, every 5 min)")
     def post(self, request):
-        data, device, registered = _validated_report(request, MetricsPayload)
-        snapshot = services.ingest_metrics(device=device, data=data, raw=request.data)
+        data = _validated_report(request, MetricsPayload)
+        device, registered, snapshot = services.receive_metrics(key=request.auth, data=data, raw=request.data)
         body = {
             "status": "stored" if snapshot else "duplicate",
             "siteId": device.external_id,
@@ -98,8 +94,8 @@ class HeartbeatView(APIView):
 
     @extend_schema(request=HeartbeatPayload, summary="Receive a device's heartbeat (the agent, every 30 s)")
     def post(self, request):
-        data, device, registered = _validated_report(request, HeartbeatPayload)
-        services.record_heartbeat(device=device, agent_version=data.get("agentVersion", ""))
+        data = _validated_report(request, HeartbeatPayload)
+        device, registered = services.receive_heartbeat(key=request.auth, data=data)
         return Response(
             {
                 "status": "ok",
@@ -159,7 +155,36 @@ class SiteHistoryView(APIView):
         return Response(selectors.history(device, **query.validated_data))
 
 
+class AverageMetricsSerializer(serializers.Serializer):
+    temperature = serializers.CharField(allow_null=True, help_text="°C, one decimal")
+    cpu = serializers.CharField(allow_null=True, help_text="%, one decimal")
+    memory = serializers.CharField(allow_null=True, help_text="%, one decimal")
+    disk = serializers.CharField(allow_null=True, help_text="%, one decimal")
+
+
+class StatsSerializer(serializers.Serializer):
+    totalSites = serializers.IntegerField()
+    activeSites = serializers.IntegerField(help_text="Devices neither warning, critical nor offline (new included).")
+    warningsSites = serializers.IntegerField()
+    criticalSites = serializers.IntegerField()
+    offlineSites = serializers.IntegerField()
+    newSites = serializers.IntegerField(help_text="Registered automatically, not reviewed yet (whatever their status).")
+    totalAlerts = serializers.IntegerField(help_text="Open device alerts, the agent's own included.")
+    criticalAlerts = serializers.IntegerField()
+    averageMetrics = AverageMetricsSerializer()
+
+
 class StatsView(APIView):
+    @extend_schema(
+        responses=StatsSerializer,
+        summary="The fleet's figures, in the shape of the customer's /api/stats",
+        description=(
+            "The four statuses partition the fleet: totalSites = activeSites + warningsSites + criticalSites + "
+            "offlineSites, as in the customer's example (25 = 23 + 1 + 1 + 0). averageMetrics averages the "
+            "latest report of each device that is not offline, so every device counts once however often it "
+            "reports; null when no such device has reported."
+        ),
+    )
     def get(self, request):
         return Response(selectors.stats())
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import ApiKey
 from accounts.services import create_api_key
 from alerts import services as alerts
-from alerts.models import AlertRule, Severity
+from alerts.models import SEVERITY_RANK, AlertRule, Severity
 from fleet import rules
 from fleet.models import Device, DeviceStatus, MetricSnapshot, SweepState
 from telemetry.models import Site
@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 SOURCE_TYPE = rules.SOURCE_TYPE
 DEVICE_KEY_PREFIX = "fleet.device:"
+AGENT_ALERT_PREFIX = "agent:"
 SWEEP_INTERVAL = timedelta(seconds=30)
 DEFAULT_OFFLINE_AFTER = timedelta(minutes=5)
 GiB = 1024**3
@@ -106,8 +107,57 @@ def _snapshot_values(data: dict) -> dict:
     }
 
 
+def receive_metrics(*, key: ApiKey, data: dict, raw: dict) -> tuple[Device, bool, MetricSnapshot | None]:
+    """A validated report, all or nothing: the device it registers, its snapshot and its alerts are
+    committed together, so a report the database refuses leaves no device behind."""
+    with transaction.atomic():
+        device, registered = resolve_device(key=key, site_id=data["siteId"], club_name=data.get("clubName", ""))
+        return device, registered, ingest_metrics(device=device, data=data, raw=raw)
+
+
+def receive_heartbeat(*, key: ApiKey, data: dict) -> tuple[Device, bool]:
+    with transaction.atomic():
+        device, registered = resolve_device(key=key, site_id=data["siteId"], club_name=data.get("clubName", ""))
+        record_heartbeat(device=device, agent_version=data.get("agentVersion", ""))
+    return device, registered
+
+
+def agent_alert_type(kind: str) -> str:
+    """The alert of a condition the agent itself reported: one per kind of the agent's alerts, so
+    it stays the same alert while reported and resolves once the agent stops reporting it."""
+    return f"{AGENT_ALERT_PREFIX}{kind}"
+
+
+def _apply_agent_alerts(device: Device, reported: list[dict], at: datetime) -> None:
+    by_kind: dict[str, list[dict]] = {}
+    for alert in reported:
+        by_kind.setdefault(alert["type"], []).append(alert)
+    source = device_source(device)
+    for kind, same_kind in by_kind.items():
+        # Several alerts of one kind in one report (two services stopped) are one condition, at
+        # the highest level reported, saying every message.
+        worst = max(same_kind, key=lambda alert: SEVERITY_RANK[alert["level"]])
+        alerts.raise_alert(
+            source=source,
+            alert_type=agent_alert_type(kind),
+            severity=worst["level"],
+            message="; ".join(dict.fromkeys(alert["message"] for alert in same_kind)),
+            value=worst.get("value") or None,
+            labels={"origin": "agent", "kind": kind},
+            at=at,
+        )
+    from alerts.selectors import open_alert_severities
+
+    still_reported = {agent_alert_type(kind) for kind in by_kind}
+    open_types = open_alert_severities(source_type=SOURCE_TYPE, source_id=device.external_id)["types"]
+    for alert_type in sorted(open_types):
+        if alert_type.startswith(AGENT_ALERT_PREFIX) and alert_type not in still_reported:
+            alerts.resolve_condition(source=source, alert_type=alert_type)
+
+
 def ingest_metrics(*, device: Device, data: dict, raw: dict) -> MetricSnapshot | None:
-    """Store one report (idempotent on device + time), refresh the device, apply the rules."""
+    """Store one report (idempotent on device + time), refresh the device, apply the rules and the
+    alerts the agent reported itself."""
     at: datetime = data["timestamp"]
     with transaction.atomic():
         snapshot, created = MetricSnapshot.objects.get_or_create(
@@ -128,6 +178,7 @@ def ingest_metrics(*, device: Device, data: dict, raw: dict) -> MetricSnapshot |
             alerts.resolve_condition(source=device_source(device), alert_type=alerts.OFFLINE_TYPE)
         if is_latest:
             alerts.evaluate_metrics(source=device_source(device), metrics=_metrics_for_rules(data), at=at)
+            _apply_agent_alerts(device, data.get("alerts") or [], at)
         refresh_status(device)
     return snapshot
 

@@ -65,9 +65,8 @@ def simulate_demo_fleet() -> int:
         }
         payload = MetricsPayload(data=raw)
         payload.is_valid(raise_exception=True)
-        device, _created = services.resolve_device(key=key, site_id=site_id, club_name=club)
-        services.ingest_metrics(device=device, data=payload.validated_data, raw=raw)
-        services.record_heartbeat(device=device, agent_version="demo")
+        services.receive_metrics(key=key, data=payload.validated_data, raw=raw)
+        services.receive_heartbeat(key=key, data={"siteId": site_id, "agentVersion": "demo"})
     return len(DEMO_DEVICES)
 
 

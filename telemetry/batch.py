@@ -150,17 +150,19 @@ class ReadingBatch:
         self.values[name] = column = array.tolist()
         self._arrays[name] = (column, array)
 
-    def without_repeats(self) -> "ReadingBatch":
-        """The first reading of each (asset, time): a batch may carry the same reading twice."""
+    def without_repeats(self) -> tuple["ReadingBatch", list[int] | None]:
+        """The first reading of each (asset, time): a batch may carry the same reading twice. With
+        the positions the kept readings had in this batch, or None when every reading was kept."""
         assets, micros = self.ids(), self.micros_array()
         order = np.lexsort((micros, assets))  # stable: of equal readings, the first sent comes first
         assets, micros = assets[order], micros[order]
         repeated = (assets[1:] == assets[:-1]) & (micros[1:] == micros[:-1])
         if not repeated.any():
-            return self
+            return self, None
         keep = np.ones(len(self), dtype=bool)
         keep[order[1:][repeated]] = False
-        return self.select(np.flatnonzero(keep).tolist())
+        positions = np.flatnonzero(keep).tolist()
+        return self.select(positions), positions
 
     def by_asset(self) -> dict[int, list[int]]:
         """Each asset's readings (their indexes), in time order."""

@@ -65,6 +65,8 @@ class ShellyDeviceConsumer(AsyncWebsocketConsumer):
             reply = {"error": {"code": 400, "message": "; ".join(f"{k}: {v}" for k, v in exc.fields.items())}}
         else:
             reply = {"result": {"stored": stored.stored, "duplicates": stored.duplicates}}
+            if stored.conflicts:  # same time, other values: the stored reading was kept
+                reply["result"]["conflicts"] = len(stored.conflicts)
         # Notifications carry no id and expect no answer; requests (with an id) get one.
         if isinstance(frame, dict) and "id" in frame:
             await self.send(json.dumps({"id": frame["id"], **reply}))

@@ -2,12 +2,16 @@
 rollup bookkeeping; after the commit, the live pages and the threshold rules hear of them.
 
 Idempotent on (asset, time): the fast path COPYs straight into the readings table; only when that
-hits a key already stored (a re-sent batch) does it fall back to a staging table and
-`INSERT … ON CONFLICT DO NOTHING`, storing and announcing only the new readings.
+hits a key already stored (a re-sent batch) does it fall back to a staging table, insert what is
+new and compare, in SQL, the readings already stored with the ones sent. An identical one is a
+duplicate; a different one is a conflict, which by the caller's choice (`OnConflict`) fails the
+whole batch, replaces the stored reading, or is left as stored and reported.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 
 import psycopg
 from django.conf import settings
@@ -16,21 +20,58 @@ from django.db import IntegrityError, connection, transaction
 from core.db import bound_cursor
 from telemetry import copy_binary, events
 from telemetry.batch import UNIX_EPOCH_MICROS, Reading, ReadingBatch
-from telemetry.metrics import READING_TABLES
+from telemetry.metrics import COLUMNS, READING_TABLES
 
-__all__ = ["Reading", "ReadingBatch", "Stored", "store_batch", "store_readings"]
+__all__ = [
+    "Conflict",
+    "Conflicting",
+    "OnConflict",
+    "Reading",
+    "ReadingBatch",
+    "Stored",
+    "store_batch",
+    "store_readings",
+]
 
 _MICROS_PER_HOUR = 3_600_000_000
 
 
+class OnConflict(StrEnum):
+    """What to do with a reading whose (asset, time) is stored already with other values."""
+
+    REJECT = "reject"  # store nothing of the batch: raise Conflicting
+    UPDATE = "update"  # replace the stored reading with the one sent
+    SKIP = "skip"  # keep the stored reading, store the rest, report the conflict
+
+
+@dataclass(frozen=True)
+class Conflict:
+    index: int  # the reading's position in the batch as the caller gave it
+    asset_id: int
+    time: datetime
+
+
 @dataclass(frozen=True)
 class Stored:
+    """What became of a batch: `received` = `stored` (new) + `updated` (replaced) + duplicates
+    (identical to the stored ones, or repeated in the batch) + `conflicts` (left as stored)."""
+
     received: int
     stored: int
+    updated: int = 0
+    conflicts: tuple[Conflict, ...] = ()
 
     @property
     def duplicates(self) -> int:
-        return self.received - self.stored
+        return self.received - self.stored - self.updated - len(self.conflicts)
+
+
+class Conflicting(Exception):
+    """Readings differ from the ones stored at the same (asset, time); nothing was stored."""
+
+    def __init__(self, conflicts: tuple[Conflict, ...]):
+        super().__init__(f"{len(conflicts)} readings differ from the stored ones")
+        self.conflicts = conflicts
 
 
 def copy_batch(cursor, table: str, batch: ReadingBatch) -> None:
@@ -40,9 +81,31 @@ def copy_batch(cursor, table: str, batch: ReadingBatch) -> None:
         copy.write(data)
 
 
-def _insert_new_only(cursor, batch: ReadingBatch) -> ReadingBatch:
-    """The slow path for re-sent readings: stage, then insert what is not stored yet; returns
-    the readings that were new."""
+@dataclass(frozen=True)
+class _Resent:
+    written: ReadingBatch  # new and replaced readings, to announce
+    inserted: int
+    updated: int
+    conflicting: list[int]  # positions in the batch of the readings that differ from the stored ones
+
+
+def _differs(kind: str, derived_energy: bool) -> str:
+    """SQL: the staged reading `s` differs from the stored one `t`. An energy delta the server
+    derived from the previous reading (a meter's counter) is not something the device said, and
+    may change with the readings around it: it counts only where the reading carried it."""
+    columns = [name for name in COLUMNS[kind] if not (derived_energy and name == "energy_wh")]
+    staged = ", ".join(f"s.{name}" for name in columns)
+    stored = ", ".join(f"t.{name}" for name in columns)
+    differs = f"ROW({staged}) IS DISTINCT FROM ROW({stored})"
+    if derived_energy:
+        differs += " OR (s.energy_wh IS DISTINCT FROM t.energy_wh AND derived.asset_id IS NULL)"
+    return differs
+
+
+def _store_resent(cursor, batch: ReadingBatch, on_conflict: OnConflict, derived_energy: list[int]) -> _Resent:
+    """The slow path, for a batch some of whose keys are stored already: stage it, insert what is
+    new, find the readings that differ from the stored ones and, if asked, replace those.
+    `derived_energy`: the positions whose energy delta the server derived."""
     table = READING_TABLES[batch.kind]
     staging = f"_ingest_{batch.kind}"
     columns = ", ".join(["asset_id", "time", *batch.values])
@@ -53,9 +116,44 @@ def _insert_new_only(cursor, batch: ReadingBatch) -> ReadingBatch:
         f"ON CONFLICT (asset_id, time) DO NOTHING RETURNING asset_id, time"
     )
     inserted = set(cursor.fetchall())
+    position = {key: index for index, key in enumerate(zip(batch.asset_ids, batch.times, strict=True))}
+    conflicting: list[int] = []
+    updated: set = set()
+    if len(inserted) < len(batch):
+        # The readings just inserted are compared too, and equal to themselves.
+        differs = _differs(batch.kind, bool(derived_energy))
+        derived_join, params = "", {}
+        if derived_energy:
+            derived_join = (
+                "LEFT JOIN unnest(%(derived_assets)s::bigint[], %(derived_times)s::timestamptz[]) "
+                "AS derived(asset_id, time) ON derived.asset_id = s.asset_id AND derived.time = s.time"
+            )
+            params = {
+                "derived_assets": [batch.asset_ids[index] for index in derived_energy],
+                "derived_times": [batch.times[index] for index in derived_energy],
+            }
+        if on_conflict == OnConflict.UPDATE:
+            # Every metric column, so the reading becomes the one sent (what it does not carry is cleared).
+            metrics = ", ".join(COLUMNS[batch.kind])
+            staged = ", ".join(f"s.{name}" for name in COLUMNS[batch.kind])
+            cursor.execute(
+                f"UPDATE {table} t SET ({metrics}) = ({staged}) FROM {staging} s {derived_join} "
+                f"WHERE t.asset_id = s.asset_id AND t.time = s.time AND ({differs}) RETURNING t.asset_id, t.time",
+                params,
+            )
+            updated = set(cursor.fetchall())
+        else:
+            cursor.execute(
+                f"SELECT s.asset_id, s.time FROM {staging} s JOIN {table} t USING (asset_id, time) {derived_join} "
+                f"WHERE {differs}",
+                params,
+            )
+            conflicting = sorted(position[key] for key in cursor.fetchall())
     cursor.execute(f"DROP TABLE {staging}")
-    keys = zip(batch.asset_ids, batch.times, strict=True)
-    return batch.select([index for index, key in enumerate(keys) if key in inserted])
+    written = [index for index, key in enumerate(zip(batch.asset_ids, batch.times, strict=True)) if key in inserted]
+    if updated:
+        written = sorted(written + [position[key] for key in updated])
+    return _Resent(batch.select(written), len(inserted), len(updated), conflicting)
 
 
 def _stored(cursor, batch: ReadingBatch) -> None:
@@ -119,17 +217,33 @@ def fill_energy_deltas(batch: ReadingBatch) -> None:
         batch.values["energy_wh"] = energies
 
 
-def store_readings(kind: str, readings: Sequence[Reading]) -> Stored:
+def _derived_energy(batch: ReadingBatch, sent: Sequence | None) -> list[int]:
+    """The positions of the readings whose energy delta `fill_energy_deltas` filled in."""
+    derived = batch.values.get("energy_wh")
+    if derived is None or derived is sent:
+        return []
+    sent = sent or [None] * len(batch)
+    return [
+        index
+        for index, (given, value) in enumerate(zip(sent, derived, strict=True))
+        if given is None and value is not None
+    ]
+
+
+def store_readings(kind: str, readings: Sequence[Reading], *, on_conflict: OnConflict = OnConflict.SKIP) -> Stored:
     """`store_batch` for readings built one by one (device adapters, the detailed validator)."""
-    return store_batch(ReadingBatch.from_readings(kind, readings))
+    return store_batch(ReadingBatch.from_readings(kind, readings), on_conflict=on_conflict)
 
 
-def store_batch(batch: ReadingBatch) -> Stored:
+def store_batch(batch: ReadingBatch, *, on_conflict: OnConflict = OnConflict.SKIP) -> Stored:
     """Store `batch` (already validated) all-or-nothing, with what its readings imply (battery cell
-    extremes and power, meter energy), and announce the new readings: Kafka through the outbox
-    (same transaction), then the live pages and threshold rules (after the commit)."""
+    extremes and power, meter energy), and announce the new and replaced readings: Kafka through
+    the outbox (same transaction), then the live pages and threshold rules (after the commit).
+    Readings that differ from the stored ones at the same (asset, time) are handled as
+    `on_conflict` says; with REJECT they raise `Conflicting` and nothing is stored."""
     received = len(batch)
-    batch = batch.without_repeats()
+    batch, positions = batch.without_repeats()
+    sent_energy = batch.values.get("energy_wh")
     if batch.kind == "battery":
         batch.derive_battery_values()
     elif batch.kind == "meter":
@@ -142,12 +256,20 @@ def store_batch(batch: ReadingBatch) -> Stored:
         with transaction.atomic(), bound_cursor() as cursor:
             copy_batch(cursor, table, batch)
             _stored(cursor, batch)
+        return Stored(received=received, stored=len(batch))
     except (IntegrityError, psycopg.errors.UniqueViolation):
-        with transaction.atomic(), bound_cursor() as cursor:
-            batch = _insert_new_only(cursor, batch)
-            if len(batch):
-                _stored(cursor, batch)
-    return Stored(received=received, stored=len(batch))
+        pass
+    with transaction.atomic(), bound_cursor() as cursor:
+        resent = _store_resent(cursor, batch, on_conflict, _derived_energy(batch, sent_energy))
+        conflicts = tuple(
+            Conflict(index if positions is None else positions[index], batch.asset_ids[index], batch.times[index])
+            for index in resent.conflicting
+        )
+        if conflicts and on_conflict == OnConflict.REJECT:
+            raise Conflicting(conflicts)  # leaving the block rolls back what was inserted
+        if len(resent.written):
+            _stored(cursor, resent.written)
+    return Stored(received=received, stored=resent.inserted, updated=resent.updated, conflicts=conflicts)
 
 
 def _after_commit(batch: ReadingBatch) -> None:

@@ -150,9 +150,13 @@ def resolve_assets(kind: str, refs, *, bound_to: str = "") -> dict[int | str, in
     return found
 
 
-def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
+def ingest_readings(
+    *, kind: str, items, bound_to: str = "", on_conflict: ingest.OnConflict = ingest.OnConflict.REJECT
+) -> ingest.Stored:
     """Validate a batch of generic readings (`{"asset", "time", "values"}` each) and store it,
-    all or nothing. Raises `Invalid` naming every bad field."""
+    all or nothing. Raises `Invalid` naming every bad field, and `ingest.Conflicting` (with
+    REJECT) when readings differ from the ones stored at the same (asset, time); conflicts name
+    each reading by its position in `items`."""
     if not isinstance(kind, str) or kind not in METRICS:
         raise Invalid({"kind": f"Expected one of: {', '.join(METRICS)}."})
     if type(items) is not list or not items:
@@ -195,10 +199,12 @@ def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
             readings.append(ingest.Reading(asset_id, time, values))
     if errors:
         raise Invalid(errors)
-    return ingest.store_readings(kind, readings)
+    return ingest.store_readings(kind, readings, on_conflict=on_conflict)  # one reading per item, in order
 
 
-def ingest_decoded(*, kind: str, items: list, bound_to: str = "") -> ingest.Stored:
+def ingest_decoded(
+    *, kind: str, items: list, bound_to: str = "", on_conflict: ingest.OnConflict = ingest.OnConflict.REJECT
+) -> ingest.Stored:
     """The fast path of `ingest_readings`, for a batch msgspec already decoded against the metric
     schemas (`telemetry.schemas`). Anything it cannot take as it is (an unknown asset, a moment out
     of range, empty values) raises DoesNotFit: the caller then runs `ingest_readings`, which says
@@ -220,7 +226,7 @@ def ingest_decoded(*, kind: str, items: list, bound_to: str = "") -> ingest.Stor
     for name in TEXT_METRICS[kind] & batch.values.keys():
         # msgspec checked type and length; blank once trimmed, a state over 32 characters, a NUL: see validator
         batch.values[name] = _clean_texts(kind, name, batch.values[name])
-    return ingest.store_batch(batch)
+    return ingest.store_batch(batch, on_conflict=on_conflict)
 
 
 def _clean_texts(kind: str, name: str, texts: list) -> list:

@@ -180,3 +180,28 @@ def test_committed_readings_are_published_as_stored_by_the_loading_threads(world
         sent[1],
         {**sent[2], "cell_voltage_min": 4.0, "cell_voltage_max": 4.2},
     ]
+
+
+def test_a_replaced_reading_is_published_with_its_new_values(alpha, outbox_on, broker):
+    broker.start()
+    battery = make_battery(alpha)
+    ingest(alpha, "battery", battery.serial, 2)
+    relay = Relay(bootstrap_servers=broker.bootstrap)
+    assert relay.drain() == 2
+    corrected = {
+        "readings": [{"asset": battery.serial, "time": T0.isoformat(), "values": {"voltage": 49.5, "soc": 74}}]
+    }
+
+    response = alpha.api().post(
+        "/api/v1/telemetry/readings?on_conflict=update", corrected, content_type="application/json"
+    )
+
+    assert response.json()["updated"] == 1
+    assert relay.drain() == 1
+    messages = consume(broker.bootstrap, "test.battery.readings", expected=3)
+    events = [orjson.loads(m.value()) for m in messages]
+    assert [(e["time"], e["values"]) for e in events] == [
+        ("2026-11-20T08:00:00Z", {"voltage": 51.0, "soc": 75.0}),
+        ("2026-11-20T08:00:01Z", {"voltage": 51.0, "soc": 75.0}),
+        ("2026-11-20T08:00:00Z", {"voltage": 49.5, "soc": 74.0}),
+    ]

@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 from accounts.services import create_api_key
 from outbox.models import OutboxBatch
 from telemetry.metrics import COLUMNS
-from telemetry.models import BatteryReading, MeterReading
+from telemetry.models import BatteryReading, MeterReading, Rollup
 from tests.factories import make_battery, make_meter
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -80,6 +80,197 @@ def test_an_exact_re_send_answers_200_with_every_reading_a_duplicate(alpha, batt
     response = post(alpha, readings(battery, count=2))
     assert response.status_code == 200
     assert response.json()["duplicates"] == 2
+
+
+def post_resent(world, body, on_conflict=None):
+    path = "/api/v1/telemetry/readings" + (f"?on_conflict={on_conflict}" if on_conflict else "")
+    return world.api().post(path, body, content_type="application/json")
+
+
+def corrected(battery):
+    """Readings 0-2 as first sent, except reading 1 whose voltage was corrected, and a new reading 3."""
+    body = readings(battery, count=4)
+    body["readings"][1]["values"] = {"voltage": 49.9, "current": -10.5, "soc": 80}
+    return body
+
+
+CONFLICT_DETAIL = (
+    "Nothing was stored: 1 reading differs from the one stored for its asset at its time. "
+    "Send the batch again with ?on_conflict=update to replace it, or ?on_conflict=skip to keep it."
+)
+
+
+def test_a_reading_re_sent_with_other_values_is_a_conflict_and_nothing_of_the_batch_is_stored(alpha, battery):
+    post(alpha, readings(battery, count=3))
+
+    response = post(alpha, corrected(battery))
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "conflict",
+        "detail": CONFLICT_DETAIL,
+        "fields": {"readings[1]": "Differs from the reading stored for this asset at this time."},
+        "conflicts": [{"index": 1, "asset": battery.serial, "time": "2026-11-20T08:00:01Z"}],
+    }
+    assert [(row.time, row.voltage) for row in stored(alpha)] == [
+        (T0, 51.2),
+        (T0 + timedelta(seconds=1), 51.2),
+        (T0 + timedelta(seconds=2), 51.2),
+    ]
+
+
+def test_every_conflict_is_listed_by_its_index_in_the_batch_as_sent(alpha, battery):
+    post(alpha, readings(battery, count=3))
+    body = readings(battery, count=3, voltage=50.0)
+    body["readings"].insert(0, dict(body["readings"][2], values={"voltage": 50.0}))  # a repeat: stored once
+    body["readings"][2]["asset"] = battery.pk  # the same battery, named by its id
+
+    response = post(alpha, body)
+
+    assert response.status_code == 409
+    assert response.json()["conflicts"] == [
+        {"index": 0, "asset": battery.serial, "time": "2026-11-20T08:00:02Z"},
+        {"index": 1, "asset": battery.serial, "time": "2026-11-20T08:00:00Z"},
+        {"index": 2, "asset": battery.pk, "time": "2026-11-20T08:00:01Z"},
+    ]
+
+
+def test_a_conflict_found_by_the_detailed_validator_path_is_a_409_too(alpha, battery):
+    post(alpha, readings(battery, count=3))
+    body = corrected(battery)
+    body["readings"][1]["timestamp"] = body["readings"][1].pop("time")  # a key only the detailed path takes
+
+    response = post(alpha, body)
+
+    assert response.status_code == 409
+    assert response.json()["conflicts"] == [{"index": 1, "asset": battery.serial, "time": "2026-11-20T08:00:01Z"}]
+
+
+def test_a_reading_carrying_fewer_metrics_than_the_stored_one_is_a_conflict(alpha, battery):
+    post(alpha, readings(battery, count=1))
+
+    response = post(alpha, readings(battery, count=1, voltage=51.2))
+
+    assert response.status_code == 409
+
+
+def test_on_conflict_update_replaces_the_stored_readings(alpha, battery):
+    post(alpha, readings(battery, count=3))
+
+    response = post_resent(alpha, corrected(battery), on_conflict="update")
+
+    assert response.status_code == 201
+    assert response.json() == {"received": 4, "stored": 1, "duplicates": 2, "updated": 1}
+    assert [(row.voltage, row.power) for row in stored(alpha)] == [
+        (51.2, -537.6),
+        (49.9, -523.95),  # what it implies follows
+        (51.2, -537.6),
+        (51.2, -537.6),
+    ]
+
+
+def test_an_update_clears_the_metrics_the_new_reading_does_not_carry(alpha, battery):
+    post(alpha, readings(battery, count=1))
+
+    post_resent(alpha, readings(battery, count=1, soc=75), on_conflict="update")
+
+    [row] = stored(alpha)
+    assert (row.soc, row.voltage, row.power) == (75, None, None)
+
+
+def test_an_identical_re_send_with_on_conflict_update_rewrites_nothing(alpha, battery, settings):
+    settings.OUTBOX_ENABLED = True
+    post(alpha, readings(battery, count=2))
+
+    response = post_resent(alpha, readings(battery, count=2), on_conflict="update")
+
+    assert response.status_code == 200
+    assert response.json() == {"received": 2, "stored": 0, "duplicates": 2, "updated": 0}
+    assert [batch.messages for batch in OutboxBatch.objects.order_by("id")] == [2]
+
+
+def test_on_conflict_skip_keeps_the_stored_readings_and_lists_the_conflicts(alpha, battery):
+    post(alpha, readings(battery, count=3))
+
+    response = post_resent(alpha, corrected(battery), on_conflict="skip")
+
+    assert response.status_code == 201
+    assert response.json() == {
+        "received": 4,
+        "stored": 1,
+        "duplicates": 2,
+        "conflicts": [{"index": 1, "asset": battery.serial, "time": "2026-11-20T08:00:01Z"}],
+    }
+    assert [row.voltage for row in stored(alpha)] == [51.2, 51.2, 51.2, 51.2]
+
+
+def test_an_unknown_on_conflict_is_refused(alpha, battery):
+    response = post_resent(alpha, readings(battery), on_conflict="overwrite")
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"on_conflict": "Expected one of: reject, update, skip."}
+    assert stored(alpha) == []
+
+
+def test_an_update_reaches_the_hourly_rollups(alpha, battery):
+    from telemetry import rollups
+
+    post(alpha, readings(battery, count=3))
+    with schema_context(alpha.slug):
+        rollups.compute_rollups()
+    connection.set_schema_to_public()
+
+    post_resent(alpha, corrected(battery), on_conflict="update")
+    with schema_context(alpha.slug):
+        rollups.compute_rollups()
+        hour = Rollup.objects.get(kind="battery", asset_id=battery.pk, resolution="h", metric="voltage", bucket=T0)
+    connection.set_schema_to_public()
+
+    assert (hour.min, hour.max, hour.count, round(hour.sum, 6)) == (49.9, 51.2, 4, round(51.2 * 3 + 49.9, 6))
+
+
+def test_an_updated_reading_is_queued_for_kafka(alpha, battery, settings):
+    settings.OUTBOX_ENABLED = True
+    post(alpha, readings(battery, count=3))
+
+    post_resent(alpha, corrected(battery), on_conflict="update")
+
+    batches = list(OutboxBatch.objects.order_by("id"))
+    assert [b.messages for b in batches] == [3, 2]  # the new reading and the replaced one
+
+
+def test_a_refused_batch_queues_nothing_for_kafka(alpha, battery, settings):
+    settings.OUTBOX_ENABLED = True
+    post(alpha, readings(battery, count=3))
+
+    post(alpha, corrected(battery))
+
+    assert [b.messages for b in OutboxBatch.objects.order_by("id")] == [3]
+
+
+def test_meter_readings_re_sent_as_they_were_stay_duplicates_though_their_energy_was_derived(alpha):
+    meter = make_meter(alpha)
+
+    def body(*indexes):
+        return {
+            "kind": "meter",
+            "readings": [
+                {
+                    "asset": meter.device_id,
+                    "time": (T0 + timedelta(minutes=i)).isoformat(),
+                    "values": {"energy_total_wh": 1000.0 + 10 * i},
+                }
+                for i in indexes
+            ],
+        }
+
+    post(alpha, body(1, 2))
+    post(alpha, body(0))  # an earlier reading arrives late: reading 1's energy could be derived now
+
+    response = post(alpha, body(1, 2))
+
+    assert response.status_code == 200
+    assert response.json() == {"received": 2, "stored": 0, "duplicates": 2}
 
 
 def test_cell_voltages_are_kept_with_their_spread(alpha, battery):
