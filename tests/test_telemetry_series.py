@@ -146,6 +146,14 @@ def test_daily_averages_in_another_time_zone_come_from_the_hours(alpha, battery,
     ]
 
 
+def test_a_series_in_another_zone_leaves_the_moments_read_after_it_in_utc(alpha, battery):
+    # Inside one transaction (a test, a task), the zone a series writes its moments in must not stick.
+    ingest(alpha, battery, [(T0, {"voltage": 50.0})])
+    series(alpha, assets=f"battery:{battery.pk}", metrics="voltage", start=T0.isoformat(), tz="Asia/Kolkata")
+    [(moment,)] = sql(alpha, "SELECT time FROM telemetry_battery_reading WHERE asset_id = %s", [battery.pk])
+    assert moment == T0 and moment.utcoffset() == timedelta(0)
+
+
 def test_one_minute_buckets_aggregate_the_raw_readings(alpha, battery):
     ingest(alpha, battery, [(T0 + timedelta(seconds=10 * i), {"voltage": float(i)}) for i in range(12)])
     body = series(
