@@ -101,27 +101,37 @@ HOURLY_SQL = f"""
 
 
 def pieces_sql(kind: str) -> str:
-    """The rollup rows (and, for pieces of resolution `raw`, the raw aggregates) of the day pieces
-    given as arrays %(p_assets)s, %(p_days)s, %(p_res)s, %(p_from)s, %(p_to)s, for the metrics
-    %(metrics)s: (asset_id, day, metric, min, max, sum, count, last, last_time), to be grouped by day."""
+    """The rollup rows (and, for pieces of resolution `raw`, the raw aggregates) of the pieces given
+    as arrays %(p_assets)s, %(p_res)s, %(p_from)s, %(p_to)s, for the metrics %(metrics)s, each with
+    its day: the last of the sorted day starts %(days)s at or before it (a piece may span days).
+    Rows: (asset_id, day, metric, min, max, sum, count, last, last_time), to be grouped by day."""
     aggregates, unpivot = _raw_aggregates(kind)
+    day_of = "(%(days)s::timestamptz[])[width_bucket({moment}, %(days)s::timestamptz[])]"
     return f"""
         WITH piece AS (
-          SELECT * FROM unnest(%(p_assets)s::bigint[], %(p_days)s::timestamptz[], %(p_res)s::text[],
-                               %(p_from)s::timestamptz[], %(p_to)s::timestamptz[]) AS p(asset_id, day, res, lo, hi)
+          SELECT * FROM unnest(%(p_assets)s::bigint[], %(p_res)s::text[], %(p_from)s::timestamptz[],
+                               %(p_to)s::timestamptz[]) AS p(asset_id, res, lo, hi)
         )
-        SELECT p.asset_id, p.day, r.metric, r.min, r.max, r.sum, r.count, r.last, r.last_time
+        SELECT p.asset_id, {day_of.format(moment="r.bucket")} AS day, r.metric, r.min, r.max, r.sum, r.count, r.last,
+               r.last_time
         FROM piece p
         CROSS JOIN unnest(%(metrics)s::text[]) AS wanted(metric)
-        JOIN telemetry_rollup r ON r.kind = %(kind)s AND r.asset_id = p.asset_id AND r.resolution = p.res
-         AND r.metric = wanted.metric AND r.bucket >= p.lo AND r.bucket < p.hi
+        -- One index range scan per piece and metric: OFFSET 0 keeps the planner from flattening this
+        -- into a hash or merge join over every rollup row of the kind, which it guesses cheaper.
+        CROSS JOIN LATERAL (
+          SELECT bucket, metric, min, max, sum, count, last, last_time FROM telemetry_rollup
+          WHERE kind = %(kind)s AND asset_id = p.asset_id AND resolution = p.res AND metric = wanted.metric
+            AND bucket >= p.lo AND bucket < p.hi OFFSET 0
+        ) r
         WHERE p.res <> '{RAW}'
         UNION ALL
-        SELECT p.asset_id, p.day, m.metric, m.lo, m.hi, m.total, m.n, m.last, g.last_time
+        SELECT p.asset_id, g.day, m.metric, m.lo, m.hi, m.total, m.n, m.last, g.last_time
         FROM piece p
         CROSS JOIN LATERAL (
-          SELECT max(time) AS last_time, {aggregates} FROM {READING_TABLES[kind]}
+          SELECT {day_of.format(moment="time")} AS day, max(time) AS last_time, {aggregates}
+          FROM {READING_TABLES[kind]}
           WHERE p.res = '{RAW}' AND asset_id = p.asset_id AND time >= p.lo AND time < p.hi
+          GROUP BY 1
         ) g
         CROSS JOIN LATERAL (VALUES {unpivot}) AS m(metric, lo, hi, total, n, last)
         WHERE p.res = '{RAW}' AND m.n > 0 AND m.metric = ANY(%(metrics)s::text[])
@@ -172,11 +182,13 @@ def local_days(start: datetime, end: datetime, zone_name: str) -> list[tuple[dat
     zone = ZoneInfo(zone_name)
     day = start.astimezone(zone).date()
     days = []
-    while (starts := day_start(day, zone)) < end:
-        ends = day_start(day + timedelta(days=1), zone)
+    starts = day_start(day, zone)
+    while starts < end:
+        day += timedelta(days=1)
+        ends = day_start(day, zone)
         if starts < ends:  # a day a zone skipped (Pacific/Apia, 2011-12-30) has no instant
             days.append((starts, ends))
-        day += timedelta(days=1)
+        starts = ends
     return days
 
 
@@ -208,15 +220,23 @@ DaySpan = tuple[int, datetime, datetime, datetime, bool]
 
 
 def piece_arrays(spans: list[DaySpan]) -> dict[str, list]:
-    """(asset, day's first instant, from, to, read the daily row) → the parameters of `pieces_sql`."""
-    params: dict[str, list] = {"p_assets": [], "p_days": [], "p_res": [], "p_from": [], "p_to": []}
+    """Days, as (asset, the day's first instant, from, to, read the day's own row), in order → the
+    parameters of `pieces_sql`. Pieces that touch are merged: a run of whole days is one range of
+    daily rows, whole-hour days one range of hours, and the quarter-hours on either side of a
+    midnight one range, so a year of days costs a few index scans per day at most, not one per piece."""
+    params: dict[str, list] = {"days": [], "p_assets": [], "p_res": [], "p_from": [], "p_to": []}
     for asset_id, day, lo, hi, whole_day in spans:
+        params["days"].append(day)
         for resolution, piece_from, piece_to in [("d", lo, hi)] if whole_day else day_pieces(lo, hi):
+            touching = params["p_assets"] and params["p_to"][-1] == piece_from
+            if touching and (params["p_assets"][-1], params["p_res"][-1]) == (asset_id, resolution):
+                params["p_to"][-1] = piece_to
+                continue
             params["p_assets"].append(asset_id)
-            params["p_days"].append(day)
             params["p_res"].append(resolution)
             params["p_from"].append(piece_from)
             params["p_to"].append(piece_to)
+    params["days"] = sorted(set(params["days"]))
     return params
 
 
