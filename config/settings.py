@@ -261,6 +261,7 @@ PASSWORD_HASHERS = [
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.LoginAttemptsBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.CompanyAdminBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -178,13 +178,14 @@ class MeterReading(models.Model):
 
 
 class Resolution(models.TextChoices):
+    QUARTER = "q", _("quarter-hour")
     HOUR = "h", _("hour")
     DAY = "d", _("day")
 
 
 class Rollup(models.Model):
-    """min, max, sum, count and last of one metric of one asset over one hour or one day (the
-    tenant's local day). Kept longer than the raw readings."""
+    """min, max, sum, count and last of one metric of one asset over one UTC quarter-hour, one UTC
+    hour or one day (the tenant's local day). Kept longer than the raw readings."""
 
     pk = models.CompositePrimaryKey("kind", "asset_id", "resolution", "metric", "bucket")
     kind = models.CharField(max_length=16, choices=AssetKind.choices)

@@ -3,7 +3,7 @@
 raw   every reading (refused beyond MAX_RAW_POINTS: choose an interval)
 1m    one-minute buckets aggregated from the raw readings
 1h    hourly rollups (the last two hours computed from raw, as rollups trail ingestion by a minute)
-1d    daily rollups in the tenant's time zone; other zones aggregate the hourly rollups by local day
+1d    local days of `tz`: the tenant's daily rollups, or days composed from hourly and quarter-hour rollups
 auto  the finest of those that keeps a series under about 3,000 points
 """
 
@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from telemetry import rollups
 from telemetry.metrics import METRIC_BY_NAME, READING_TABLES, ROLLUP_METRICS
 from telemetry.rollups import tenant_time_zone
 
@@ -87,7 +88,7 @@ class Query:
     """A series' SQL, returning (moment, value) rows in time order."""
 
     sql: str
-    params: list
+    params: list | dict
 
 
 def _run(query: Query, tz: str, *, as_json: bool):
@@ -101,10 +102,22 @@ def _run(query: Query, tz: str, *, as_json: bool):
         )
     else:
         sql = f"SELECT to_json(q.t) #>> '{{}}', q.v FROM ({query.sql}) AS q(t, v) ORDER BY q.t"
+    # JIT off: it would spend more compiling (100+ ms) than these index-driven queries take to run.
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('TimeZone', %s, true)", [tz])
+        cursor.execute(
+            "SELECT current_setting('TimeZone'), current_setting('jit'), "
+            "set_config('TimeZone', %s, true), set_config('jit', 'off', true)",
+            [tz],
+        )
+        previous_zone, previous_jit, _zone, _jit = cursor.fetchone()
         cursor.execute(sql, query.params)
-        return cursor.fetchone()[0] if as_json else cursor.fetchall()
+        found = cursor.fetchone()[0] if as_json else cursor.fetchall()
+        # A local setting lasts until the outermost transaction ends, not this savepoint: a caller's
+        # later queries inside that transaction must get their timestamps in the connection's zone.
+        cursor.execute(
+            "SELECT set_config('TimeZone', %s, true), set_config('jit', %s, true)", [previous_zone, previous_jit]
+        )
+        return found
 
 
 def _raw(kind, asset_id, metric, start, end) -> Query:
@@ -147,18 +160,16 @@ def _hourly(kind, asset_id, metric, agg, start, end) -> Query:
 
 
 def _daily(kind, asset_id, metric, agg, start, end, tz: str) -> Query:
-    if tz == tenant_time_zone():
-        return Query(
-            f"SELECT bucket, {ROLLUP_ROW[agg]} FROM telemetry_rollup WHERE kind = %s AND asset_id = %s "
-            f"AND resolution = 'd' AND metric = %s AND bucket >= %s AND bucket < %s",
-            [kind, asset_id, metric, start, end],
-        )
-    return Query(
-        f"SELECT date_trunc('day', bucket AT TIME ZONE %s) AT TIME ZONE %s AS day, {ROLLUP_AGG[agg]} "
-        f"FROM telemetry_rollup WHERE kind = %s AND asset_id = %s AND resolution = 'h' AND metric = %s "
-        f"AND bucket >= %s AND bucket < %s GROUP BY day",
-        [tz, tz, kind, asset_id, metric, start, end],
-    )
+    """The local days of `tz` within [start, end): a whole day of the tenant's zone is its daily
+    rollup row, any other day (another zone, or a day cut by the range) is composed from its hours,
+    quarter-hours and, for a remainder shorter than a quarter-hour, raw readings (see rollups)."""
+    tenant_zone = tz == tenant_time_zone()
+    spans = [
+        (asset_id, starts, max(starts, start), min(ends, end), tenant_zone and start <= starts and ends <= end)
+        for starts, ends in rollups.local_days(start, end, tz)
+    ]
+    params = {"kind": kind, "metrics": [metric], **rollups.piece_arrays(spans)}
+    return Query(f"SELECT x.day, {ROLLUP_AGG[agg]} FROM ({rollups.pieces_sql(kind)}) AS x GROUP BY x.day", params)
 
 
 def series(

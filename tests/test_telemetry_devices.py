@@ -304,6 +304,9 @@ def test_unknown_frames_are_skipped(alpha, foxbms_battery, mini_dbc_text):
     dbc = cantools.database.load_string(mini_dbc_text)
     log = "(1795500000.000000) can0 7FF#0102\n" + candump(dbc, cycle(TS)[:1])
     assert post_text(alpha, "/api/v1/telemetry/foxbms", foxbms_battery, log).status_code == 201
+    [reading] = rows(alpha)
+    assert (reading.asset_id, reading.time) == (foxbms_battery.pk, datetime.fromtimestamp(TS, tz=UTC))
+    assert (reading.voltage, reading.current, reading.power) == (52.3, -15.5, pytest.approx(-810.0))
 
 
 @pytest.mark.parametrize(

@@ -91,14 +91,18 @@ def test_the_seed_webhook_takes_a_get_query_string(alpha, key):
     assert readings(alpha)[0].power == 100.3
 
 
-def test_the_key_may_also_be_given_in_the_query_string(alpha, key):
+def test_the_key_may_also_be_given_in_the_query_string(alpha, meter, key):
+    make_meter(alpha, device_id="shellypro1pm-0000000000aa")  # another meter of the company
     response = alpha.http().get(f"/webhook/?key={key}&power=100.3")
     assert response.status_code == 201
+    assert [(row.asset_id, row.power) for row in readings(alpha)] == [(meter.pk, 100.3)]
 
 
 def test_a_tenant_ingest_key_names_the_meter_by_device_id(alpha, meter):
+    make_meter(alpha, device_id="shellypro1pm-0000000000aa")  # not named: gets nothing
     response = alpha.http().get(f"/webhook/{alpha.api_token}/?device={meter.device_id}&power=99")
     assert response.status_code == 201
+    assert [(row.asset_id, row.power) for row in readings(alpha)] == [(meter.pk, 99.0)]
 
 
 def test_a_webhook_without_a_key_is_refused(alpha, meter):

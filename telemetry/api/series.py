@@ -7,16 +7,17 @@ import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import path, re_path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.errors import error_body
 from core.moments import parse_moment
 from telemetry import exports
 from telemetry import series as timeseries
-from telemetry.api.ingest import invalid_response
 from telemetry.listing import asset_list_table, kind_named
 from telemetry.metrics import METRIC_BY_NAME
 from telemetry.models import AssetKind
@@ -26,6 +27,12 @@ from telemetry.validation import Invalid
 
 DEFAULT_METRICS = {"battery": ["voltage", "current", "soc", "temperature"], "meter": ["power"]}
 DEFAULT_SPAN = timedelta(hours=24)
+
+
+def invalid_response(exc: Invalid) -> Response:
+    """A read that cannot be answered: unlike ingestion's, nothing was to be stored."""
+    detail = _("Fix the parameters named below and ask again.")
+    return Response(error_body("invalid", detail, exc.fields), status=status.HTTP_400_BAD_REQUEST)
 
 
 def parse_assets(text: str) -> list[tuple[str, object]]:
