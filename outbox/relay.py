@@ -1,10 +1,14 @@
 """The outbox relay: publishes outbox rows to Kafka, then deletes them.
 
 At-least-once: rows are deleted only after the broker acknowledged every message of the batch, in
-the transaction that locked them, so a crash or a broker outage loses nothing (a crash between the
-acknowledgement and the delete republishes that batch once). The producer is idempotent, so its own
-retries never duplicate. When the broker is unreachable the batch is rolled back, the producer's
-queue is purged (so the retry does not publish twice) and the relay backs off.
+the transaction that locked them, so a crash or an outage of the broker or of PostgreSQL loses
+nothing. Within one producer session nothing is sent twice: the producer is idempotent (its own
+retries never duplicate), a message still in flight is never produced again — the relay waits for
+the broker's answer however long it takes (a broker frozen for a while delivers what it had queued
+when it returns) and sends again only what the broker definitely refused — and rows acknowledged
+just before PostgreSQL went away are remembered, and deleted without being published again. A new
+session (a restarted relay, or `--once` giving up) may publish some events a second time: each
+event carries a stable `event_id` (telemetry/events.py) by which consumers drop them.
 
 Rows that reference stored data (see `outbox.services.register_loader`) are loaded by two helper
 threads, each on its own connection, a couple of rows ahead of the one being published: one
@@ -15,6 +19,7 @@ Several relays may run: `FOR UPDATE SKIP LOCKED` gives each its own rows. Order 
 one relay, which is the default deployment.
 """
 
+import contextlib
 import logging
 import time
 from collections import deque
@@ -27,6 +32,7 @@ import orjson
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from django.conf import settings
+from django.db import Error as DatabaseError  # InterfaceError included
 from django.db import connection, transaction
 
 from outbox.services import LOADERS, SEPARATOR, TABLE
@@ -37,6 +43,9 @@ kafka_logger = logging.getLogger("kafka")
 # Reference rows read by helper threads while earlier rows are published: each helper's database
 # work overlaps the others' Python work (a row may stand for thousands of events, hence only a few).
 LOADERS_AHEAD = 2
+# The longest single wait for the broker's acknowledgements (each unanswered wait is logged, and
+# doubles, from `Relay.flush_timeout`).
+MAX_WAIT_S = 120.0
 
 
 class DeliveryFailed(Exception):
@@ -53,7 +62,9 @@ def producer_config(bootstrap_servers: str) -> dict:
         "compression.type": "lz4",
         "queue.buffering.max.messages": 1_000_000,
         "queue.buffering.max.kbytes": 1_048_576,
-        "message.timeout.ms": int(settings.KAFKA_MESSAGE_TIMEOUT_S * 1000),
+        # Never expire a message: one expired in flight may still be written by the broker, and
+        # sending it again would publish it twice. The relay decides how long it waits.
+        "message.timeout.ms": 0,
         "client.id": "voltwatch-outbox-relay",
         "logger": kafka_logger,
     }
@@ -63,17 +74,23 @@ def producer_config(bootstrap_servers: str) -> dict:
 class Relay:
     bootstrap_servers: str
     rows_per_batch: int = 200
-    flush_timeout: float = 15.0
+    flush_timeout: float = 15.0  # the first wait for acknowledgements (and for topic creation)
+    # None (the service): wait for the broker as long as it takes. A number (`--once`, tests): after
+    # that many seconds without every acknowledgement, end the producer session (DeliveryFailed).
+    give_up_after: float | None = None
     published: int = 0
     _producer: Producer | None = None
     _known_topics: set = field(default_factory=set)
-
-    _failures: list = field(default_factory=list)
+    _failures: list = field(default_factory=list)  # messages the broker definitely refused
+    # Rows whose every message the broker acknowledged but whose delete did not commit (PostgreSQL
+    # went away): deleted next time, never published again.
+    _acknowledged: set = field(default_factory=set)
+    _deadline: float | None = None
 
     @property
     def producer(self) -> Producer:
         if self._producer is None:
-            # Delivery reports for failures only: success is the flush returning with nothing left.
+            # Delivery reports for failures only: success is a flush returning with nothing left.
             config = producer_config(self.bootstrap_servers)
             self._producer = Producer({**config, "delivery.report.only.error": True, "on_delivery": self._on_delivery})
         return self._producer
@@ -98,16 +115,16 @@ class Relay:
                 raise DeliveryFailed(f"no broker answered within {self.flush_timeout:g} s") from None
             self._known_topics.add(topic)
 
-    def _on_delivery(self, error, _message) -> None:
+    def _on_delivery(self, error, message) -> None:
         if error is not None:
-            self._failures.append(error)
+            self._failures.append(message)
 
     @staticmethod
-    def _messages(cursor, payload: str, source: str | None) -> Iterator[tuple[str, str]]:
+    def _messages(cursor, payload: str, source: str | None) -> Iterator[tuple[str, str, str | None]]:
         if source is None:
             for line in payload.split("\n"):
                 key, _sep, value = line.partition(SEPARATOR)
-                yield key, value
+                yield key, value, None
             return
         source = orjson.loads(source)  # Django's cursors hand jsonb over as text
         loader = LOADERS.get(source.get("loader"))
@@ -116,7 +133,7 @@ class Relay:
         yield from loader(cursor, source)
 
     @classmethod
-    def _loaded(cls, source: str) -> list[tuple[str, str]]:
+    def _loaded(cls, source: str) -> list[tuple[str, str, str | None]]:
         """The messages of a reference row, read on the calling helper thread's own connection (the
         rows referenced are committed: the relay's transaction is not needed to see them)."""
         try:
@@ -155,24 +172,64 @@ class Relay:
                         loading.cancel()
 
     def _publish(self, cursor, rows: list[tuple[int, str, str, object]], *, helped: bool = True) -> int:
-        self._failures = failures = []
+        """Produce the messages of `rows` and see every one of them acknowledged; the rows are then
+        `_acknowledged`. Whatever interrupts the loading (PostgreSQL gone), the rows already produced
+        are seen through too: they are in flight, and producing them again would send them twice."""
+        self._failures = []
+        self._deadline = None if self.give_up_after is None else time.monotonic() + self.give_up_after
         producer = self.producer
         produce, poll = producer.produce, producer.poll
-        count = 0
-        for topic, messages in self._batches(cursor, rows, helped=helped):
-            for key, value in messages:
-                while True:
-                    try:
-                        produce(topic, value, key)
-                        break
-                    except BufferError:  # the local queue is full: let it drain
-                        poll(0.05)
-                count += 1
-        remaining = producer.flush(self.flush_timeout)
-        if remaining or failures:
-            reason = failures[0] if failures else f"{remaining} messages unacknowledged after {self.flush_timeout:g} s"
-            raise DeliveryFailed(str(reason))
+        count, produced = 0, []
+        batches = self._batches(cursor, rows, helped=helped)
+        try:
+            for (row_id, *_row), (topic, messages) in zip(rows, batches, strict=True):
+                for key, value, event_id in messages:
+                    headers = None if event_id is None else [("event_id", event_id)]
+                    while True:
+                        try:
+                            produce(topic, value, key, headers=headers)
+                            break
+                        except BufferError:  # the local queue is full: let it drain
+                            poll(0.05)
+                    count += 1
+                produced.append(row_id)  # a loader yields a row's messages all or none
+        finally:
+            self._await_acknowledgements()
+            self._acknowledged.update(produced)
         return count
+
+    def _await_acknowledgements(self) -> None:
+        """Until the broker has acknowledged every message produced. A message not answered yet
+        is left to the idempotent producer, which retries it as one (the broker keeps one copy);
+        only those the broker definitely refused are produced again."""
+        while True:
+            self._wait_for_answers()
+            if not self._failures:
+                return
+            refused, self._failures = self._failures, []
+            logger.warning("Kafka refused %d messages (%s); sending those again", len(refused), refused[0].error())
+            time.sleep(min(1.0, self._time_left()))
+            for message in refused:
+                self.producer.produce(message.topic(), message.value(), message.key(), headers=message.headers())
+
+    def _wait_for_answers(self) -> None:
+        """Flush until no message is waiting for its delivery report, logging each unanswered wait
+        once (the waits double, from `flush_timeout`)."""
+        started, wait = time.monotonic(), self.flush_timeout
+        while remaining := self.producer.flush(min(wait, self._time_left())):
+            waited = time.monotonic() - started
+            if self._time_left() <= 0:
+                raise DeliveryFailed(f"{remaining} messages unacknowledged after {waited:.0f} s")
+            wait = min(wait * 2, MAX_WAIT_S)
+            logger.warning(
+                "Kafka has not acknowledged %d messages for %.0f s; waiting up to %.0f s more (nothing is sent twice)",
+                remaining,
+                waited,
+                wait,
+            )
+
+    def _time_left(self) -> float:
+        return MAX_WAIT_S if self._deadline is None else max(0.0, self._deadline - time.monotonic())
 
     def _discard_producer(self) -> None:
         if self._producer is not None:
@@ -181,7 +238,11 @@ class Relay:
             self._producer = None
 
     def relay_once(self) -> int:
-        """Publish one batch of outbox rows. Returns the number of messages published (0: empty)."""
+        """Publish one batch of outbox rows. Returns the number of messages published."""
+        return self._relay_batch()[1]
+
+    def _relay_batch(self) -> tuple[int, int]:
+        """(outbox rows done, messages published) of one batch; (0, 0) when the outbox is empty."""
         # Run inside a caller's transaction (a test, a shell), the rows an outbox row references may
         # be uncommitted, invisible to helper threads' connections: load them on this one instead.
         helped = not connection.in_atomic_block
@@ -193,31 +254,46 @@ class Relay:
                 )
                 rows = cursor.fetchall()
                 if not rows:
-                    return 0
-                self._ensure_topics({row[1] for row in rows})
-                count = self._publish(cursor, rows, helped=helped)
+                    return 0, 0
+                waiting = [row for row in rows if row[0] not in self._acknowledged]
+                count = 0
+                if waiting:
+                    self._ensure_topics({row[1] for row in waiting})
+                    count = self._publish(cursor, waiting, helped=helped)
                 cursor.execute(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", [[row[0] for row in rows]])
         except (DeliveryFailed, KafkaException) as exc:
             self._discard_producer()
             raise DeliveryFailed(str(exc)) from exc
+        self._acknowledged.difference_update(row[0] for row in rows)
         self.published += count
-        return count
+        return len(rows), count
 
     def drain(self) -> int:
-        """Publish until the outbox is empty (raises DeliveryFailed if the broker is down)."""
+        """Publish until the outbox is empty (raises DeliveryFailed if the broker gave no answer
+        within `give_up_after`, and PostgreSQL's errors)."""
         total = 0
-        while count := self.relay_once():
+        while True:
+            rows, count = self._relay_batch()
+            if not rows:
+                return total
             total += count
-        return total
 
     def run_forever(self, *, idle_sleep: float = 0.2, max_backoff: float = 30.0) -> None:
+        """Relay until stopped. An outage of Kafka or PostgreSQL is waited out: one log line per
+        retry, each retry later than the last, up to `max_backoff`."""
         backoff = 1.0
         while True:
             try:
-                if not self.relay_once():
+                if not self._relay_batch()[0]:
                     time.sleep(idle_sleep)
                 backoff = 1.0
+                continue
             except DeliveryFailed as exc:
-                logger.warning("kafka unreachable, retrying in %.0f s: %s", backoff, exc)
-                time.sleep(backoff)
-                backoff = min(backoff * 2, max_backoff)
+                logger.warning("Kafka unreachable, retrying in %.0f s: %s", backoff, exc)
+            except DatabaseError as exc:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                logger.warning("PostgreSQL unreachable, retrying in %.0f s: %s", backoff, reason)
+                with contextlib.suppress(DatabaseError):
+                    connection.close()  # a broken connection goes back to the pool, which drops it
+            time.sleep(backoff)
+            backoff = min(backoff * 2, max_backoff)

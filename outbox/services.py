@@ -13,8 +13,10 @@ TABLE = f"public.{OutboxBatch._meta.db_table}"
 
 SEPARATOR = "\x1f"  # between a message's key and its JSON value; messages are one per line
 
-# name → function(cursor, source) yielding the (key, JSON value) messages a `source` row stands for.
-Loader = Callable[[object, dict], Iterable[tuple[str, str]]]
+# name → function(cursor, source) yielding the (key, JSON value, event id) messages a `source` row
+# stands for, all of them or none (the relay counts a row published once it yielded them all); the
+# event id, if not None, is sent as the message's `event_id` header.
+Loader = Callable[[object, dict], Iterable[tuple[str, str | bytes, str | None]]]
 LOADERS: dict[str, Loader] = {}
 
 

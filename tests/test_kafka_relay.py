@@ -1,16 +1,28 @@
 """Every stored reading reaches Kafka through the outbox, even when the broker was down."""
 
+import os
+import subprocess
+import sys
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import pytest
+from django.conf import settings
 
 from outbox.models import OutboxBatch
 from outbox.relay import DeliveryFailed, Relay
+from tests import conftest
+from tests.conftest import BASE_DIR
 from tests.factories import make_battery, make_meter
-from tests.kafka import Broker, consume
+from tests.kafka import Broker, consume, consume_all, freeze, thaw
+from tests.tcp_proxy import TcpProxy
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+# The namespace README's "Kafka events" documents for event ids.
+EVENT_ID_NAMESPACE = uuid.UUID("6f1c3e5a-3b7e-5d0e-9a51-0c2f7d0b8e41")
 
 
 @pytest.fixture
@@ -69,15 +81,32 @@ def test_events_carry_schema_version_tenant_asset_time_and_values_keyed_tenant_a
     [message] = consume(broker.bootstrap, "test.meter.readings", expected=1)
     assert message.key() == f"alpha:{meter.pk}".encode()
     event = orjson.loads(message.value())
+    event_id = str(uuid.uuid5(EVENT_ID_NAMESPACE, f"alpha:meter:{meter.pk}:2026-11-20T08:00:00Z"))
     assert event == {
         "schema_version": 1,
         "tenant": "alpha",
         "kind": "meter",
         "asset": meter.pk,
         "asset_ref": meter.device_id,
+        "event_id": event_id,
         "time": "2026-11-20T08:00:00Z",
         "values": {"power": 1200.0, "energy_total_wh": 10.0},
     }
+    assert message.headers() == [("event_id", event_id.encode())]
+
+
+def test_the_event_id_names_the_reading_by_tenant_kind_asset_and_time_as_written(alpha, outbox_on, broker):
+    broker.start()
+    battery = make_battery(alpha)
+    reading = {"asset": battery.serial, "time": "2026-11-20T08:00:00.250Z", "values": {"soc": 50}}
+    body = {"readings": [reading]}
+    assert alpha.api().post("/api/v1/telemetry/readings", body, content_type="application/json").status_code == 201
+    Relay(bootstrap_servers=broker.bootstrap).drain()
+    [message] = consume(broker.bootstrap, "test.battery.readings", expected=1)
+
+    assert orjson.loads(message.value())["event_id"] == str(
+        uuid.uuid5(EVENT_ID_NAMESPACE, f"alpha:battery:{battery.pk}:2026-11-20T08:00:00.250000Z")
+    )
 
 
 def test_nothing_is_queued_when_kafka_is_not_configured(alpha, settings):
@@ -205,3 +234,107 @@ def test_a_replaced_reading_is_published_with_its_new_values(alpha, outbox_on, b
         ("2026-11-20T08:00:01Z", {"voltage": 51.0, "soc": 75.0}),
         ("2026-11-20T08:00:00Z", {"voltage": 49.5, "soc": 74.0}),
     ]
+
+
+@pytest.fixture
+def relay_service(worlds, tmp_path):
+    """`manage.py kafka_relay` as deployed, in its own process, on the committed test database
+    (through `database_url` if given); its log in `.log`. Outbox rows it left are deleted after."""
+    started = []
+
+    def start(bootstrap: str, database_url: str | None = None) -> subprocess.Popen:
+        env = dict(
+            os.environ,
+            DATABASE_URL=database_url or conftest.test_database_url(),
+            REDIS_URL=settings.REDIS_URL,
+            KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+            KAFKA_MESSAGE_TIMEOUT_S="1",  # the first wait for acknowledgements: shorter than the outages below
+        )
+        log = open(tmp_path / "relay.log", "w")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "kafka_relay"], cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        process.log = tmp_path / "relay.log"
+        started.append((process, log))
+        return process
+
+    yield start
+    for process, log in started:
+        process.terminate()
+        process.wait(10)
+        log.close()
+    with worlds["alpha"].blocker.unblock():
+        OutboxBatch.objects.all().delete()
+
+
+def wait_until_published(blocker, process, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.log.read_text()
+        with blocker.unblock():
+            if not OutboxBatch.objects.exists():
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"the outbox is still not empty after {timeout} s")
+
+
+def ingest_committed(world, battery, count, start):
+    with world.blocker.unblock():
+        for offset in range(0, count, 1000):
+            ingest(world, "battery", battery.serial, min(1000, count - offset), start=start + timedelta(seconds=offset))
+
+
+def test_a_broker_frozen_mid_delivery_loses_nothing_and_duplicates_nothing(
+    worlds, committed_assets, outbox_on, broker, relay_service
+):
+    alpha = worlds["alpha"]
+    broker.start()
+    battery = committed_assets(make_battery, "battery")
+    relay = relay_service(broker.bootstrap)
+    ingest_committed(alpha, battery, 500, T0)
+    wait_until_published(alpha.blocker, relay)  # connected, topic made: what follows is in flight
+
+    freeze(broker)
+    try:
+        ingest_committed(alpha, battery, 3000, T0 + timedelta(hours=1))
+        time.sleep(6)  # several of the relay's waits for acknowledgements
+    finally:
+        thaw(broker)
+    wait_until_published(alpha.blocker, relay)
+
+    events = [orjson.loads(message.value()) for message in consume_all(broker.bootstrap, "test.battery.readings")]
+    assert len({event["event_id"] for event in events}) == 3500
+    assert len(events) == 3500
+    assert relay.poll() is None
+
+
+def test_the_relay_waits_out_postgresql_going_away_then_publishes_what_waited(
+    worlds, committed_assets, outbox_on, broker, relay_service
+):
+    alpha = worlds["alpha"]
+    broker.start()
+    battery = committed_assets(make_battery, "battery")
+    database = urlsplit(conftest.test_database_url())
+    if not database.hostname:
+        pytest.skip("PostgreSQL is reached through a Unix socket here: nothing to put a TCP proxy in front of")
+    proxy = TcpProxy((database.hostname, database.port or 5432)).start()
+    credentials = database.netloc.rpartition("@")[0]
+    url = urlunsplit(database._replace(netloc=f"{credentials}@127.0.0.1:{proxy.port}"))
+    relay = relay_service(broker.bootstrap, database_url=url)
+    ingest_committed(alpha, battery, 20, T0)
+    wait_until_published(alpha.blocker, relay)
+
+    proxy.cut()
+    try:
+        ingest_committed(alpha, battery, 30, T0 + timedelta(hours=1))
+        time.sleep(4)
+        assert relay.poll() is None, relay.log.read_text()
+    finally:
+        proxy.start()
+    wait_until_published(alpha.blocker, relay)
+
+    events = [orjson.loads(message.value()) for message in consume_all(broker.bootstrap, "test.battery.readings")]
+    assert len({event["event_id"] for event in events}) == len(events) == 50
+    log = relay.log.read_text()
+    assert "PostgreSQL unreachable, retrying in 1 s" in log
+    assert "Traceback" not in log
