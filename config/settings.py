@@ -336,6 +336,8 @@ REST_FRAMEWORK = {
         "core.api.authentication.PortalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.IsTenantMember"],
+    # JSON only, through the front door (core.decoding): any other content type is a 415.
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.FastJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": API_KEY_RATE},
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from alerts import services as alerts
 from alerts.models import AlertRule, Scope
 from core.db import bound_cursor
-from core.moments import EARLIEST
+from core.moments import EARLIEST, parse_moment
 from telemetry import ingest, validation
 from telemetry.adapters import AdapterError, Report
 from telemetry.adapters.shelly import normalise_device_id, parse_shelly
@@ -151,7 +151,7 @@ def resolve_assets(kind: str, refs, *, bound_to: str = "") -> dict[int | str, in
 def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
     """Validate a batch of generic readings (`{"asset", "time", "values"}` each) and store it,
     all or nothing. Raises `Invalid` naming every bad field."""
-    if kind not in METRICS:
+    if type(kind) is not str or kind not in METRICS:
         raise Invalid({"kind": f"Expected one of: {', '.join(METRICS)}."})
     if type(items) is not list or not items:
         raise Invalid({"readings": "Give a non-empty list of readings."})
@@ -179,6 +179,8 @@ def ingest_readings(*, kind: str, items, bound_to: str = "") -> ingest.Stored:
         if type(item) is not dict:
             continue
         where = f"readings[{index}]"
+        if f"{where}.asset" in errors:
+            continue  # not an id or a serial (perhaps not even hashable): already named
         asset_id = assets.get(item.get("asset"))
         if asset_id is None:
             if f"{where}.asset" not in errors:
@@ -235,19 +237,7 @@ def _utc_moments(moments: list) -> list[datetime]:
     """Decoded times (aware or naive datetimes, unix seconds or milliseconds) as aware UTC datetimes."""
     if set(map(type, moments)) == {datetime} and set(map(_tzinfo_of, moments)) == {UTC}:
         return moments  # ISO 8601 with Z or +00:00, the usual case: nothing to convert
-    converted = []
-    for moment in moments:
-        if type(moment) is datetime:
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            elif moment.tzinfo is not UTC:
-                moment = moment.astimezone(UTC)
-        elif moment >= 0:
-            moment = datetime.fromtimestamp(moment / 1000 if moment > 1e11 else moment, tz=UTC)
-        else:
-            raise ValueError("negative time")
-        converted.append(moment)
-    return converted
+    return list(map(parse_moment, moments))  # ValueError for a moment out of its bounds
 
 
 _tzinfo_of = attrgetter("tzinfo")

@@ -10,6 +10,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from core.decoding import BadInput
+
 logger = logging.getLogger(__name__)
 
 CODES = {
@@ -41,6 +43,15 @@ def error_body(code: str, detail: str, fields: dict | None = None, **extra) -> d
     return {"error": code, "detail": detail, "fields": fields or {}, **extra}
 
 
+def bad_input_body(exc: BadInput) -> dict:
+    """What the front door refused (`core.decoding`), in the API's error shape."""
+    if exc.code == "malformed_request":
+        detail = _("The request body cannot be read: %(reason)s") % {"reason": exc.reason}
+    else:
+        detail = _("Nothing was stored: fix %(field)s and send the request again.") % {"field": exc.field}
+    return error_body(exc.code, detail, {exc.field: exc.reason})
+
+
 def exception_handler(exc, context):
     request = context.get("request")
     if isinstance(exc, Http404):
@@ -51,6 +62,9 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
+    elif isinstance(exc, BadInput):
+        set_rollback()
+        return Response(bad_input_body(exc), status=status.HTTP_400_BAD_REQUEST)
     elif isinstance(exc, RequestDataTooBig):
         set_rollback()
         return Response(

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.authentication import ApiKeyPrincipal
-from core.api.parsers import FastJSONParser
+from core.api.parsers import FastJSONParser, json_body
 from telemetry import schemas, services
 from telemetry.validation import Invalid
 
@@ -72,7 +72,7 @@ class ReadingsView(APIView):
     def post(self, request):
         binding = key_binding(request)
         try:
-            kind, items = schemas.decode_batch(request.body)
+            kind, items = schemas.decode_batch(json_body(request))
             return stored_response(services.ingest_decoded(kind=kind, items=items, bound_to=binding))
         except schemas.DoesNotFit:
             pass  # the detailed path below names every problem
