@@ -89,5 +89,5 @@ def decode_batch(body: bytes) -> tuple[str, list]:
         if kind not in DECODERS:
             raise DoesNotFit(kind)
         return kind, DECODERS[kind][0].decode(body).readings
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError) as exc:
         raise DoesNotFit(str(exc)) from None

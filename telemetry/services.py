@@ -15,7 +15,7 @@ from core.db import bound_cursor
 from core.moments import EARLIEST, parse_moment
 from telemetry import ingest, validation
 from telemetry.adapters import AdapterError, Report
-from telemetry.adapters.shelly import normalise_device_id, parse_shelly
+from telemetry.adapters.shelly import claimed_device, normalise_device_id, parse_shelly
 from telemetry.metrics import METRICS, READING_TABLES, TEXT_METRICS
 from telemetry.models import AssetType, Meter
 from telemetry.rules import DEFAULT_RULES, SILENT_TYPE
@@ -325,8 +325,7 @@ def store_reports(kind: str, asset, reports: list[Report]) -> ingest.Stored:
 def receive_shelly(data, *, device: str | None = None, bound_to: str = "") -> ingest.Stored:
     """One Shelly message (seed webhook, GetStatus, NotifyStatus/FullStatus) for a meter."""
     try:
-        claimed = data.get("src") or (data.get("sys") or {}).get("mac") if isinstance(data, dict) else None
-        meter = find_asset("meter", claimed or device, bound_to=bound_to)
+        meter = find_asset("meter", claimed_device(data) or device, bound_to=bound_to)
         with transaction.atomic():
             # Notifications of one device merge in order: hold the meter's row while merging.
             meter = Meter.objects.select_for_update().select_related("site").get(pk=meter.pk)

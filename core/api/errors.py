@@ -99,6 +99,8 @@ def exception_handler(exc, context):
         extra = {"limit": limit, "retry_after": wait}
     else:
         detail = str(exc.detail) if not isinstance(exc.detail, (list, dict)) else str(_flatten(exc.detail))
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            fields = {"Content-Type": _("Send application/json.")}
         if isinstance(exc, exceptions.AuthenticationFailed) and getattr(exc.detail, "code", "") == "invalid_api_key":
             code = "invalid_api_key"
     set_rollback()

@@ -14,8 +14,9 @@ The switch's `aenergy.total` (Wh) is a counter: the ingestion service turns coun
 energy per interval and detects resets.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
+from core.moments import parse_moment
 from telemetry.adapters import AdapterError, Report
 
 FLAT_FIELDS = {"power": "power", "voltage": "voltage", "current": "current", "energy": "energy_total_wh"}
@@ -79,9 +80,25 @@ def switch_values(status: dict) -> dict:
 def _moment(value, where: str) -> datetime | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise AdapterError(where, "Expected unix seconds.")
-    return datetime.fromtimestamp(value, tz=UTC)
+    try:
+        return parse_moment(value, unit="s")
+    except ValueError as exc:
+        raise AdapterError(where, str(exc)) from None
+
+
+def claimed_device(data) -> str | None:
+    """The identity a message claims (`src`, else `sys.mac`), refused by name if it is not text."""
+    if not isinstance(data, dict):
+        return None
+    sys = data.get("sys")
+    for where, value in (("src", data.get("src")), ("sys.mac", sys.get("mac") if isinstance(sys, dict) else None)):
+        if value is not None and not isinstance(value, str):
+            raise AdapterError(where, "Expected the device id as text.")
+        if value:
+            return value
+    return None
 
 
 def parse_flat(data) -> Report:
@@ -121,8 +138,10 @@ def parse_shelly(data, last_status: dict) -> tuple[Report | None, dict | None]:
         report = Report(values=values, time=_moment(params.get("ts"), "params.ts"), device=data.get("src"))
         return (report if values else None), status
     if any(key in data for key in METER_COMPONENTS) or "sys" in data:
+        sys = data.get("sys") or {}
+        if not isinstance(sys, dict):
+            raise AdapterError("sys", "Expected an object.")
         values = switch_values(data)
-        sys = data.get("sys") if isinstance(data.get("sys"), dict) else {}
         if not values:
             raise AdapterError("switch:0", "The status has no switch:0 (or pm1:0) component to read.")
         device = data.get("src") or sys.get("mac")

@@ -13,10 +13,10 @@ versions. The mapping reads (group, name, unit): a voltage in the `Bat`/`Pack` g
 items are ignored. The Libre Solar BMS reports no SOH: it stays empty.
 """
 
-import json
 import re
-from datetime import UTC, datetime
 
+from core.decoding import ROOT, BadInput, decode_json
+from core.moments import parse_moment
 from telemetry.adapters import AdapterError, Report
 
 UNIT_FACTORS = {"V": 1.0, "mV": 0.001, "A": 1.0, "mA": 0.001, "W": 1.0, "kW": 1000.0, "degC": 1.0, "pct": 1.0,
@@ -56,7 +56,10 @@ def _walk(data: dict, group: str, found: dict, prefix: str = "") -> None:
         factor = UNIT_FACTORS.get(unit, 1.0)
         numbered = CELL_NUMBERED.match(base)
         if unit == "s" and lower in ("t", "timestamp", "time"):
-            found["time"] = datetime.fromtimestamp(_number(value, field), tz=UTC)
+            try:
+                found["time"] = parse_moment(_number(value, field), unit="s")
+            except ValueError as exc:
+                raise AdapterError(field, str(exc)) from None
         elif lower in ("nodeid", "node_id", "deviceid"):
             found["device"] = str(value)
         elif numbered and unit in ("V", "mV"):
@@ -134,9 +137,9 @@ def _report(found: dict, default_device: str | None) -> Report | None:
 
 def _load(text: str, where: str):
     try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise AdapterError(where, f"Malformed JSON: {exc}.") from None
+        return decode_json(text)
+    except BadInput as exc:  # a value inside is named by its path, like the items the mapping refuses
+        raise AdapterError(where if exc.field == ROOT else exc.field, exc.reason) from None
 
 
 def parse_thingset(body: str, *, default_device: str | None = None) -> list[Report]:
