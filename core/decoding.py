@@ -17,6 +17,7 @@ What each case becomes (orjson does the decoding in C):
 """
 
 import orjson
+from django.utils.translation import gettext as _
 
 MAX_DEPTH = 32  # the deepest legitimate body (a Shelly status) nests 4 levels
 MAX_STRING = 64 * 1024
@@ -49,7 +50,7 @@ def decode_json(body: bytes | str, *, field: str = ROOT):
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise BadInput(field, f"Malformed JSON: {exc}.", code="malformed_request") from None
+        raise BadInput(field, _("Malformed JSON: %(reason)s.") % {"reason": exc}, code="malformed_request") from None
     check_value(value, field=field)
     return value
 
@@ -69,11 +70,10 @@ def _check(value, depth: int) -> None:
             raise _Refused(text_problem(value))
     elif kind is dict:
         if depth >= MAX_DEPTH:
-            raise _Refused(f"Nested deeper than {MAX_DEPTH} levels.")
+            raise _Refused(_too_deep())
         for key, item in value.items():
             if "\x00" in key or len(key) > MAX_STRING:
-                reason = text_problem(key)
-                refused = _Refused(f"A key: {reason[0].lower()}{reason[1:]}")
+                refused = _Refused(_("In a key: %(reason)s") % {"reason": text_problem(key)})
                 refused.path.append(key)
                 raise refused
             try:
@@ -83,7 +83,7 @@ def _check(value, depth: int) -> None:
                 raise
     elif kind is list:
         if depth >= MAX_DEPTH:
-            raise _Refused(f"Nested deeper than {MAX_DEPTH} levels.")
+            raise _Refused(_too_deep())
         for index, item in enumerate(value):
             try:
                 _check(item, depth + 1)
@@ -91,7 +91,11 @@ def _check(value, depth: int) -> None:
                 refused.path.append(index)
                 raise
     elif kind is int and not BIGINT_MIN <= value <= BIGINT_MAX:
-        raise _Refused(f"Out of range: integers go from {BIGINT_MIN} to {BIGINT_MAX}.")
+        raise _Refused(_("Out of range: integers go from %(min)s to %(max)s.") % {"min": BIGINT_MIN, "max": BIGINT_MAX})
+
+
+def _too_deep() -> str:
+    return _("Nested deeper than %(depth)s levels.") % {"depth": MAX_DEPTH}
 
 
 def _path(root: str, steps: list) -> str:
@@ -109,13 +113,13 @@ def text_problem(text: str) -> str:
     """Why a string cannot be taken ("" when it can): a NUL, a lone surrogate, or its length.
     (orjson never yields a lone surrogate: the walk over its values checks only the other two.)"""
     if "\x00" in text:
-        return "Contains a NUL character (\\u0000)."
+        return _("Contains a NUL character (\\u0000).")
     if len(text) > MAX_STRING:
-        return f"Longer than {MAX_STRING} characters."
+        return _("Longer than %(limit)s characters.") % {"limit": MAX_STRING}
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "Contains a lone surrogate: not valid Unicode."
+        return _("Contains a lone surrogate: not valid Unicode.")
     return ""
 
 
@@ -124,7 +128,8 @@ def decode_text(body: bytes, *, field: str = ROOT) -> str:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadInput(field, f"Not UTF-8 text: byte {exc.start} is invalid.", code="malformed_request") from None
+        reason = _("Not UTF-8 text: byte %(position)s is invalid.") % {"position": exc.start}
+        raise BadInput(field, reason, code="malformed_request") from None
     if "\x00" in text:
-        raise BadInput(field, "Contains a NUL character.", code="malformed_request")
+        raise BadInput(field, _("Contains a NUL character."), code="malformed_request")
     return text
