@@ -1,5 +1,6 @@
 import uuid
 import zoneinfo
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.db import connection
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from core.db import UNAVAILABLE
+from core.decoding import text_problem
 from core.health import HTTP_STATUS, service_health
 from core.logging import request_id_var, tenant_var
 from core.views import database_unavailable, error_response
@@ -68,6 +70,61 @@ class BodySizeLimitMiddleware:
                 "request_too_large",
                 _("The request body is %(size)s bytes; the limit is %(limit)s bytes. Send smaller batches.")
                 % {"size": length, "limit": limit},
+            )
+        return self.get_response(request)
+
+
+def _raw_path(request) -> bytes:
+    """The path as the client sent it, before any decoding replaced what is not UTF-8."""
+    scope = getattr(request, "scope", None)
+    if scope is not None:  # ASGI: the server already decoded `path`, with replacement characters
+        return unquote_to_bytes(scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape"))
+    # WSGI: Django re-percent-encoded the bytes that are not UTF-8 (`repercent_broken_unicode`).
+    return unquote_to_bytes(request.path_info)
+
+
+def _decoded(raw: bytes) -> tuple[str, str]:
+    """(text, "" or why it cannot be taken)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace"), _("Is not valid UTF-8.")
+    return text, text_problem(text)
+
+
+def request_input_problem(request) -> tuple[str, str] | None:
+    """(field, reason) for the first path segment or query parameter no view could use, else None."""
+    _path, problem = _decoded(_raw_path(request))
+    if problem:
+        return "path", problem
+    for pair in request.META.get("QUERY_STRING", "").split("&"):
+        name, _sep, value = pair.replace("+", " ").partition("=")
+        name, problem = _decoded(unquote_to_bytes(name))
+        if not problem:
+            _value, problem = _decoded(unquote_to_bytes(value))
+        if problem:
+            return name.replace("\x00", "\\u0000") or "query", problem
+    return None
+
+
+class InputGuardMiddleware:
+    """Query strings and path segments are input like any body: a NUL (PostgreSQL cannot store or
+    compare it) or bytes that are not UTF-8 are refused here, once for every view, API and portal,
+    with a 400 naming the parameter — instead of a DataError deep in a query."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        problem = request_input_problem(request)
+        if problem is not None:
+            field, reason = problem
+            return error_response(
+                request,
+                400,
+                "invalid",
+                _("The address cannot be used: %(field)s: %(reason)s") % {"field": field, "reason": reason},
+                fields={field: reason},
             )
         return self.get_response(request)
 

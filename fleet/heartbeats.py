@@ -208,13 +208,17 @@ class HeartbeatFastPath:
 
     async def _try(self, scope, body: bytes):
         """The response for a routine heartbeat, or None to let Django answer."""
+        from rest_framework.utils.mediatypes import media_type_matches
+
         if redis_breaker.is_open:
             return None  # Django answers from PostgreSQL (and nothing is remembered meanwhile)
         if self.keys_outages != redis_breaker.outages:  # keys revoked meanwhile may never reach Redis
             self.keys, self.keys_outages = TtlCache(KEY_CACHE_SECONDS), redis_breaker.outages
         from accounts.models import hash_api_key
         from core.api.authentication import api_key_from_headers
+        from core.api.parsers import FastJSONParser
         from core.api.throttling import parse_rate
+        from core.decoding import BadInput, decode_json
         from fleet.payloads import HeartbeatPayload
 
         headers = {k.decode("latin1").title(): v.decode("latin1") for k, v in scope["headers"]}
@@ -222,11 +226,13 @@ class HeartbeatFastPath:
             {"Authorization": headers.get("Authorization", ""), "X-API-Key": headers.get("X-Api-Key", "")}
         )
         host = headers.get("Host", "").split(":")[0].lower()
-        if not token or not host:
-            return None
+        if scope.get("query_string"):
+            return None  # a heartbeat has none: Django checks whatever was sent, as on every path
+        if not token or not host or not media_type_matches(FastJSONParser.media_type, headers.get("Content-Type", "")):
+            return None  # Django refuses another content type (415), as for any JSON endpoint
         try:
-            data = json.loads(body)
-        except ValueError:
+            data = decode_json(body)  # the API's own front door: its limits, and Django names the fault
+        except BadInput:
             return None
         payload = HeartbeatPayload(data=data)
         if not payload.is_valid():

@@ -10,6 +10,7 @@ import json
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.services import KEY_REVOKED_CLOSE_CODE, authenticate_api_key
+from core.decoding import BadInput, decode_json
 from core.realtime import api_key_group
 from core.websocket import in_tenant
 from telemetry import services
@@ -52,9 +53,9 @@ class ShellyDeviceConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         try:
-            frame = json.loads(text_data if text_data is not None else bytes_data)
-        except (TypeError, ValueError) as exc:
-            await self.send(json.dumps({"error": {"code": 400, "message": f"Malformed JSON: {exc}"}}))
+            frame = decode_json(text_data if text_data is not None else bytes_data)
+        except BadInput as exc:
+            await self.send(json.dumps({"error": {"code": 400, "message": f"{exc.field}: {exc.reason}"}}))
             return
         try:
             stored = await in_tenant(self.tenant, _receive_if_key_holds, self.token, frame)

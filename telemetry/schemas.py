@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from core.decoding import BIGINT_MAX, BIGINT_MIN
 from telemetry.metrics import METRICS, Metric
 from telemetry.validation import MAX_ARRAY
 
@@ -36,6 +37,10 @@ def _values_struct(kind: str) -> type:
     )
 
 
+# An id beyond PostgreSQL's bigint would fail in the asset query: the validator names it instead.
+AssetRef = Annotated[int, msgspec.Meta(ge=BIGINT_MIN, le=BIGINT_MAX)] | str
+
+
 class Kind(msgspec.Struct):
     kind: str = "battery"
 
@@ -43,7 +48,7 @@ class Kind(msgspec.Struct):
 def _batch_types(kind: str, values: type) -> tuple[type, type]:
     reading = msgspec.defstruct(
         f"{kind.title()}Reading",
-        [("asset", int | str), ("time", int | float | datetime), ("values", values)],
+        [("asset", AssetRef), ("time", int | float | datetime), ("values", values)],
         forbid_unknown_fields=True,
         gc=False,  # never in a cycle: 10,000 of them a batch need not be tracked by the collector
     )
@@ -69,13 +74,20 @@ class DoesNotFit(Exception):
 
 def decode_batch(body: bytes) -> tuple[str, list]:
     """(kind, readings) where each reading has `.asset`, `.time` and `.values` (a struct with an
-    attribute per metric, None where absent). Raises DoesNotFit for anything else."""
+    attribute per metric, None where absent). Raises DoesNotFit for anything else, and for any
+    body with a NUL (`\\u0000`, in JSON only ever escaped): the front door (`core.decoding`) names
+    the field where it is."""
+    if b"\\u0000" in body:
+        raise DoesNotFit("a NUL character")
     try:
         if body.lstrip()[:1] == b"[":
-            return "battery", DECODERS["battery"][1].decode(body)
+            readings = DECODERS["battery"][1].decode(body)
+            if not readings:
+                raise DoesNotFit("no readings")
+            return "battery", readings
         kind = KIND_DECODER.decode(body).kind
         if kind not in DECODERS:
             raise DoesNotFit(kind)
         return kind, DECODERS[kind][0].decode(body).readings
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError) as exc:
         raise DoesNotFit(str(exc)) from None

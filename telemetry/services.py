@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from alerts import services as alerts
 from alerts.models import AlertRule, Scope
 from core.db import bound_cursor
-from core.moments import EARLIEST
+from core.moments import EARLIEST, parse_moment
 from telemetry import ingest, validation
 from telemetry.adapters import AdapterError, Report
-from telemetry.adapters.shelly import PROTECTION_EVENTS, normalise_device_id, parse_events, parse_shelly
+from telemetry.adapters.shelly import PROTECTION_EVENTS, claimed_device, normalise_device_id, parse_events, parse_shelly
 from telemetry.metrics import METRICS, READING_TABLES, TEXT_METRICS
 from telemetry.models import AssetType, Battery, Meter
 from telemetry.rules import DEFAULT_RULES, SILENT_TYPE
@@ -157,7 +157,7 @@ def ingest_readings(
     all or nothing. Raises `Invalid` naming every bad field, and `ingest.Conflicting` (with
     REJECT) when readings differ from the ones stored at the same (asset, time); conflicts name
     each reading by its position in `items`."""
-    if not isinstance(kind, str) or kind not in METRICS:
+    if type(kind) is not str or kind not in METRICS:
         raise Invalid({"kind": f"Expected one of: {', '.join(METRICS)}."})
     if type(items) is not list or not items:
         raise Invalid({"readings": "Give a non-empty list of readings."})
@@ -186,7 +186,7 @@ def ingest_readings(
             continue
         where = f"readings[{index}]"
         if f"{where}.asset" in errors:
-            continue  # not a reference at all (an object, a list…): nothing to look up
+            continue  # not an id or a serial (perhaps not even hashable): already named
         asset_id = assets.get(item.get("asset"))
         if asset_id is None:
             errors[f"{where}.asset"] = f"No {kind} “{item.get('asset')}” here" + (
@@ -244,19 +244,7 @@ def _utc_moments(moments: list) -> list[datetime]:
     """Decoded times (aware or naive datetimes, unix seconds or milliseconds) as aware UTC datetimes."""
     if set(map(type, moments)) == {datetime} and set(map(_tzinfo_of, moments)) == {UTC}:
         return moments  # ISO 8601 with Z or +00:00, the usual case: nothing to convert
-    converted = []
-    for moment in moments:
-        if type(moment) is datetime:
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            elif moment.tzinfo is not UTC:
-                moment = moment.astimezone(UTC)
-        elif moment >= 0:
-            moment = datetime.fromtimestamp(moment / 1000 if moment > 1e11 else moment, tz=UTC)
-        else:
-            raise ValueError("negative time")
-        converted.append(moment)
-    return converted
+    return list(map(parse_moment, moments))  # ValueError for a moment out of its bounds
 
 
 _tzinfo_of = attrgetter("tzinfo")
@@ -344,8 +332,7 @@ def store_reports(kind: str, asset, reports: list[Report]) -> ingest.Stored:
 def receive_shelly(data, *, device: str | None = None, bound_to: str = "") -> ingest.Stored:
     """One Shelly message (seed webhook, GetStatus, NotifyStatus/FullStatus) for a meter."""
     try:
-        claimed = data.get("src") or (data.get("sys") or {}).get("mac") if isinstance(data, dict) else None
-        meter = find_asset("meter", claimed or device, bound_to=bound_to)
+        meter = find_asset("meter", claimed_device(data) or device, bound_to=bound_to)
         with transaction.atomic():
             # Notifications of one device merge in order: hold the meter's row while merging.
             meter = Meter.objects.select_for_update().select_related("site").get(pk=meter.pk)

@@ -86,7 +86,8 @@ def test_malformed_json_gets_400_with_the_parsers_reason(alpha):
     assert response.status_code == 400
     body = response.json()
     assert body["error"] == "malformed_request"
-    assert "JSON parse error" in body["detail"]
+    assert "Malformed JSON" in body["detail"]
+    assert "unexpected end of data" in body["fields"]["body"]
 
 
 def test_invalid_fields_get_400_naming_each_field(alpha):

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core.db import RETRY_AFTER_S, is_database_unavailable
+from core.decoding import BadInput
 from core.views import database_unavailable_detail
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,15 @@ def error_body(code: str, detail: str, fields: dict | None = None, **extra) -> d
     return {"error": code, "detail": detail, "fields": fields or {}, **extra}
 
 
+def bad_input_body(exc: BadInput) -> dict:
+    """What the front door refused (`core.decoding`), in the API's error shape."""
+    if exc.code == "malformed_request":
+        detail = _("The request body cannot be read: %(reason)s") % {"reason": exc.reason}
+    else:
+        detail = _("Nothing was stored: fix %(field)s and send the request again.") % {"field": exc.field}
+    return error_body(exc.code, detail, {exc.field: exc.reason})
+
+
 def exception_handler(exc, context):
     request = context.get("request")
     if is_database_unavailable(exc):
@@ -62,6 +72,9 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
+    elif isinstance(exc, BadInput):
+        set_rollback()
+        return Response(bad_input_body(exc), status=status.HTTP_400_BAD_REQUEST)
     elif isinstance(exc, RequestDataTooBig):
         set_rollback()
         return Response(
@@ -96,6 +109,8 @@ def exception_handler(exc, context):
         extra = {"limit": limit, "retry_after": wait}
     else:
         detail = str(exc.detail) if not isinstance(exc.detail, (list, dict)) else str(_flatten(exc.detail))
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            fields = {"Content-Type": _("Send application/json.")}
         if isinstance(exc, exceptions.AuthenticationFailed) and getattr(exc.detail, "code", "") == "invalid_api_key":
             code = "invalid_api_key"
     set_rollback()

@@ -12,6 +12,7 @@ from core.moments import parse_moment
 MAX_FUTURE = timedelta(days=1)
 MAX_AGE = timedelta(days=30)  # devices keep reports while the server is unreachable
 SIZE_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([KMGTP]?)(?:i?B)?\s*$", re.IGNORECASE)
+MAX_SIZE = 2**63 - 1  # bytes, as the bigint columns hold them
 SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 
 
@@ -63,22 +64,29 @@ class StrictSerializer(serializers.Serializer):
 
 
 class SizeField(serializers.Field):
-    """Bytes, as an integer or a `df -h` size such as "32G" or "1.5T"."""
+    """Bytes, as an integer or a `df -h` size such as "32G" or "1.5T", up to what a bigint column holds."""
 
-    default_error_messages = {"invalid": 'Give bytes or a size like "32G".', "negative": "Must not be negative."}
+    default_error_messages = {
+        "invalid": 'Give bytes or a size like "32G".',
+        "negative": "Must not be negative.",
+        "too_large": "Is larger than 8 EiB: check the unit.",
+    }
 
     def to_internal_value(self, data):
         if isinstance(data, bool):
             self.fail("invalid")
         if isinstance(data, (int, float)):
-            if data < 0:
-                self.fail("negative")
-            return int(data)
-        match = SIZE_RE.match(str(data))
-        if not match:
-            self.fail("invalid")
-        number = float(match.group(1).replace(",", "."))
-        return int(number * SIZE_UNITS[match.group(2).upper()])
+            size = data
+        else:
+            match = SIZE_RE.match(str(data))
+            if not match:
+                self.fail("invalid")
+            size = float(match.group(1).replace(",", ".")) * SIZE_UNITS[match.group(2).upper()]
+        if size < 0:
+            self.fail("negative")
+        if not size <= MAX_SIZE:  # also refuses infinity (a 400-digit size)
+            self.fail("too_large")
+        return int(size)
 
     def to_representation(self, value):
         return value
@@ -101,8 +109,8 @@ class TimestampField(serializers.Field):
     def to_internal_value(self, data):
         try:
             moment = parse_moment(data)
-        except ValueError:
-            self.fail("invalid")
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from None
         now = timezone.now()
         if self.bounded and moment > now + MAX_FUTURE:
             self.fail("future")

@@ -11,10 +11,10 @@ kW, kWh and 0.1 % steps are converted by cantools' scaling plus the unit factors
 """
 
 import re
-from datetime import UTC, datetime
 
 import cantools
 
+from core.moments import parse_moment
 from telemetry.adapters import AdapterError, Report
 
 WINDOW_S = 1.0
@@ -93,7 +93,11 @@ def _frames(text: str):
             payload = bytes.fromhex(data)
         except ValueError:
             raise AdapterError(f"line {number}", "The frame data is not hexadecimal.") from None
-        yield number, float(match["ts"]), int(match["id"], 16), payload
+        try:
+            moment = parse_moment(match["ts"], unit="s").timestamp()
+        except ValueError as exc:
+            raise AdapterError(f"line {number}", str(exc)) from None
+        yield number, moment, int(match["id"], 16), payload
 
 
 def _scaled(value, unit: str | None) -> float:
@@ -164,4 +168,4 @@ def _report(signals: dict, moment: float, errors: list[str]) -> Report:
         values["state"] = (
             str(choices[int(value)]).lower()[:32] if choices and int(value) in choices else f"{int(value)}"
         )
-    return Report(values=values, time=datetime.fromtimestamp(moment, tz=UTC))
+    return Report(values=values, time=parse_moment(moment, unit="s"))

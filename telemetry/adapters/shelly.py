@@ -15,7 +15,7 @@ The switch's `aenergy.total` (Wh) is a counter: the ingestion service turns coun
 energy per interval and detects resets.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
 
@@ -93,9 +93,25 @@ def switch_values(status: dict) -> dict:
 def _moment(value, where: str) -> datetime | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise AdapterError(where, "Expected unix seconds.")
-    return datetime.fromtimestamp(value, tz=UTC)
+    try:
+        return parse_moment(value, unit="s")
+    except ValueError as exc:
+        raise AdapterError(where, str(exc)) from None
+
+
+def claimed_device(data) -> str | None:
+    """The identity a message claims (`src`, else `sys.mac`), refused by name if it is not text."""
+    if not isinstance(data, dict):
+        return None
+    sys = data.get("sys")
+    for where, value in (("src", data.get("src")), ("sys.mac", sys.get("mac") if isinstance(sys, dict) else None)):
+        if value is not None and not isinstance(value, str):
+            raise AdapterError(where, "Expected the device id as text.")
+        if value:
+            return value
+    return None
 
 
 def parse_flat(data) -> Report:
@@ -135,8 +151,10 @@ def parse_shelly(data, last_status: dict) -> tuple[Report | None, dict | None]:
         report = Report(values=values, time=_moment(params.get("ts"), "params.ts"), device=data.get("src"))
         return (report if values else None), status
     if any(key in data for key in METER_COMPONENTS) or "sys" in data:
+        sys = data.get("sys") or {}
+        if not isinstance(sys, dict):
+            raise AdapterError("sys", "Expected an object.")
         values = switch_values(data)
-        sys = data.get("sys") if isinstance(data.get("sys"), dict) else {}
         if not values:
             raise AdapterError("switch:0", "The status has no switch:0 (or pm1:0) component to read.")
         device = data.get("src") or sys.get("mac")

@@ -22,6 +22,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from core.decoding import ROOT, BadInput, decode_json
 from core.moments import parse_moment
 from telemetry.adapters import AdapterError, Report
 from telemetry.adapters.thingset_items import FIRMWARES, IDENTITY_ITEMS, TIME_ITEM, Firmware, Item
@@ -50,9 +51,9 @@ class Decoded:
 
 def _load(text: str, where: str):
     try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise AdapterError(where, f"Malformed JSON: {exc}.") from None
+        return decode_json(text)
+    except BadInput as exc:  # a value inside is named by its path, like the items the mapping refuses
+        raise AdapterError(where if exc.field == ROOT else exc.field, exc.reason) from None
 
 
 def _split_path(path: str) -> tuple[str | None, str]:
@@ -221,7 +222,7 @@ def parse_thingset(body: str, *, default_device: str | None = None) -> Decoded:
             path = _path(group, name)
             if name == TIME_ITEM and group == statement.base:  # the statement's own timestamp
                 try:
-                    moment = parse_moment(_number(value, path))
+                    moment = parse_moment(_number(value, path), unit="s")
                 except ValueError as exc:
                     raise AdapterError(path, str(exc)) from None
             elif name in IDENTITY_ITEMS:

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from core.api.authentication import UrlKeyAuthentication
 from core.api.parsers import FastJSONParser
+from core.decoding import decode_text
 from telemetry import services
 from telemetry.adapters import AdapterError
 from telemetry.api.ingest import invalid_response, key_binding, stored_response
@@ -19,16 +20,13 @@ class PlainTextParser(BaseParser):
     media_type = "text/*"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read().decode("utf-8", errors="replace")
+        return decode_text(stream.read())
 
 
-class AnyBodyParser(BaseParser):
+class AnyBodyParser(PlainTextParser):
     """Gateways post candump logs and ThingSet reports with whatever content type they have."""
 
     media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read().decode("utf-8", errors="replace")
 
 
 class ShellyWebhookView(APIView):
@@ -75,7 +73,7 @@ class BatteryUploadView(APIView):
 
     def post(self, request):
         body = request.data
-        text = body if isinstance(body, str) else request.body.decode("utf-8", errors="replace")
+        text = body if isinstance(body, str) else decode_text(request.body)  # JSON: checked by its parser
         try:
             battery = services.find_asset("battery", request.query_params.get("battery"), bound_to=key_binding(request))
             stored = self.receive(text, battery)

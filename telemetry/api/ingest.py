@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from core.api.authentication import ApiKeyPrincipal
 from core.api.errors import error_body
-from core.api.parsers import FastJSONParser
+from core.api.parsers import FastJSONParser, json_body
 from telemetry import schemas, services
 from telemetry.ingest import Conflicting, OnConflict
 from telemetry.validation import MAX_ERRORS, Invalid
@@ -153,7 +153,7 @@ class ReadingsView(APIView):
         except Invalid as exc:
             return invalid_response(exc)
         try:
-            kind, items = schemas.decode_batch(request.body)
+            kind, items = schemas.decode_batch(json_body(request))
             stored = services.ingest_decoded(kind=kind, items=items, bound_to=binding, on_conflict=on_conflict)
             return stored_response(stored, items, on_conflict)
         except schemas.DoesNotFit:
