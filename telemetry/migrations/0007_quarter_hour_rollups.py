@@ -13,7 +13,7 @@ MARK_HOURS_AGAIN = """
 
 
 class Migration(migrations.Migration):
-    dependencies = [("telemetry", "0005_rollup_series_index")]
+    dependencies = [("telemetry", "0006_device_items")]
 
     operations = [
         migrations.AlterField(
