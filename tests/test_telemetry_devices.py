@@ -190,16 +190,12 @@ def test_items_no_metric_records_are_listed_on_the_battery_page(alpha, battery):
     assert "Libre Solar BMS, firmware v23 and later" in page.content.decode()
 
 
-@pytest.mark.xfail(
-    reason="issue 10: fails since the branches of session 5 were merged together; see the issue note", strict=False
-)
-def test_an_unmapped_text_with_a_nul_is_kept_without_it(alpha, battery):
+def test_a_report_with_a_nul_in_an_unmapped_text_is_refused_on_its_field(alpha, battery):
     body = '#Meas {"rPackVoltage_V":51.2,"cNote":"a\\u0000b"}'
-    assert post_text(alpha, "/api/v1/telemetry/thingset", battery, body).status_code == 201
-    with schema_context(alpha.slug):
-        items = Battery.objects.get(pk=battery.pk).thingset_items
-    connection.set_schema_to_public()
-    assert items["unmapped"] == {"Meas/cNote": "a\ufffdb"}
+    response = post_text(alpha, "/api/v1/telemetry/thingset", battery, body)
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["cNote"]
+    assert rows(alpha) == []
 
 
 def test_error_flags_are_named_as_the_firmware_names_them_and_raise_alerts(alpha, battery):
@@ -406,9 +402,6 @@ def test_a_dbc_file_that_does_not_parse_is_refused_in_the_portal_on_its_field(al
     assert stored_dbc(alpha, bare_type.pk) == ""
 
 
-@pytest.mark.xfail(
-    reason="issue 10: fails since the branches of session 5 were merged together; see the issue note", strict=False
-)
 def test_a_dbc_file_uploaded_through_the_api_is_kept_on_the_type(alpha, mini_dbc_text):
     response = alpha.api().post(
         "/api/v1/telemetry/types/",
@@ -420,9 +413,6 @@ def test_a_dbc_file_uploaded_through_the_api_is_kept_on_the_type(alpha, mini_dbc
     assert stored_dbc(alpha, response.json()["id"]) == mini_dbc_text
 
 
-@pytest.mark.xfail(
-    reason="issue 10: fails since the branches of session 5 were merged together; see the issue note", strict=False
-)
 def test_a_dbc_file_replaces_the_dbc_of_an_existing_type_through_the_api(alpha, bare_type, mini_dbc_text):
     response = alpha.api().patch(
         f"/api/v1/telemetry/types/{bare_type.pk}/",
@@ -433,9 +423,6 @@ def test_a_dbc_file_replaces_the_dbc_of_an_existing_type_through_the_api(alpha, 
     assert stored_dbc(alpha, bare_type.pk) == mini_dbc_text
 
 
-@pytest.mark.xfail(
-    reason="issue 10: fails since the branches of session 5 were merged together; see the issue note", strict=False
-)
 def test_a_dbc_that_does_not_parse_is_a_400_naming_the_field(alpha, bare_type):
     response = alpha.api().patch(
         f"/api/v1/telemetry/types/{bare_type.pk}/",
@@ -456,3 +443,14 @@ def test_the_page_of_a_foxbms_battery_without_a_dbc_says_where_to_upload_it(alph
         f"(portal: Types; API: can_database_file on /api/v1/telemetry/types/{bare_type.pk}/)."
     ) in banner
     assert f'href="/types/{bare_type.pk}/edit/"' in banner
+
+
+def test_a_nul_in_a_text_field_of_a_multipart_upload_is_a_400_naming_the_field(alpha, bare_type, mini_dbc_text):
+    response = alpha.api().patch(
+        f"/api/v1/telemetry/types/{bare_type.pk}/",
+        encode_multipart(BOUNDARY, {"description": "a\x00b", "can_database_file": dbc_file(mini_dbc_text)}),
+        content_type=MULTIPART_CONTENT,
+    )
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["description"]
+    assert stored_dbc(alpha, bare_type.pk) == ""

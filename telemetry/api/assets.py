@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import include, path
 from rest_framework import filters, routers, serializers, viewsets
 
+from core.api.parsers import CheckedMultiPartParser, FastJSONParser
 from core.api.serializers import ModelSerializer
 from telemetry import selectors, services
 from telemetry.models import AssetType, Battery, Meter, Site
@@ -201,6 +202,7 @@ class SiteViewSet(viewsets.ModelViewSet):
 class AssetTypeViewSet(viewsets.ModelViewSet):
     queryset = AssetType.objects.all()
     serializer_class = AssetTypeSerializer
+    parser_classes = [FastJSONParser, CheckedMultiPartParser]  # the DBC comes as a file
     filterset_fields = ["kind"]
 
 
