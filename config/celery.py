@@ -1,9 +1,54 @@
+import contextlib
 import os
 
 from celery import Celery
+from celery.fixups.django import DjangoFixup, DjangoWorkerFixup
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("voltwatch")
+
+class PoolKeepingWorkerFixup(DjangoWorkerFixup):
+    """Celery's Django fixup, except that a prefork child keeps its connection pool for its life.
+
+    Celery closes the pool itself before and after every task in a prefork child. The pool is
+    shared by the child's threads, and one of them (the after-commit threshold checks of the
+    readings a task stored) then met "the pool has already been closed and cannot be reused", so
+    those checks were lost. Here the parent still closes its pool before forking (Celery's own
+    behaviour at start), each child drops the inherited connections as Celery does and opens a pool
+    of its own on first use, and around a task the task's connection only goes back to that pool.
+    """
+
+    pools_kept = False
+
+    def on_worker_process_init(self, **kwargs) -> None:
+        super().on_worker_process_init(**kwargs)
+        self.pools_kept = True
+
+    def _close_database(self) -> None:
+        if not self.pools_kept:
+            return super()._close_database()
+        for conn in self._db.connections.all(initialized_only=True):
+            with contextlib.suppress(*self.interface_errors):
+                conn.close()  # with a pool: the connection returns to it
+
+
+class PoolKeepingDjangoFixup(DjangoFixup):
+    @property
+    def worker_fixup(self) -> DjangoWorkerFixup:
+        if self._worker_fixup is None:
+            self._worker_fixup = PoolKeepingWorkerFixup(self.app)
+        return self._worker_fixup
+
+    @worker_fixup.setter
+    def worker_fixup(self, value: DjangoWorkerFixup) -> None:
+        self._worker_fixup = value
+
+
+def django_fixup(app: Celery) -> DjangoFixup:
+    """In place of Celery's built-in Django fixup (which would install the pool-closing one)."""
+    return PoolKeepingDjangoFixup(app).install()
+
+
+app = Celery("voltwatch", fixups=[django_fixup])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
