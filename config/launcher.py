@@ -69,6 +69,9 @@ def child_commands(host: str, port: int) -> dict[str, list[str]]:
             "--port",
             str(port),
             "--no-access-log" if os.environ.get("ACCESS_LOG", "0") == "0" else "--access-log",
+            # Open websockets would hold a restart or Ctrl-C for as long as they stay open.
+            "--timeout-graceful-shutdown",
+            "5",
         ],
         "worker": [
             str(BIN / "celery"),

@@ -196,6 +196,10 @@ CHANNEL_LAYERS = {
                 }
             ],
             "prefix": env_str("CHANNELS_PREFIX", "voltwatch"),
+            # A socket whose server died without leaving its groups is forgotten after this long
+            # (open sockets renew their place: core.consumers.GroupMembership); channels_redis' own
+            # default is a day, during which every send still goes to it and it counts as a listener.
+            "group_expiry": env_int("REALTIME_GROUP_EXPIRY_S", 90),
         },
     }
 }

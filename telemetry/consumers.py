@@ -7,9 +7,8 @@ headers; it must have the `ingest` scope and is looked up in the host tenant's s
 
 import json
 
-from channels.generic.websocket import AsyncWebsocketConsumer
-
 from accounts.services import KEY_REVOKED_CLOSE_CODE, authenticate_api_key
+from core.consumers import TenantSocketConsumer
 from core.decoding import BadInput, decode_json
 from core.realtime import api_key_group
 from core.websocket import in_tenant
@@ -29,9 +28,7 @@ def _receive_if_key_holds(token: str, frame):
     return services.receive_shelly(frame, bound_to=key.bound_to) if key is not None else None
 
 
-class ShellyDeviceConsumer(AsyncWebsocketConsumer):
-    key_group = None
-
+class ShellyDeviceConsumer(TenantSocketConsumer):
     async def connect(self):
         self.tenant = self.scope.get("tenant")
         self.token = self.scope["url_route"]["kwargs"]["key"]
@@ -40,13 +37,8 @@ class ShellyDeviceConsumer(AsyncWebsocketConsumer):
             await self.close(code=KEY_REVOKED_CLOSE_CODE)
             return
         # Revoking the key closes this socket (accounts.services.revoke_api_key).
-        self.key_group = api_key_group(self.tenant.schema_name, key.pk)
-        await self.channel_layer.group_add(self.key_group, self.channel_name)
+        await self.join_groups(api_key_group(self.tenant.schema_name, key.pk))
         await self.accept()
-
-    async def disconnect(self, code):
-        if self.key_group:
-            await self.channel_layer.group_discard(self.key_group, self.channel_name)
 
     async def socket_close(self, event):
         await self.close(code=event["code"])

@@ -240,6 +240,8 @@ def start_uvicorn(host: str = "127.0.0.1", **env_overrides: str) -> tuple[subpro
         str(port),
         "--log-level",
         "warning",
+        "--timeout-graceful-shutdown",
+        "3",
     ]
     process = subprocess.Popen(command, cwd=BASE_DIR, env=env)
     try:

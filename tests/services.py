@@ -46,4 +46,7 @@ os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 os.environ.setdefault("CHANNELS_PREFIX", f"voltwatch-test-{slot}")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("TELEMETRY_AFTER_COMMIT", "inline")
+# A page left in a group by a server a test killed is forgotten soon, not 90 s later; open sockets
+# renew their place every 4 s, which the idle-socket tests (16 s) go through several times.
+os.environ.setdefault("REALTIME_GROUP_EXPIRY_S", "12")
 use_local_services(database="voltwatch" if slot == 0 else f"voltwatch_{slot}", redis_db=REDIS_DBS[slot])

@@ -42,7 +42,9 @@ def worker(worlds, tmp_path):
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
     process.log = log_path
+    app.conf.task_always_eager = False  # this test's tasks go through the broker
     yield process
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
     process.terminate()
     process.wait(20)
 

@@ -284,9 +284,6 @@ def ingest_committed(world, battery, count, start):
             ingest(world, "battery", battery.serial, min(1000, count - offset), start=start + timedelta(seconds=offset))
 
 
-@pytest.mark.xfail(
-    reason="issue 10: fails since the branches of session 5 were merged together; see the issue note", strict=False
-)
 def test_a_broker_frozen_mid_delivery_loses_nothing_and_duplicates_nothing(
     worlds, committed_assets, outbox_on, broker, relay_service
 ):
@@ -311,9 +308,6 @@ def test_a_broker_frozen_mid_delivery_loses_nothing_and_duplicates_nothing(
     assert relay.poll() is None
 
 
-@pytest.mark.xfail(
-    reason="issue 10: fails since the branches of session 5 were merged together; see the issue note", strict=False
-)
 def test_the_relay_waits_out_postgresql_going_away_then_publishes_what_waited(
     worlds, committed_assets, outbox_on, broker, relay_service
 ):

@@ -16,7 +16,7 @@ from accounts.models import ApiKey
 from accounts.services import create_api_key, revoke_api_key
 from core.realtime import has_listeners, notify_tenant, tenant_group
 from telemetry.models import MeterReading
-from tests.conftest import run_async
+from tests.conftest import LiveServer, run_async, start_uvicorn
 from tests.factories import make_meter
 
 QUIET_S = 16  # longer than every timeout between the server and Redis (redis-py 8's default was 5 s)
@@ -124,6 +124,28 @@ def test_a_page_that_vanishes_after_a_quiet_spell_no_longer_counts_as_a_listener
     assert run_async(scenario()) == (True, False)
 
 
+def test_a_page_whose_server_dies_stops_counting_as_a_listener_within_the_group_expiry(worlds):
+    """A killed server leaves its pages in their groups: they must not count (nor be sent to) for
+    channels_redis' default of a day."""
+    alpha = worlds["alpha"]
+    cookie = alpha.session_cookie("viewer")
+    expiry = settings.CHANNEL_LAYERS["default"]["CONFIG"]["group_expiry"]
+    process, port = start_uvicorn()
+
+    async def scenario():
+        async with _page(alpha, LiveServer(port), cookie) as page:
+            await _next_of_type(page, "hello")
+            listening = await asyncio.to_thread(has_listeners, tenant_group(alpha.slug))
+            process.kill()  # no disconnect runs: the page stays in the group, until it expires
+            process.wait(10)
+            return listening, await _listeners_within(tenant_group(alpha.slug), expiry + 3)
+
+    try:
+        assert run_async(scenario()) == (True, False)
+    finally:
+        process.kill()
+
+
 def test_revoking_a_key_closes_the_open_shelly_socket_using_it(worlds, asgi_server, shelly):
     alpha = worlds["alpha"]
     meter, key, token = shelly
@@ -150,8 +172,8 @@ def test_a_frame_sent_as_soon_as_its_key_is_revoked_is_not_stored(worlds, asgi_s
             await device.send(_status(meter, 1795500000.5, 100.0, id=1))
             await asyncio.wait_for(device.recv(), 5)
             await asyncio.to_thread(_revoke, alpha, key)
-            await device.send(_status(meter, 1795500060.5, 200.0, id=2))
-            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:  # the close may come first
+                await device.send(_status(meter, 1795500060.5, 200.0, id=2))
                 await asyncio.wait_for(device.recv(), 5)
             return closed.value.rcvd.code
 

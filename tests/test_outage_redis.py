@@ -17,7 +17,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from accounts.key_cache import REVOKED_KEYS
-from tests.conftest import LiveServer, start_uvicorn
+from tests.conftest import LiveServer, run_async, start_uvicorn
 from tests.factories import make_battery
 from tests.outages import RedisServer
 
@@ -270,9 +270,6 @@ def test_healthz_says_degraded_and_stays_in_service_while_redis_is_stopped(world
     assert eventually(lambda: call(server, worlds["alpha"], "GET", "/healthz")[0].json()["status"] == "ok")
 
 
-@pytest.mark.xfail(
-    reason="issue 10: fails since the branches of session 5 were merged together; see the issue note", strict=False
-)
 def test_live_pushes_resume_by_themselves_after_a_redis_restart(worlds, server, own_redis):
     """A page (here a client doing what static/js/portal.js does: reconnect when its socket closes)
     gets the events sent after Redis came back, with nothing done by hand."""
@@ -324,7 +321,7 @@ def test_live_pushes_resume_by_themselves_after_a_redis_restart(worlds, server, 
             stop.set()
             listening.cancel()
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_an_alert_raised_while_the_broker_is_down_is_answered_and_its_delivery_left_due(

@@ -166,9 +166,6 @@ def test_a_shelly_websocket_with_an_unknown_key_is_refused(worlds, asgi_server):
     run_async(scenario())
 
 
-@pytest.mark.xfail(
-    reason="issue 10: fails since the branches of session 5 were merged together; see the issue note", strict=False
-)
 def test_thresholds_are_checked_after_the_response_and_raise_the_alert(worlds, asgi_server, committed):
     from alerts.models import Alert
 
