@@ -113,7 +113,14 @@ def test_password_reset_sends_a_working_link(alpha):
     alpha.http().post("/accounts/password-reset/", {"email": "viewer@alpha.test"})
 
     assert len(mail.outbox) == 1
-    assert "http://alpha.localhost/accounts/reset/" in mail.outbox[0].body
+    [link] = re.findall(r"http://alpha\.localhost(/accounts/reset/\S+/)", mail.outbox[0].body)
+    browser = alpha.http()
+    form = browser.get(link, follow=True)
+    assert form.status_code == 200 and 'name="new_password1"' in form.content.decode()
+    done = browser.post(form.redirect_chain[-1][0], {"new_password1": "a-new-long-secret", "new_password2": "a-new-long-secret"})
+    assert done.status_code == 302 and done["Location"] == "/accounts/reset/done/"
+    assert alpha.sign_in("viewer@alpha.test", "a-new-long-secret") is not None
+    assert alpha.sign_in("viewer@alpha.test", PASSWORD) is None
 
 
 def test_password_reset_for_an_unknown_email_says_the_same_and_sends_nothing(alpha):

@@ -1,8 +1,10 @@
 """The real agent, run as on a Raspberry Pi, against the real server."""
 
+import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from django_tenants.utils import schema_context
@@ -64,10 +66,12 @@ def test_the_agent_keeps_reports_while_the_server_is_down_and_sends_them_oldest_
 ):
     alpha = worlds["alpha"]
     down = f"http://127.0.0.1:{free_port()}"
-    for _ in range(2):
+    for attempt in range(2):
+        if attempt:
+            time.sleep(1.1)  # reports are stamped to the second: two distinct times
         result = run_agent(down, alpha.api_token, tmp_path, "agent-pi-2")
         assert "report kept" in result.stderr
-    kept = sorted(tmp_path.glob("*.json"))
+    kept = [json.loads(path.read_text())["timestamp"] for path in tmp_path.glob("*.json")]
     assert len(kept) == 2
 
     result = run_agent(server_for_agents, alpha.api_token, tmp_path, "agent-pi-2")
@@ -77,4 +81,7 @@ def test_the_agent_keeps_reports_while_the_server_is_down_and_sends_them_oldest_
     with django_db_blocker.unblock(), schema_context("alpha"):
         from fleet.models import Device
 
-        assert Device.objects.get(external_id="agent-pi-2").snapshots.count() >= 2
+        arrived = Device.objects.get(external_id="agent-pi-2").snapshots.order_by("received_at", "pk")
+        times = [int(moment.timestamp()) for moment in arrived.values_list("time", flat=True)]
+    assert times[:2] == sorted(kept)  # the kept reports first, oldest first
+    assert len(times) == 3 and times[2] > times[1]  # then the report of the run that reached the server

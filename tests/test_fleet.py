@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -416,8 +417,22 @@ def test_offline_detection_runs_for_every_tenant_from_beat(alpha, beta):
     from config.celery import app
     from fleet.tasks import detect_offline_all_tenants
 
+    for world in (alpha, beta):
+        post(world, "heartbeat", {"siteId": f"pi-{world.slug}"})
+        with schema_context(world.slug):
+            now = timezone.now()
+            Device.objects.update(last_seen=now - timedelta(minutes=6))
+            _prime_sweeps(now)
+    connection.set_schema_to_public()
+
+    assert app.conf.beat_schedule["offline-detection"]["task"] == "fleet.tasks.detect_offline_all_tenants"
     assert app.conf.beat_schedule["offline-detection"]["schedule"] == 30.0
-    assert detect_offline_all_tenants.apply().get() >= 2
+    detect_offline_all_tenants.apply().get()
+
+    for world in (alpha, beta):
+        with schema_context(world.slug):
+            assert list(Device.objects.values_list("external_id", "status")) == [(f"pi-{world.slug}", "offline")]
+            assert Alert.objects.get(type="offline").source_id == f"pi-{world.slug}"
 
 
 def test_the_demo_simulation_reports_like_an_agent(alpha):

@@ -1,6 +1,9 @@
 """The portal's battery, meter, site and type pages, as each role sees them."""
 
+import io
 import re
+import zipfile
+import zlib
 from unittest import mock
 
 import pytest
@@ -130,10 +133,28 @@ def test_the_battery_list_exports_what_it_shows(alpha, packs):
     assert "Lyon pack" in body and "Nantes pack" not in body
 
 
-@pytest.mark.parametrize("fmt", ["xlsx", "pdf"])
-def test_the_battery_list_exports_to_excel_and_pdf(alpha, packs, fmt):
-    response = alpha.http("viewer").get(f"/battery/export/{fmt}")
-    assert response.status_code == 200 and response.content[:2] in (b"PK", b"%P")
+def readable_text(fmt: str, content: bytes) -> str:
+    """What a reader of the file sees, as text: the sheet's cells, or the PDF's page content."""
+    if fmt == "xlsx":
+        with zipfile.ZipFile(io.BytesIO(content)) as workbook:
+            return " ".join(workbook.read(name).decode() for name in workbook.namelist() if name.startswith("xl/"))
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S)
+    return " ".join(zlib.decompress(stream).decode("latin-1") for stream in streams if stream[:1] == b"x")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type", "magic"),
+    [("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK\x03\x04"),
+     ("pdf", "application/pdf", b"%PDF-")],
+)  # fmt: skip
+def test_the_battery_list_exports_to_excel_and_pdf_with_what_it_shows(alpha, packs, fmt, content_type, magic):
+    response = alpha.http("viewer").get(f"/battery/export/{fmt}?chemistry=lifepo4")
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert f'filename="voltwatch-batteries.{fmt}"' in response["Content-Disposition"]
+    assert response.content.startswith(magic)
+    text = readable_text(fmt, response.content)
+    assert "Lyon pack" in text and "Nantes pack" not in text
 
 
 def test_the_meter_list_shows_power(alpha):
@@ -305,8 +326,13 @@ def test_saving_a_meter_makes_its_power_threshold_an_alert_rule(alpha):
 
 
 def test_an_operator_adds_a_site(alpha):
-    response = alpha.http("operator").post("/sites/new/", {"name": "Grenoble", "code": "grenoble", "time_zone": ""})
+    response = alpha.http("operator").post(
+        "/sites/new/", {"name": "Grenoble", "code": "grenoble", "time_zone": "Europe/Paris", "address": "1 rue Lavoisier"}
+    )
     assert response.status_code == 302 and response["Location"] == "/sites/grenoble/"
+    site = in_schema(alpha, Site.objects.get, code="grenoble")
+    assert (site.name, site.time_zone, site.address) == ("Grenoble", "Europe/Paris", "1 rue Lavoisier")
+    assert "Grenoble" in alpha.http("viewer").get("/sites/grenoble/").content.decode()
 
 
 def test_an_asset_type_takes_its_custom_fields_as_json(alpha):
