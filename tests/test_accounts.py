@@ -117,7 +117,8 @@ def test_password_reset_sends_a_working_link(alpha):
     browser = alpha.http()
     form = browser.get(link, follow=True)
     assert form.status_code == 200 and 'name="new_password1"' in form.content.decode()
-    done = browser.post(form.redirect_chain[-1][0], {"new_password1": "a-new-long-secret", "new_password2": "a-new-long-secret"})
+    new_password = {"new_password1": "a-new-long-secret", "new_password2": "a-new-long-secret"}
+    done = browser.post(form.redirect_chain[-1][0], new_password)
     assert done.status_code == 302 and done["Location"] == "/accounts/reset/done/"
     assert alpha.sign_in("viewer@alpha.test", "a-new-long-secret") is not None
     assert alpha.sign_in("viewer@alpha.test", PASSWORD) is None

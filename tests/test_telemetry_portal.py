@@ -327,7 +327,8 @@ def test_saving_a_meter_makes_its_power_threshold_an_alert_rule(alpha):
 
 def test_an_operator_adds_a_site(alpha):
     response = alpha.http("operator").post(
-        "/sites/new/", {"name": "Grenoble", "code": "grenoble", "time_zone": "Europe/Paris", "address": "1 rue Lavoisier"}
+        "/sites/new/",
+        {"name": "Grenoble", "code": "grenoble", "time_zone": "Europe/Paris", "address": "1 rue Lavoisier"},
     )
     assert response.status_code == 302 and response["Location"] == "/sites/grenoble/"
     site = in_schema(alpha, Site.objects.get, code="grenoble")
