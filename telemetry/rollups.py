@@ -138,6 +138,23 @@ def pieces_sql(kind: str) -> str:
     """
 
 
+# Before the dirty hours are recomputed, their rows go: a metric that a replaced reading no longer
+# carries (`on_conflict=update` clears what the new reading lacks) must not keep its old aggregates,
+# and the upserts only write the (bucket, metric) pairs that still have values.
+CLEAR_HOURS_SQL = """
+    DELETE FROM telemetry_rollup r
+    USING unnest(%(run_assets)s::bigint[], %(run_starts)s::timestamptz[], %(run_ends)s::timestamptz[])
+          AS run(asset_id, starts, ends)
+    WHERE r.kind = %(kind)s AND r.asset_id = run.asset_id AND r.resolution IN ('q', 'h')
+      AND r.bucket >= run.starts AND r.bucket < run.ends
+"""
+CLEAR_DAYS_SQL = """
+    DELETE FROM telemetry_rollup r
+    USING unnest(%(day_assets)s::bigint[], %(day_starts)s::timestamptz[]) AS day(asset_id, starts)
+    WHERE r.kind = %(kind)s AND r.asset_id = day.asset_id AND r.resolution = 'd' AND r.bucket = day.starts
+"""
+
+
 def _daily_sql(kind: str) -> str:
     return f"""
         INSERT INTO telemetry_rollup {ROLLUP_COLUMNS}
@@ -272,6 +289,7 @@ def compute_rollups() -> int:
             zone = tenant_time_zone() if marks else "UTC"
             for kind, kind_marks in by_kind.items():
                 run_assets, run_starts, run_ends = contiguous_runs(kind_marks)
+                days = dirty_days(kind_marks, zone)
                 params = {
                     "kind": kind,
                     "origin": ORIGIN,
@@ -279,8 +297,12 @@ def compute_rollups() -> int:
                     "run_assets": run_assets,
                     "run_starts": run_starts,
                     "run_ends": run_ends,
-                    **piece_arrays(dirty_days(kind_marks, zone)),
+                    "day_assets": [day[0] for day in days],
+                    "day_starts": [day[1] for day in days],
+                    **piece_arrays(days),
                 }
+                cursor.execute(CLEAR_HOURS_SQL, params)
+                cursor.execute(CLEAR_DAYS_SQL, params)
                 cursor.execute(_quarter_sql(kind), params)
                 cursor.execute(HOURLY_SQL, params)
                 cursor.execute(_daily_sql(kind), params)

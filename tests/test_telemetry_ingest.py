@@ -178,6 +178,20 @@ def test_an_update_clears_the_metrics_the_new_reading_does_not_carry(alpha, batt
     assert (row.soc, row.voltage, row.power) == (75, None, None)
 
 
+def test_the_rollups_forget_a_metric_that_an_update_cleared(alpha, battery):
+    from telemetry.rollups import compute_rollups
+
+    post(alpha, readings(battery, count=1))
+    with schema_context(alpha.slug):
+        compute_rollups()
+    post_resent(alpha, readings(battery, count=1, soc=75), on_conflict="update")
+
+    with schema_context(alpha.slug):
+        compute_rollups()
+        rolled = sorted(Rollup.objects.filter(asset_id=battery.pk).values_list("resolution", "metric", "last"))
+    assert rolled == [("d", "soc", 75.0), ("h", "soc", 75.0), ("q", "soc", 75.0)]
+
+
 def test_an_identical_re_send_with_on_conflict_update_rewrites_nothing(alpha, battery, settings):
     settings.OUTBOX_ENABLED = True
     post(alpha, readings(battery, count=2))
