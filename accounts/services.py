@@ -18,7 +18,7 @@ from accounts.key_cache import REVOKED_KEYS, find_key
 from accounts.models import ApiKey, AuditLog, Role, Scope, User, hash_api_key
 from core.realtime import api_key_group, close_sockets
 from core.redis_client import RedisUnavailable, guarded
-from core.tasks import send_email
+from core.tasks import queue_email
 from tenants.selectors import current_tenant, tenant_url
 
 logger = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def send_invitation(user: User, *, invited_by: User | None = None) -> None:
         }
         subject = _("You are invited to %(tenant)s on Voltwatch") % {"tenant": context["tenant_name"]}
         body = render_to_string("accounts/email/invitation.txt", context)
-    transaction.on_commit(lambda: send_email.delay(subject=subject, body=body, to=[user.email]))
+    transaction.on_commit(lambda: queue_email(subject=subject, body=body, to=[user.email]))
 
 
 def change_role(*, user: User, role: str, by: User, ip_address: str | None = None) -> User:

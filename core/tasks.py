@@ -78,6 +78,17 @@ def send_email(*, subject: str, body: str, to: list[str]) -> None:
     send_mail(subject, body, None, to)
 
 
+def queue_email(*, subject: str, body: str, to: list[str]) -> None:
+    """Send an email from a worker (with retries), or, while the broker cannot take it, from here:
+    an invitation must neither wait on a Redis outage nor be lost to it."""
+    if enqueue_if_reachable(send_email, subject=subject, body=body, to=to):
+        return
+    try:
+        send_mail(subject, body, None, to)
+    except OSError:
+        logger.exception("email %r to %s not sent: the broker and the mail server are both unreachable", subject, to)
+
+
 @tenant_task()
 def push_platform_pulse() -> None:
     from django.db import connection

@@ -2,6 +2,7 @@
 
 import re
 
+from django.conf import settings
 from django.core import mail
 from django_tenants.utils import schema_context
 
@@ -28,6 +29,23 @@ def test_an_admin_invites_a_user_who_sets_a_password_from_the_email(alpha, djang
     assert done.status_code == 302
     member = alpha.sign_in("new@alpha.test", "a-brand-new-pass")
     assert member.get("/api/v1/me").json()["principal"]["role"] == "operator"
+
+
+def test_an_invitation_made_while_the_broker_is_down_is_sent_at_once(alpha, django_capture_on_commit_callbacks):
+    from config.celery import app
+    from core.redis_client import redis_breaker
+
+    app.conf.task_always_eager = False  # as in production: the email would go through the broker
+    redis_breaker.trip(ConnectionError("Redis is down"))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = alpha.http("admin").post("/settings/users/", {"email": "late@alpha.test", "role": "viewer"})
+    finally:
+        redis_breaker.reset()
+        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+    assert response.status_code == 302
+    assert [message.to for message in mail.outbox] == [["late@alpha.test"]]
 
 
 def test_inviting_an_existing_email_says_so(alpha):
