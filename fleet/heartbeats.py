@@ -314,23 +314,23 @@ class HeartbeatFastPath:
         await send({"type": "http.response.body", "body": content})
 
 
+def _take_last_seen(client, source: str) -> dict:
+    """The collected last-seen times, taken out of Redis in one transaction (empty when none)."""
+    pipe = client.pipeline(transaction=True)
+    pipe.hgetall(source)
+    pipe.delete(source)
+    seen, _deleted = pipe.execute()
+    return seen
+
+
 def flush_heartbeats(schema: str) -> int:
-    """Write the last-seen times the fast path collected into the devices, in one statement."""
-    import redis
+    """Write the last-seen times the fast path collected into the devices, in one statement.
+    RedisUnavailable while Redis cannot be reached: what it holds is unknown until it is back."""
     from django.db import connection
 
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    source = LAST_SEEN.format(schema=schema)
-    taken = f"{source}:flushing"
-    try:
-        try:
-            client.rename(source, taken)
-        except redis.ResponseError:  # nothing collected since the last flush
-            return 0
-        seen = client.hgetall(taken)
-        client.delete(taken)
-    finally:
-        client.close()
+    from core.redis_client import guarded
+
+    seen = guarded(lambda client: _take_last_seen(client, LAST_SEEN.format(schema=schema)))
     if not seen:
         return 0
     rows = [(site_id.decode(), float(stamp)) for site_id, stamp in seen.items()]

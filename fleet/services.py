@@ -238,7 +238,15 @@ def detect_offline(now: datetime | None = None) -> int:
     now = now or timezone.now()
     from fleet.heartbeats import flush_heartbeats
 
-    flush_heartbeats(connection.schema_name)  # heartbeats taken by the fast path, not yet in the table
+    from core.redis_client import RedisUnavailable
+
+    try:
+        flush_heartbeats(connection.schema_name)  # heartbeats taken by the fast path, not yet in the table
+    except RedisUnavailable:
+        # Recent heartbeats may be waiting in Redis: declaring their devices offline would be a lie.
+        # The sweep is skipped (not recorded), so when Redis is back the gap gives devices grace.
+        logger.warning("offline detection skipped in %s: Redis unreachable", connection.schema_name)
+        return 0
     rule = offline_rule()
     threshold = timedelta(seconds=rule.threshold) if rule else DEFAULT_OFFLINE_AFTER
     with transaction.atomic():

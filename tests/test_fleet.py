@@ -413,6 +413,24 @@ def test_a_device_key_speaks_for_its_device_only(alpha):
     assert post(alpha, "heartbeat", {"siteId": "pi-new"}, token=device_key).status_code == 403
 
 
+def test_no_device_is_declared_offline_while_redis_may_hold_its_heartbeats(alpha):
+    from core.redis_client import redis_breaker
+    from fleet.services import detect_offline
+
+    post(alpha, "heartbeat", {"siteId": "pi-1"})
+    with schema_context("alpha"):
+        now = timezone.now()
+        Device.objects.update(last_seen=now - timedelta(minutes=6))
+        _prime_sweeps(now)
+        redis_breaker.trip(ConnectionError("Redis is down"))
+        try:
+            assert detect_offline(now) == 0
+            assert Device.objects.get().status != "offline"
+        finally:
+            redis_breaker.reset()
+        assert detect_offline(now) == 1  # Redis back, the heartbeats it held flushed: still silent
+
+
 def test_offline_detection_runs_for_every_tenant_from_beat(alpha, beta):
     from config.celery import app
     from fleet.tasks import detect_offline_all_tenants
