@@ -236,9 +236,8 @@ def detect_offline(now: datetime | None = None) -> int:
     """Declare offline the devices silent for longer than the rule allows. After a gap in the sweeps
     (the platform was down, so heartbeats could not arrive) devices get that much grace again."""
     now = now or timezone.now()
-    from fleet.heartbeats import flush_heartbeats
-
     from core.redis_client import RedisUnavailable
+    from fleet.heartbeats import flush_heartbeats
 
     try:
         flush_heartbeats(connection.schema_name)  # heartbeats taken by the fast path, not yet in the table
