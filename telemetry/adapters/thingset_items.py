@@ -68,6 +68,19 @@ BMS_STATES = {0: "off", 1: "charging", 2: "discharging", 3: "normal", 4: "shutdo
 
 VOLT, AMPERE, DEGREE, PERCENT = "V", "A", "degC", "pct"
 
+# Libre Solar BMS firmware up to v21 (data objects without an access prefix).
+BMS_2021_ITEMS = {
+    "Bat_V": Item("voltage", VOLT),
+    "Bat_A": Item("current", AMPERE),
+    "Bat_degC": Item("temperature", DEGREE),
+    "SOC_pct": Item("soc", PERCENT),
+    "ErrorFlags": Item("error_flags", kind="flags"),
+    "BmsState": Item("state", kind="state"),
+    "Cells_V": Item("cell_voltages", VOLT, kind="numbers"),
+    "CellMin_V": Item("cell_voltage_min", VOLT),
+    "CellMax_V": Item("cell_voltage_max", VOLT),
+}
+
 FIRMWARES: tuple[Firmware, ...] = (
     Firmware(
         key="libresolar-bms-2023",
@@ -92,18 +105,11 @@ FIRMWARES: tuple[Firmware, ...] = (
         key="libresolar-bms-2022",
         label="Libre Solar BMS, firmware of 2022 (ThingSet v0.5)",
         groups=("Meas",),
+        # The 2021 names with v0.5's access prefix ("r": read-only), and the pack's own names.
         items={
-            "rBat_V": Item("voltage", VOLT),
+            **{f"r{name}": item for name, item in BMS_2021_ITEMS.items()},
             "rPack_V": Item("voltage", VOLT),
-            "rBat_A": Item("current", AMPERE),
             "rPack_A": Item("current", AMPERE),
-            "rBat_degC": Item("temperature", DEGREE),
-            "rSOC_pct": Item("soc", PERCENT),
-            "rErrorFlags": Item("error_flags", kind="flags"),
-            "rBmsState": Item("state", kind="state"),
-            "rCells_V": Item("cell_voltages", VOLT, kind="numbers"),
-            "rCellMin_V": Item("cell_voltage_min", VOLT),
-            "rCellMax_V": Item("cell_voltage_max", VOLT),
         },
         error_flags=BMS_ERROR_FLAGS,
         states=BMS_STATES,
@@ -112,17 +118,7 @@ FIRMWARES: tuple[Firmware, ...] = (
         key="libresolar-bms-2021",
         label="Libre Solar BMS, firmware up to v21 (ThingSet v0.3/v0.4)",
         groups=("", "output"),
-        items={
-            "Bat_V": Item("voltage", VOLT),
-            "Bat_A": Item("current", AMPERE),
-            "Bat_degC": Item("temperature", DEGREE),
-            "SOC_pct": Item("soc", PERCENT),
-            "ErrorFlags": Item("error_flags", kind="flags"),
-            "BmsState": Item("state", kind="state"),
-            "Cells_V": Item("cell_voltages", VOLT, kind="numbers"),
-            "CellMin_V": Item("cell_voltage_min", VOLT),
-            "CellMax_V": Item("cell_voltage_max", VOLT),
-        },
+        items=BMS_2021_ITEMS,
         error_flags=BMS_ERROR_FLAGS,
         states=BMS_STATES,
     ),
