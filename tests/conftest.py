@@ -159,6 +159,35 @@ def committed_assets(worlds):
     connection.set_schema_to_public()
 
 
+@pytest.fixture
+def committed_device(worlds):
+    """`make(external_id, site_name)`: a fleet device of alpha, registered and online, made outside
+    the test transaction so that a server process sees it; deleted afterwards with its alerts."""
+    from alerts.models import Alert
+    from fleet.models import Device
+    from telemetry.models import Site
+
+    alpha = worlds["alpha"]
+    made = []
+
+    def make(external_id: str, site_name: str):
+        with alpha.blocker.unblock(), schema_context(alpha.slug):
+            site, _ = Site.objects.get_or_create(code=site_name.lower(), defaults={"name": site_name})
+            device, _ = Device.objects.update_or_create(
+                external_id=external_id, defaults={"site": site, "status": "ok", "last_seen": None}
+            )
+        connection.set_schema_to_public()
+        made.append(device)
+        return device
+
+    yield make
+    with alpha.blocker.unblock(), schema_context(alpha.slug):
+        for device in made:
+            Alert.objects.filter(source_id=device.external_id).delete()
+            Device.objects.filter(pk=device.pk).delete()
+    connection.set_schema_to_public()
+
+
 @pytest.fixture(autouse=True)
 def _public_schema_after_each_test():
     yield

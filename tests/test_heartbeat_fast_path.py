@@ -11,22 +11,9 @@ from fleet.heartbeats import flush_heartbeats
 
 
 @pytest.fixture
-def known_device(worlds, django_db_blocker):
+def known_device(committed_device):
     """A device registered and online, committed so the server process sees it."""
-    from fleet.models import Device
-    from telemetry.models import Site
-
-    with django_db_blocker.unblock(), schema_context("alpha"):
-        site, _ = Site.objects.get_or_create(code="fastville", defaults={"name": "FASTVILLE"})
-        device, _ = Device.objects.update_or_create(
-            external_id="fast-pi-1", defaults={"site": site, "status": "ok", "last_seen": None}
-        )
-    yield device
-    with django_db_blocker.unblock(), schema_context("alpha"):
-        from alerts.models import Alert
-
-        Alert.objects.filter(source_id="fast-pi-1").delete()
-        Device.objects.filter(pk=device.pk).delete()
+    return committed_device("fast-pi-1", "FASTVILLE")
 
 
 def beat(server, world, token, body=None):

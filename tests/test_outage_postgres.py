@@ -11,8 +11,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from django_tenants.utils import schema_context
 
 from tests import conftest
 from tests.conftest import LiveServer, start_uvicorn
@@ -47,19 +45,9 @@ def server(worlds, proxy):
 
 
 @pytest.fixture
-def known_device(worlds, django_db_blocker):
-    from fleet.models import Device
-    from telemetry.models import Site
-
-    with django_db_blocker.unblock(), schema_context("alpha"):
-        site, _ = Site.objects.get_or_create(code="pgoutage", defaults={"name": "PGOUTAGE"})
-        device, _ = Device.objects.update_or_create(
-            external_id="pg-outage-pi", defaults={"site": site, "status": "ok", "last_seen": None}
-        )
-    yield device
-    with django_db_blocker.unblock(), schema_context("alpha"):
-        Device.objects.filter(pk=device.pk).delete()
-    connection.set_schema_to_public()
+def known_device(committed_device):
+    """A device registered and online, committed so the server process sees it."""
+    return committed_device("pg-outage-pi", "PGOUTAGE")
 
 
 def api_calls(world):

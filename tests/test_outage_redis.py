@@ -45,20 +45,9 @@ def server(worlds, own_redis):
 
 
 @pytest.fixture
-def known_device(worlds, django_db_blocker):
+def known_device(committed_device):
     """A device registered and online, committed so the server process sees it."""
-    from fleet.models import Device
-    from telemetry.models import Site
-
-    with django_db_blocker.unblock(), schema_context("alpha"):
-        site, _ = Site.objects.get_or_create(code="outageville", defaults={"name": "OUTAGEVILLE"})
-        device, _ = Device.objects.update_or_create(
-            external_id="outage-pi-1", defaults={"site": site, "status": "ok", "last_seen": None}
-        )
-    yield device
-    with django_db_blocker.unblock(), schema_context("alpha"):
-        Device.objects.filter(pk=device.pk).delete()
-    connection.set_schema_to_public()
+    return committed_device("outage-pi-1", "OUTAGEVILLE")
 
 
 def call(server, world, method: str, path: str, token: str | None = None, **kwargs) -> tuple[httpx.Response, float]:
