@@ -8,6 +8,8 @@ import re
 import pytest
 from django_tenants.utils import schema_context
 
+from tests.api_objects import DEVICE, one_of_each
+
 # The path parameters that name an object, and the beta object each path prefix names.
 OBJECT_PARAMETERS = {"id", "key_id", "site_id"}
 RESOURCES = [
@@ -44,43 +46,8 @@ def betas_objects(alpha, beta) -> dict[str, object]:
     def post(path, body):
         return _made(api.post(path, body, content_type="application/json"))
 
-    site = post("/api/v1/telemetry/sites/", {"name": "Brest", "code": "brest", "time_zone": "Europe/Paris"})
-    battery_type = post("/api/v1/telemetry/types/", {"name": "Pack", "kind": "battery"})
-    meter_type = post("/api/v1/telemetry/types/", {"name": "Borne", "kind": "meter"})
-    objects = {
-        "site": site["id"],
-        "type": battery_type["id"],
-        "battery": post(
-            "/api/v1/telemetry/batteries/", {"site": "brest", "type": battery_type["id"], "name": "P", "serial": "B-1"}
-        )["id"],
-        "meter": post(
-            "/api/v1/telemetry/meters/", {"site": "brest", "type": meter_type["id"], "name": "M", "device_id": "b-1"}
-        )["id"],
-        "alert": post(
-            "/api/v1/alerts/receive", {"type": "door", "title": "Door", "message": "Open", "severity": "warning"}
-        )["id"],
-        "rule": post(
-            "/api/v1/alerts/rules/",
-            {
-                "name": "Hot",
-                "source_type": "battery",
-                "metric": "temperature",
-                "operator": ">",
-                "threshold": 60,
-                "severity": "critical",
-                "alert_type": "overheat",
-                "message": "Too hot",
-            },
-        )["id"],
-        "silence": post(
-            "/api/v1/alerts/silences/",
-            {"starts_at": "2026-01-01T00:00:00Z", "ends_at": "2036-01-01T00:00:00Z", "comment": "works"},
-        )["id"],
-        "channel": post("/api/v1/alerts/channels/", {"name": "Ops", "kind": "email", "email_recipients": "o@b.test"})[
-            "id"
-        ],
-        "device": post("/api/v1/fleet/heartbeat", {"siteId": "beta-club-1"})["siteId"],
-    }
+    objects = {kind: made["id"] for kind, made in one_of_each(post).items() if kind != "device"}
+    objects["device"] = DEVICE
     with schema_context(alpha.slug):
         alphas_last_key = ApiKey.objects.order_by("-pk").values_list("pk", flat=True).first()
     with schema_context(beta.slug):

@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.api_objects import one_of_each
 from tests.conftest import build_world
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -64,56 +65,12 @@ def seeded(asgi_server, fuzz_world) -> dict[str, object]:
             assert response.status_code in (200, 201), (path, response.status_code, response.text)
             return response.json()
 
-        site = made("/api/v1/telemetry/sites/", {"name": "Lyon", "code": "lyon", "time_zone": "Europe/Paris"})
-        battery_type = made("/api/v1/telemetry/types/", {"name": "Pack", "kind": "battery"})
-        meter_type = made("/api/v1/telemetry/types/", {"name": "Borne", "kind": "meter"})
-        battery = made(
-            "/api/v1/telemetry/batteries/",
-            {"site": "lyon", "type": battery_type["id"], "name": "Pack 1", "serial": "SN-1"},
-        )
-        meter = made(
-            "/api/v1/telemetry/meters/",
-            {"site": "lyon", "type": meter_type["id"], "name": "Borne 1", "device_id": "shelly-1"},
-        )
+        objects = one_of_each(made)
         made(
             "/api/v1/telemetry/readings",
             {"kind": "battery", "readings": [{"asset": "SN-1", "time": int(time.time()), "values": {"voltage": 51.2}}]},
         )
-        alert = made(
-            "/api/v1/alerts/receive",
-            {"type": "door_open", "title": "Door", "message": "The door is open", "severity": "warning"},
-        )
-        rule = made(
-            "/api/v1/alerts/rules/",
-            {
-                "name": "Hot",
-                "source_type": "battery",
-                "metric": "temperature",
-                "operator": ">",
-                "threshold": 60,
-                "severity": "critical",
-                "alert_type": "overheat",
-                "message": "Too hot",
-            },
-        )
-        silence = made(
-            "/api/v1/alerts/silences/",
-            {"starts_at": "2026-01-01T00:00:00Z", "ends_at": "2036-01-01T00:00:00Z", "comment": "works"},
-        )
-        channel = made(
-            "/api/v1/alerts/channels/",
-            {"name": "Ops", "kind": "email", "email_recipients": "ops@fuzz.test"},
-        )
-        made("/api/v1/fleet/heartbeat", {"siteId": "club-1", "agentVersion": "1.0"})
-    return {
-        "site": site,
-        "battery": battery,
-        "meter": meter,
-        "alert": alert,
-        "rule": rule,
-        "silence": silence,
-        "channel": channel,
-    }
+    return objects
 
 
 @pytest.fixture(scope="module")
