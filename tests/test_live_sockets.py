@@ -18,6 +18,7 @@ from core.realtime import has_listeners, notify_tenant, tenant_group
 from telemetry.models import MeterReading
 from tests.conftest import LiveServer, run_async, start_uvicorn
 from tests.factories import make_meter
+from tests.sockets import next_of_type, page_socket, shelly_socket
 
 QUIET_S = 16  # longer than every timeout between the server and Redis (redis-py 8's default was 5 s)
 
@@ -31,32 +32,6 @@ def shelly(worlds, committed_assets):
         key, token = create_api_key(name="shelly", scopes=["ingest"], bound_to=f"meter:{meter.pk}")
     connection.set_schema_to_public()
     return meter, key, token
-
-
-def _page(world, server, cookie: str):
-    return websockets.connect(
-        f"ws://{world.host}:{server.port}/ws/notifications/",
-        host="127.0.0.1",
-        port=server.port,
-        additional_headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"},
-        open_timeout=10,
-    )
-
-
-def _device(world, server, token: str):
-    return websockets.connect(
-        f"ws://{world.host}:{server.port}/ws/shelly/{token}/", host="127.0.0.1", port=server.port, open_timeout=10
-    )
-
-
-async def _next_of_type(socket, event_type: str, timeout: float = 5.0) -> dict:
-    async def wait():
-        while True:
-            message = json.loads(await socket.recv())
-            if message["type"] == event_type:
-                return message
-
-    return await asyncio.wait_for(wait(), timeout)
 
 
 async def _listeners_within(group: str, seconds: float) -> bool:
@@ -86,11 +61,11 @@ def test_a_page_left_quiet_still_receives_the_next_event(worlds, asgi_server):
     cookie = alpha.session_cookie("viewer")
 
     async def scenario():
-        async with _page(alpha, asgi_server, cookie) as page:
-            await _next_of_type(page, "hello")
+        async with page_socket(alpha, asgi_server, cookie) as page:
+            await next_of_type(page, "hello")
             await asyncio.sleep(QUIET_S)
             await asyncio.to_thread(notify_tenant, alpha.tenant, "alert.raised", {"title": "After the quiet"})
-            return (await _next_of_type(page, "alert.raised"))["payload"]
+            return (await next_of_type(page, "alert.raised"))["payload"]
 
     assert run_async(scenario()) == {"title": "After the quiet"}
 
@@ -100,7 +75,7 @@ def test_a_shelly_left_quiet_still_reports(worlds, asgi_server, shelly):
     meter, _key, token = shelly
 
     async def scenario():
-        async with _device(alpha, asgi_server, token) as device:
+        async with shelly_socket(alpha, asgi_server, token) as device:
             await asyncio.sleep(QUIET_S)
             await device.send(_status(meter, 1795500000.5, 640.0, id=1))
             return json.loads(await asyncio.wait_for(device.recv(), 5))
@@ -114,8 +89,8 @@ def test_a_page_that_vanishes_after_a_quiet_spell_no_longer_counts_as_a_listener
     cookie = alpha.session_cookie("viewer")
 
     async def scenario():
-        async with _page(alpha, asgi_server, cookie) as page:
-            await _next_of_type(page, "hello")
+        async with page_socket(alpha, asgi_server, cookie) as page:
+            await next_of_type(page, "hello")
             await asyncio.sleep(QUIET_S)
             listening = await asyncio.to_thread(has_listeners, tenant_group(alpha.slug))
             page.transport.abort()  # no closing handshake: the connection is simply gone
@@ -133,8 +108,8 @@ def test_a_page_whose_server_dies_stops_counting_as_a_listener_within_the_group_
     process, port = start_uvicorn()
 
     async def scenario():
-        async with _page(alpha, LiveServer(port), cookie) as page:
-            await _next_of_type(page, "hello")
+        async with page_socket(alpha, LiveServer(port), cookie) as page:
+            await next_of_type(page, "hello")
             listening = await asyncio.to_thread(has_listeners, tenant_group(alpha.slug))
             process.kill()  # no disconnect runs: the page stays in the group, until it expires
             process.wait(10)
@@ -151,7 +126,7 @@ def test_revoking_a_key_closes_the_open_shelly_socket_using_it(worlds, asgi_serv
     meter, key, token = shelly
 
     async def scenario():
-        async with _device(alpha, asgi_server, token) as device:
+        async with shelly_socket(alpha, asgi_server, token) as device:
             await device.send(_status(meter, 1795500000.5, 100.0, id=1))
             assert json.loads(await asyncio.wait_for(device.recv(), 5))["result"]["stored"] == 1
             await asyncio.to_thread(_revoke, alpha, key)
@@ -168,7 +143,7 @@ def test_a_frame_sent_as_soon_as_its_key_is_revoked_is_not_stored(worlds, asgi_s
     meter, key, token = shelly
 
     async def scenario():
-        async with _device(alpha, asgi_server, token) as device:
+        async with shelly_socket(alpha, asgi_server, token) as device:
             await device.send(_status(meter, 1795500000.5, 100.0, id=1))
             await asyncio.wait_for(device.recv(), 5)
             await asyncio.to_thread(_revoke, alpha, key)

@@ -6,35 +6,10 @@ import json
 import pytest
 import websockets
 import websockets.exceptions
-from django.conf import settings
 
 from core.realtime import notify_tenant
 from tests.conftest import run_async
-
-
-def _connect(world, server, cookie: str | None, origin: str | None = None):
-    headers = {}
-    if cookie:
-        headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={cookie}"
-    if origin:
-        headers["Origin"] = origin
-    return websockets.connect(
-        f"ws://{world.host}:{server.port}/ws/notifications/",
-        host="127.0.0.1",
-        port=server.port,
-        additional_headers=headers,
-        open_timeout=10,
-    )
-
-
-async def _receive_type(socket, event_type: str, timeout: float = 5.0) -> dict:
-    async def wait():
-        while True:
-            message = json.loads(await socket.recv())
-            if message["type"] == event_type:
-                return message
-
-    return await asyncio.wait_for(wait(), timeout)
+from tests.sockets import next_of_type, page_socket
 
 
 def test_an_event_sent_to_a_tenant_reaches_its_open_pages_only(worlds, asgi_server):
@@ -43,15 +18,15 @@ def test_an_event_sent_to_a_tenant_reaches_its_open_pages_only(worlds, asgi_serv
 
     async def scenario():
         async with (
-            _connect(alpha, asgi_server, alpha_cookie) as on_alpha,
-            _connect(beta, asgi_server, beta_cookie) as on_beta,
+            page_socket(alpha, asgi_server, alpha_cookie) as on_alpha,
+            page_socket(beta, asgi_server, beta_cookie) as on_beta,
         ):
-            hello = await _receive_type(on_alpha, "hello")
+            hello = await next_of_type(on_alpha, "hello")
             assert hello["payload"] == {"tenant": "alpha", "user": "viewer@alpha.test"}
-            await _receive_type(on_beta, "hello")
+            await next_of_type(on_beta, "hello")
 
             await asyncio.to_thread(notify_tenant, alpha.tenant, "alert.raised", {"title": "Cell over-voltage"})
-            received = await _receive_type(on_alpha, "alert.raised")
+            received = await next_of_type(on_alpha, "alert.raised")
             assert received["payload"] == {"title": "Cell over-voltage"}
 
             await asyncio.to_thread(notify_tenant, beta.tenant, "marker", {})
@@ -73,8 +48,8 @@ def test_the_api_can_push_an_event_to_open_pages(worlds, asgi_server):
     cookie = alpha.session_cookie("operator")
 
     async def scenario():
-        async with _connect(alpha, asgi_server, cookie) as socket:
-            await _receive_type(socket, "hello")
+        async with page_socket(alpha, asgi_server, cookie) as socket:
+            await next_of_type(socket, "hello")
             async with httpx.AsyncClient() as http:
                 response = await http.post(
                     f"http://127.0.0.1:{asgi_server.port}/api/v1/events",
@@ -82,7 +57,7 @@ def test_the_api_can_push_an_event_to_open_pages(worlds, asgi_server):
                     json={"title": "Maintenance at 14:00", "severity": "warning"},
                 )
             assert response.status_code == 202
-            event = await _receive_type(socket, "integration.message")
+            event = await next_of_type(socket, "integration.message")
             assert event["payload"] == {"title": "Maintenance at 14:00", "message": "", "severity": "warning"}
 
     run_async(scenario())
@@ -105,7 +80,7 @@ def test_websocket_handshakes_without_a_valid_session_are_refused(worlds, asgi_s
         target = Nowhere
 
     async def handshake():
-        async with _connect(target, asgi_server, cookie, origin) as socket:
+        async with page_socket(target, asgi_server, cookie, origin) as socket:
             await socket.recv()
 
     with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
@@ -125,8 +100,8 @@ def test_a_tenant_has_listeners_while_one_of_its_pages_is_open(worlds, asgi_serv
             if not (before := has_listeners(tenant_group(alpha.slug))):
                 break
             await asyncio.sleep(0.1)
-        async with _connect(alpha, asgi_server, cookie) as page:
-            await _receive_type(page, "hello")
+        async with page_socket(alpha, asgi_server, cookie) as page:
+            await next_of_type(page, "hello")
             during = has_listeners(tenant_group(alpha.slug))
             elsewhere = has_listeners(tenant_group(worlds["beta"].slug))
         for _ in range(100):  # the server leaves the group once it sees the socket close

@@ -9,7 +9,6 @@ import httpx
 import pytest
 import websockets
 import websockets.exceptions
-from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_context
 
@@ -17,6 +16,7 @@ from accounts.services import create_api_key
 from telemetry.models import MeterReading
 from tests.conftest import run_async
 from tests.factories import make_battery, make_meter
+from tests.sockets import next_of_type, page_socket, shelly_socket
 
 
 @pytest.fixture
@@ -32,26 +32,6 @@ def committed(worlds, committed_assets):
         return asset, token
 
     return make
-
-
-def page_socket(world, server, cookie):
-    return websockets.connect(
-        f"ws://{world.host}:{server.port}/ws/notifications/",
-        host="127.0.0.1",
-        port=server.port,
-        additional_headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"},
-        open_timeout=10,
-    )
-
-
-async def next_of_type(socket, event_type, timeout=5.0):
-    async def wait():
-        while True:
-            message = json.loads(await socket.recv())
-            if message["type"] == event_type:
-                return message
-
-    return await asyncio.wait_for(wait(), timeout)
 
 
 def test_an_open_page_hears_of_new_readings_within_a_second(worlds, asgi_server, committed):
@@ -83,12 +63,6 @@ def test_an_open_page_hears_of_new_readings_within_a_second(worlds, asgi_server,
             assert payload["points"]["t"] == [1795514400000, 1795514401000]
 
     run_async(scenario())
-
-
-def shelly_socket(world, server, token):
-    return websockets.connect(
-        f"ws://{world.host}:{server.port}/ws/shelly/{token}/", host="127.0.0.1", port=server.port, open_timeout=10
-    )
 
 
 def test_a_shelly_reports_over_its_outbound_websocket(worlds, asgi_server, committed):
