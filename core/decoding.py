@@ -50,6 +50,12 @@ def decode_json(body: bytes | str, *, field: str = ROOT):
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        # orjson's words for these name its internals ("str is not valid UTF-8: surrogates not allowed").
+        if "UTF-8" in exc.msg:
+            raise BadInput(field, _("Is not valid UTF-8."), code="malformed_request") from None
+        if "surrogate" in exc.msg:
+            reason = _("A lone surrogate escape (\\ud800–\\udfff) at character %(pos)s: not valid Unicode.")
+            raise BadInput(field, reason % {"pos": exc.pos}, code="malformed_request") from None
         raise BadInput(field, _("Malformed JSON: %(reason)s.") % {"reason": exc}, code="malformed_request") from None
     check_value(value, field=field)
     return value

@@ -126,6 +126,21 @@ def test_a_batch_nothing_can_hold_is_refused_naming_the_field(alpha, battery, bo
     assert count(alpha, BatteryReading) == 0
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"readings": [{"asset": "NB-\xff"}]}', "Is not valid UTF-8."),
+        (
+            b'{"readings": [{"asset": "\\ud800"}]}',
+            "A lone surrogate escape (\\ud800\u2013\\udfff) at character 25: not valid Unicode.",
+        ),
+    ],
+)
+def test_text_that_is_not_unicode_is_refused_in_words_a_client_understands(alpha, battery, body, reason):
+    assert refused(post_readings(alpha, body)) == {"body": reason}
+    assert count(alpha, BatteryReading) == 0
+
+
 @pytest.mark.parametrize("moment", BAD_MOMENTS)
 def test_a_reading_at_a_moment_out_of_range_is_refused(alpha, battery, moment):
     fields = refused(post_readings(alpha, {"readings": [reading(time=moment)]}))

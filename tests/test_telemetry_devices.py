@@ -454,3 +454,15 @@ def test_a_nul_in_a_text_field_of_a_multipart_upload_is_a_400_naming_the_field(a
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["description"]
     assert stored_dbc(alpha, bare_type.pk) == ""
+
+
+def test_a_dbc_file_with_a_nul_byte_is_refused_without_echoing_it(alpha, bare_type):
+    response = alpha.api().patch(
+        f"/api/v1/telemetry/types/{bare_type.pk}/",
+        encode_multipart(BOUNDARY, {"can_database_file": dbc_file('VERSION ""\n\x00\x01binary')}),
+        content_type=MULTIPART_CONTENT,
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"]["can_database_file"] == (
+        "The DBC contains a NUL character: it is not a DBC text file."
+    )

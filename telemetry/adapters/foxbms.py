@@ -62,6 +62,8 @@ def dbc_text(data: bytes, field: str = "dbc") -> str:
         text = data.decode("cp1252", errors="replace")
     if not text.strip():
         raise AdapterError(field, "The DBC file is empty.")
+    if "\x00" in text:  # a binary file: PostgreSQL could not store it, and no DBC holds one
+        raise AdapterError(field, "The DBC contains a NUL character: it is not a DBC text file.")
     try:
         load_dbc(text)
     except AdapterError as exc:
