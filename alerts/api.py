@@ -9,9 +9,9 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import ApiKeyPrincipal
 from alerts import selectors, services
 from alerts.models import Alert, AlertComment, AlertRule, Channel, Delivery, Severity, Silence, Status
-from core.api.authentication import ApiKeyPrincipal
 from core.api.fields import EmailOfField, TimestampField
 from core.api.serializers import ModelSerializer
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from alerts import notifications
 from alerts.models import Delivery, DeliveryAttempt
+from tenants.tasks import tenant_task
 
 RETRY_WINDOW = timedelta(hours=24)
 FIRST_RETRY_SECONDS = 10
@@ -70,3 +71,9 @@ def due_delivery_ids(now=None) -> list[int]:
 
 def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
+
+
+@tenant_task(name="alerts.tasks.deliver")
+def deliver(delivery_id: int) -> None:
+    """One delivery, in a worker, as soon as its alert's transaction committed."""
+    attempt_delivery(delivery_id)

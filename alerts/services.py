@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alerts.delivery import deliver
 from alerts.models import (
     SEVERITY_RANK,
     Alert,
@@ -30,6 +31,7 @@ from alerts.models import (
     Silence,
     Status,
 )
+from core.tasks import enqueue_if_reachable
 
 OFFLINE_TYPE = "offline"
 COMPARATORS = {">": op.gt, ">=": op.ge, "<": op.lt, "<=": op.le, "==": op.eq, "!=": op.ne}
@@ -417,9 +419,6 @@ def _eligible_channels(alert: Alert) -> list[Channel]:
 
 def _queue(deliveries: list[Delivery]) -> None:
     """Deliver now in a worker; a delivery that cannot be queued is due, for alert_housekeeping."""
-    from alerts.tasks import deliver
-    from core.tasks import enqueue_if_reachable
-
     schema = connection.schema_name
     for delivery in deliveries:
         transaction.on_commit(lambda pk=delivery.pk: enqueue_if_reachable(deliver, schema, pk))

@@ -1,12 +1,8 @@
 from celery import shared_task
 
 from alerts import delivery, services
-from core.tasks import run_for_all_tenants, tenant_task
-
-
-@tenant_task()
-def deliver(delivery_id: int) -> None:
-    delivery.attempt_delivery(delivery_id)
+from alerts.delivery import deliver  # noqa: F401  (registered with the worker through this module)
+from tenants.tasks import run_for_all_tenants, tenant_task
 
 
 @tenant_task()

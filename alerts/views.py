@@ -11,7 +11,7 @@ from accounts.decorators import role_required
 from alerts import selectors, services
 from alerts.forms import AlertFilterForm, ChannelForm, CommentForm, RuleForm, SilenceForm
 from alerts.models import Alert, AlertRule, Channel, Silence
-from portal.sections import SECTION_BY_SLUG
+from core.navigation import SECTION_BY_SLUG
 
 SECTION = SECTION_BY_SLUG["alerts"]
 ACTORS = ("admin", "operator")
