@@ -1,7 +1,11 @@
+"""Who calls the API: an API key (a header, or the URL for devices that cannot set one) or a
+portal user's session; and how each scheme is described in the OpenAPI document."""
+
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiKey
@@ -64,6 +68,8 @@ class UrlKeyAuthentication(ApiKeyAuthentication):
     """For devices that cannot set headers (Shelly webhooks and outbound websockets): the key in the
     URL path (`…/<key>/`) or query string (`?key=`), else the usual headers."""
 
+    key_in_url = True  # routed twice, with and without the key in the path (see core.api.schema)
+
     def token(self, request) -> str | None:
         kwargs = (getattr(request, "parser_context", None) or {}).get("kwargs", {})
         return kwargs.get("key") or request.query_params.get("key") or super().token(request)
@@ -71,3 +77,38 @@ class UrlKeyAuthentication(ApiKeyAuthentication):
 
 class PortalSessionAuthentication(authentication.SessionAuthentication):
     """The portal's logged-in users may call the API too, with CSRF protection."""
+
+
+# How each scheme appears in the OpenAPI document (drf-spectacular finds these subclasses).
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>` (the header `X-API-Key: <key>` works too). Keys are per tenant.",
+        }
+
+
+class PortalSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.PortalSessionAuthentication"
+    name = "PortalSession"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+class UrlKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.UrlKeyAuthentication"
+    name = "UrlKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "query",
+            "name": "key",
+            "description": "For devices that cannot set headers: the key in the path (`/webhook/<key>/`) or `?key=`.",
+        }

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from accounts import services
-from core.tasks import run_for_all_tenants, tenant_task
+from tenants.tasks import run_for_all_tenants, tenant_task
 
 
 @tenant_task()

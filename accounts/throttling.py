@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
-from core.api.authentication import ApiKeyPrincipal
+from accounts.authentication import ApiKeyPrincipal
 from core.redis_client import RedisUnavailable, guarded
 
 PERIODS = {

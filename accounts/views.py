@@ -10,7 +10,7 @@ from accounts import selectors, services
 from accounts.decorators import role_required
 from accounts.forms import ApiKeyForm, ChangeRoleForm, InviteUserForm, ProfileForm
 from accounts.models import ApiKey, Role, User
-from portal.sections import SECTIONS
+from core.navigation import SECTIONS
 
 SETTINGS_SECTION = SECTIONS[-1]
 

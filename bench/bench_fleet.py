@@ -160,8 +160,8 @@ def main() -> None:
     from accounts.services import create_api_key
     from fleet.models import Device, SweepState
     from fleet.services import detect_offline
+    from provisioning.services import create_client
     from telemetry.models import Site
-    from tenants.services import create_client
     from tests.conftest import free_port, wait_for_port
 
     call_command("migrate_schemas", interactive=False, verbosity=0)

@@ -51,9 +51,9 @@ def main() -> None:
     from django_tenants.utils import schema_context
 
     from accounts.services import create_api_key
+    from provisioning.services import create_client
     from telemetry import rollups
     from telemetry.models import AssetType, Battery, Site
-    from tenants.services import create_client
 
     call_command("migrate_schemas", interactive=False, verbosity=0)
     client = create_client(

@@ -44,9 +44,9 @@ def main() -> None:
     from django.db import connection, transaction
     from django_tenants.clone import CloneSchema
 
+    from provisioning.services import create_client
     from tenants.cloning import clone_template
     from tenants.models import Client
-    from tenants.services import create_client
 
     call_command("migrate_schemas", interactive=False, verbosity=0)
     counter = iter(range(1_000_000))

@@ -15,8 +15,8 @@ django_asgi_app = SyncChainASGIHandler()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs Django set up first)
 
 from config.routing import websocket_urlpatterns  # noqa: E402
-from core.websocket import TenantWebsocketMiddleware  # noqa: E402
 from fleet.heartbeats import HeartbeatFastPath  # noqa: E402
+from tenants.websocket import TenantWebsocketMiddleware  # noqa: E402
 
 
 def load_url_modules() -> None:

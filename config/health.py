@@ -10,8 +10,13 @@ Each check says `"status": "ok"` or `"down"` too.
 import time
 from collections.abc import Callable
 
+import redis
+from confluent_kafka.admin import AdminClient
 from django.conf import settings
 from django.db import connection
+from django.http import JsonResponse
+
+from outbox.services import backlog
 
 
 def _timed(check: Callable[[], None]) -> dict:
@@ -29,8 +34,6 @@ def _postgres() -> None:
 
 
 def _redis() -> None:
-    import redis
-
     client = redis.Redis.from_url(
         settings.REDIS_URL, socket_connect_timeout=settings.REDIS_TIMEOUT_S, socket_timeout=settings.REDIS_TIMEOUT_S
     )
@@ -41,16 +44,12 @@ def _redis() -> None:
 
 
 def _kafka() -> None:
-    from confluent_kafka.admin import AdminClient
-
     admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "socket.timeout.ms": 3000})
     admin.list_topics(timeout=3)
 
 
 def _outbox() -> dict:
     """What waits for the Kafka relay: a growing backlog means the relay or Kafka is down."""
-    from outbox.services import backlog
-
     try:
         waiting, age = backlog()
     except Exception as exc:  # reported, like every other check
@@ -71,3 +70,18 @@ def service_health() -> dict:
 
 
 HTTP_STATUS = {"ok": 200, "degraded": 200, "down": 503}
+
+
+class HealthzMiddleware:
+    """`/healthz` answers on every host, before tenant resolution, for load balancers and probes:
+    200 while requests can be served (ok or degraded), 503 when they cannot."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/healthz":
+            connection.set_schema_to_public()
+            report = service_health()
+            return JsonResponse(report, status=HTTP_STATUS[report["status"]])
+        return self.get_response(request)

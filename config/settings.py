@@ -49,6 +49,8 @@ SHARED_APPS = [
     "core",
     "outbox",
     "accounts",
+    "provisioning",
+    "config",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -97,15 +99,15 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 
 MIDDLEWARE = [
-    "core.middleware.HealthzMiddleware",
+    "config.health.HealthzMiddleware",
     "core.middleware.RequestContextMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
-    "core.middleware.TenantMiddleware",
+    "tenants.middleware.TenantMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "core.middleware.TenantSuspendedMiddleware",
+    "tenants.middleware.TenantSuspendedMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -129,7 +131,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "core.context_processors.platform",
+                "portal.context_processors.platform",
             ],
         },
     }
@@ -212,7 +214,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
-    "platform-pulse": {"task": "core.tasks.broadcast_platform_pulse", "schedule": 15.0},
+    "platform-pulse": {"task": "tenants.tasks.broadcast_platform_pulse", "schedule": 15.0},
     "alert-housekeeping": {"task": "alerts.tasks.alert_housekeeping_all_tenants", "schedule": 30.0},
     "offline-detection": {"task": "fleet.tasks.detect_offline_all_tenants", "schedule": 30.0},
     "heartbeat-flush": {"task": "fleet.tasks.flush_heartbeats_all_tenants", "schedule": 10.0},
@@ -360,13 +362,13 @@ STORAGES = {
 API_KEY_RATE = env_str("API_KEY_RATE", "1200/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "core.api.authentication.ApiKeyAuthentication",
-        "core.api.authentication.PortalSessionAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
+        "accounts.authentication.PortalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.IsTenantMember"],
     # JSON only, through the front door (core.decoding): any other content type is a 415.
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.FastJSONParser"],
-    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": API_KEY_RATE},
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",

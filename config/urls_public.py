@@ -8,7 +8,7 @@ from core.admin_sites import public_admin_site
 urlpatterns = [
     path("", TemplateView.as_view(template_name="public/home.html"), name="public-home"),
     path("admin/", public_admin_site.urls),
-    path("api/v1/", include("tenants.api")),
+    path("api/v1/", include("provisioning.api")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

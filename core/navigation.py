@@ -1,4 +1,5 @@
-"""The portal's navigation: one entry per section, in display order."""
+"""The portal's navigation: one entry per section, in display order. Data only (URL names as strings), so
+that every app's pages can name their section without importing the app that shows the portal."""
 
 from dataclasses import dataclass
 

@@ -1,46 +1,12 @@
-"""Celery plumbing shared by every app: tenant-aware tasks and mail delivery."""
+"""Celery plumbing shared by every app: queueing that survives a broker outage, and mail delivery.
+(Tasks that run in a tenant's schema are declared with `tenants.tasks.tenant_task`.)"""
 
-import functools
 import logging
-from datetime import UTC, datetime
 
 from celery import shared_task
 from django.core.mail import send_mail
 
-from core.logging import tenant_var
-
 logger = logging.getLogger(__name__)
-
-
-def tenant_task(*task_args, **task_kwargs):
-    """Declare a Celery task that runs inside one tenant's schema.
-
-    The task is called with the tenant's schema name first: `my_task.delay("acme", ...)`. A
-    suspended or deleted tenant's tasks are skipped.
-    """
-
-    def decorator(func):
-        @shared_task(*task_args, name=task_kwargs.pop("name", f"{func.__module__}.{func.__name__}"), **task_kwargs)
-        @functools.wraps(func)
-        def run(schema_name: str, *args, **kwargs):
-            from django_tenants.utils import tenant_context
-
-            from tenants.models import Client
-
-            tenant = Client.objects.filter(schema_name=schema_name).first()
-            if tenant is None or not tenant.is_active:
-                logger.info("skipping %s for inactive or unknown tenant %s", func.__name__, schema_name)
-                return None
-            token = tenant_var.set(schema_name)
-            try:
-                with tenant_context(tenant):
-                    return func(*args, **kwargs)
-            finally:
-                tenant_var.reset(token)
-
-        return run
-
-    return decorator
 
 
 def enqueue_if_reachable(task, *args, **kwargs) -> bool:
@@ -63,16 +29,6 @@ def enqueue_if_reachable(task, *args, **kwargs) -> bool:
     return True
 
 
-def run_for_all_tenants(task, *args, **kwargs) -> int:
-    """Queue `task` (made with `tenant_task`) once per active tenant; returns how many were queued."""
-    from tenants.selectors import active_schema_names
-
-    schemas = active_schema_names()
-    for schema in schemas:
-        task.delay(schema, *args, **kwargs)
-    return len(schemas)
-
-
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
 def send_email(*, subject: str, body: str, to: list[str]) -> None:
     send_mail(subject, body, None, to)
@@ -87,18 +43,3 @@ def queue_email(*, subject: str, body: str, to: list[str]) -> None:
         send_mail(subject, body, None, to)
     except OSError:
         logger.exception("email %r to %s not sent: the broker and the mail server are both unreachable", subject, to)
-
-
-@tenant_task()
-def push_platform_pulse() -> None:
-    from django.db import connection
-
-    from core.realtime import notify_tenant
-
-    notify_tenant(connection.tenant, "platform.pulse", {"server_time": datetime.now(UTC).isoformat()})
-
-
-@shared_task
-def broadcast_platform_pulse() -> int:
-    """Lets every open portal page show that the live link to the platform is up."""
-    return run_for_all_tenants(push_platform_pulse)

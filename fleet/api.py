@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import IsTenantAdminUser
-from core.api.authentication import ApiKeyPrincipal
+from accounts.authentication import ApiKeyPrincipal
 from core.api.fields import TimestampField
 from fleet import selectors, services
 from fleet.models import Device, DeviceStatus

@@ -214,10 +214,10 @@ class HeartbeatFastPath:
             return None  # Django answers from PostgreSQL (and nothing is remembered meanwhile)
         if self.keys_outages != redis_breaker.outages:  # keys revoked meanwhile may never reach Redis
             self.keys, self.keys_outages = TtlCache(KEY_CACHE_SECONDS), redis_breaker.outages
+        from accounts.authentication import api_key_from_headers
         from accounts.models import hash_api_key
-        from core.api.authentication import api_key_from_headers
+        from accounts.throttling import parse_rate
         from core.api.parsers import FastJSONParser
-        from core.api.throttling import parse_rate
         from core.decoding import BadInput, decode_json
         from fleet.payloads import HeartbeatPayload
 

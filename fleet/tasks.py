@@ -4,8 +4,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from core.tasks import run_for_all_tenants, tenant_task
 from fleet import services
+from tenants.tasks import run_for_all_tenants, tenant_task
 
 
 @tenant_task()

@@ -5,9 +5,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
+from core.navigation import SECTION_BY_SLUG
 from fleet import selectors, services
 from fleet.models import Device, DeviceStatus
-from portal.sections import SECTION_BY_SLUG
 
 SECTION = SECTION_BY_SLUG["fleet"]
 

@@ -1,9 +1,11 @@
+"""What every page's layout needs: the tenant of the host (none on the public site) and its sections."""
+
 from django.conf import settings
+
+from core.navigation import SECTIONS
 
 
 def platform(request) -> dict:
-    from portal.sections import SECTIONS
-
     tenant = getattr(request, "tenant", None)
     is_tenant = tenant is not None and tenant.schema_name != settings.PUBLIC_SCHEMA_NAME
     return {

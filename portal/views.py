@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from accounts.selectors import tenant_overview_counts
-from portal.sections import SECTION_BY_SLUG, SECTIONS
+from core.navigation import SECTION_BY_SLUG, SECTIONS
 
 
 @login_required

@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_sites import public_admin_site
-from tenants import services
+from provisioning import services
 from tenants.models import TIMEZONE_CHOICES, Client, Domain
 from tenants.selectors import tenant_url
 

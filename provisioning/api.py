@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.permissions import IsPlatformStaff
-from tenants import services
+from provisioning import services
 from tenants.models import Client
 from tenants.selectors import primary_domain, tenant_url
 

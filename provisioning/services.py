@@ -6,13 +6,17 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context, schema_exists
 
+from accounts import services as account_services
+from accounts.models import Role, User
+from accounts.services import record_audit
+from tenants.cloning import ensure_template_schema
 from tenants.models import Client, Domain
+from tenants.selectors import host_url
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]{1,39}$")
 RESERVED_SLUGS = {"public", "www", "admin", "api", "static", "media", "mail", "ws", "healthz", "status"}
@@ -52,16 +56,6 @@ def validate_domain(domain: str) -> str:
     return domain
 
 
-def ensure_template_schema(verbosity: int = 0) -> None:
-    """Create or migrate the schema new tenants are cloned from."""
-    template = settings.TENANT_BASE_SCHEMA
-    if not schema_exists(template):
-        with connection.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{template}"')
-    call_command("migrate_schemas", schema_name=template, tenant=True, interactive=False, verbosity=verbosity)
-    connection.set_schema_to_public()
-
-
 def create_client(
     *,
     name: str,
@@ -78,9 +72,6 @@ def create_client(
 
     Either all of it exists afterwards or none of it does.
     """
-    from accounts import services as account_services
-    from accounts.models import Role, User
-
     if not name.strip():
         raise ValidationError({"name": _("Give the client company a name.")})
     slug = validate_slug(slug)
@@ -106,14 +97,10 @@ def create_client(
         account_services.record_audit(
             actor=created_by, action="client.created", target=client, slug=slug, domain=domain
         )
-    from tenants.selectors import host_url
-
     return ProvisionedClient(client, domain_obj, admin_email, password, host_url(domain, "/"))
 
 
 def suspend_client(*, client: Client, reason: str = "", by=None) -> Client:
-    from accounts.services import record_audit
-
     client.status = Client.Status.SUSPENDED
     client.suspended_reason = reason.strip()
     client.suspended_at = timezone.now()
@@ -123,8 +110,6 @@ def suspend_client(*, client: Client, reason: str = "", by=None) -> Client:
 
 
 def reactivate_client(*, client: Client, by=None) -> Client:
-    from accounts.services import record_audit
-
     client.status = Client.Status.ACTIVE
     client.suspended_reason = ""
     client.suspended_at = None

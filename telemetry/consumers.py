@@ -11,9 +11,9 @@ from accounts.services import KEY_REVOKED_CLOSE_CODE, authenticate_api_key
 from core.consumers import TenantSocketConsumer
 from core.decoding import BadInput, decode_json
 from core.realtime import api_key_group
-from core.websocket import in_tenant
 from telemetry import services
 from telemetry.validation import Invalid
+from tenants.websocket import in_tenant
 
 
 def _ingest_key(token: str):

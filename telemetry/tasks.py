@@ -1,8 +1,8 @@
 from celery import shared_task
 from django.conf import settings
 
-from core.tasks import run_for_all_tenants, tenant_task
 from telemetry import rollups, services
+from tenants.tasks import run_for_all_tenants, tenant_task
 
 
 @tenant_task()

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from accounts.models import ApiKey
 from accounts.services import create_api_key
-from portal.sections import SECTION_BY_SLUG
+from core.navigation import SECTION_BY_SLUG
 from telemetry import selectors, services
 from telemetry.api.series import export_response
 from telemetry.forms import THRESHOLD_LABELS, AssetTypeForm, SiteForm

@@ -12,7 +12,10 @@ sequences) make `clone_template` return False so the caller can fall back to the
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.management import call_command
 from django.db import connection, transaction
+from django_tenants.utils import schema_exists
 
 LIKE_OPTIONS = "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS"
 CONSTRAINT_ORDER = "CASE contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'c' THEN 2 WHEN 'x' THEN 3 ELSE 4 END"
@@ -133,3 +136,13 @@ def clone_template(template: str, schema: str) -> bool:
         cursor.execute(";\n".join(recipe.statements))
         cursor.execute("SELECT set_config('search_path', %s, true)", [previous_path])
     return True
+
+
+def ensure_template_schema(verbosity: int = 0) -> None:
+    """Create or migrate the schema new tenants are cloned from."""
+    template = settings.TENANT_BASE_SCHEMA
+    if not schema_exists(template):
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{template}"')
+    call_command("migrate_schemas", schema_name=template, tenant=True, interactive=False, verbosity=verbosity)
+    connection.set_schema_to_public()

@@ -76,7 +76,7 @@ class TenantWorld:
 def build_world(slug: str, name: str) -> TenantWorld:
     from accounts.models import User
     from accounts.services import create_api_key
-    from tenants.services import create_client
+    from provisioning.services import create_client
 
     result = create_client(name=name, slug=slug, admin_email=f"admin@{slug}.test", admin_password=PASSWORD)
     world = TenantWorld(slug=slug, tenant=result.client, host=result.domain.domain)

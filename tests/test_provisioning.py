@@ -68,7 +68,7 @@ def test_create_client_command_says_what_to_fix_and_creates_nothing(db, worlds):
 
 def test_a_failed_provisioning_leaves_nothing_behind(db, worlds, monkeypatch):
     from accounts.models import UserManager
-    from tenants.services import create_client
+    from provisioning.services import create_client
 
     def crash(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -128,7 +128,7 @@ def test_a_suspended_tenant_shows_a_suspended_page_and_its_api_answers_403(staff
 
 
 def test_a_reactivated_tenant_works_again(staff_client, alpha):
-    from tenants.services import reactivate_client, suspend_client
+    from provisioning.services import reactivate_client, suspend_client
 
     suspend_client(client=Client.objects.get(pk=alpha.tenant.pk), reason="unpaid invoice")
     assert "unpaid invoice" in alpha.api().get("/api/v1/me").json()["detail"]

@@ -2,8 +2,8 @@
 
 from django.db import connection
 
-from core.tasks import run_for_all_tenants, tenant_task
 from tenants.models import Client
+from tenants.tasks import run_for_all_tenants, tenant_task
 
 seen: list[tuple[str, int]] = []
 

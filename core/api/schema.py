@@ -1,48 +1,13 @@
-"""OpenAPI descriptions of Voltwatch's authentication schemes."""
+"""How the API is described in OpenAPI: its field types, its error answers, its plain views.
+(The authentication schemes are described beside them, in `accounts.authentication`.)"""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
-
-from core.api.authentication import UrlKeyAuthentication
-
-
-class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "core.api.authentication.ApiKeyAuthentication"
-    name = "ApiKey"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "`Api-Key <key>` (the header `X-API-Key: <key>` works too). Keys are per tenant.",
-        }
-
-
-class PortalSessionScheme(OpenApiAuthenticationExtension):
-    target_class = "core.api.authentication.PortalSessionAuthentication"
-    name = "PortalSession"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
-
-
-class UrlKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "core.api.authentication.UrlKeyAuthentication"
-    name = "UrlKey"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "query",
-            "name": "key",
-            "description": "For devices that cannot set headers: the key in the path (`/webhook/<key>/`) or `?key=`.",
-        }
 
 
 class TimestampFieldSchema(OpenApiSerializerFieldExtension):
@@ -106,7 +71,10 @@ class VoltwatchAutoSchema(AutoSchema):
         operation_id = super().get_operation_id()
         # A view that reads its key from the path or from `?key=` is routed twice; path variables are
         # not part of the generated name, so the route with the key in the path is named apart.
-        if "{key}" in self.path and UrlKeyAuthentication in getattr(self.view, "authentication_classes", ()):
+        reads_url_key = any(
+            getattr(cls, "key_in_url", False) for cls in getattr(self.view, "authentication_classes", ())
+        )
+        if "{key}" in self.path and reads_url_key:
             return f"{operation_id}_with_path_key"
         return operation_id
 

@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import BaseParser
 from rest_framework.views import APIView
 
-from core.api.authentication import UrlKeyAuthentication
+from accounts.authentication import UrlKeyAuthentication
 from core.api.parsers import FastJSONParser
 from core.decoding import decode_text
 from telemetry import services

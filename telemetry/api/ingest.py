@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.authentication import ApiKeyPrincipal
+from accounts.authentication import ApiKeyPrincipal
 from core.api.errors import error_body
 from core.api.parsers import FastJSONParser, json_body
 from telemetry import schemas, services

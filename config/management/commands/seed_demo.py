@@ -1,9 +1,12 @@
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
+from accounts.models import ApiKey, User, hash_api_key
+from accounts.services import create_api_key
+from config.demo import DEMO_PASSWORD, DEMO_TENANTS, ROLES, STAFF_EMAIL, demo_email
+from provisioning.services import create_client
 from telemetry.demo import ensure_demo_assets
 from telemetry.rollups import compute_rollups
-from tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, ROLES, STAFF_EMAIL, demo_email
 from tenants.models import Client
 from tenants.selectors import public_url, tenant_url
 
@@ -12,10 +15,6 @@ class Command(BaseCommand):
     help = "Create (or complete) the demo tenants, their users of every role and a demo API key. Idempotent."
 
     def handle(self, *args, **options):
-        from accounts.models import ApiKey, User, hash_api_key
-        from accounts.services import create_api_key
-        from tenants.services import create_client
-
         if not User.objects.filter(email=STAFF_EMAIL).exists():
             User.objects.create_superuser(STAFF_EMAIL, DEMO_PASSWORD, full_name="Platform staff")
         lines = [f"Staff admin   {public_url('/admin/')}   {STAFF_EMAIL} / {DEMO_PASSWORD}"]

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.services import create_client
+from provisioning.services import create_client
 
 
 class Command(BaseCommand):

@@ -13,7 +13,8 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.migration_executors import get_executor
 from django_tenants.utils import get_public_schema_name, schema_exists
 
-from tenants.models import Client
+from tenants.cloning import ensure_template_schema
+from tenants.models import Client, Domain
 
 
 def tenant_leaf_migrations() -> list[tuple[str, str]]:
@@ -80,15 +81,11 @@ class Command(MigrateSchemasCommand):
             executor = get_executor(codename=options.get("executor"))(args, dict(options, tenant=True, shared=False))
             executor.run_migrations(tenants=pending)
         if not schema_exists(settings.TENANT_BASE_SCHEMA):
-            from tenants.services import ensure_template_schema
-
             ensure_template_schema(verbosity=options.get("verbosity", 1))
         connection.set_schema_to_public()
 
     @staticmethod
     def ensure_public_tenant() -> None:
-        from tenants.models import Domain
-
         public, _created = Client.objects.get_or_create(
             schema_name=get_public_schema_name(), defaults={"name": "Voltwatch"}
         )
