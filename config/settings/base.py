@@ -1,36 +1,25 @@
-"""Voltwatch settings. Everything comes from environment variables (see README, "Configuration");
-the defaults make `make run` work on a machine with nothing but Python installed."""
+"""Voltwatch settings shared by every mode, with the defaults of development (`make run`).
+
+Everything comes from environment variables (see README, "Configuration"); the defaults make
+`make run` work on a machine with nothing but Python installed. `production.py` and `test.py`
+change what differs in their mode; `config.settings` picks the module from `VOLTWATCH_ENV`."""
 
 from functools import partial
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import embedded, secret_key
 from config.env import env_bool, env_int, env_list, env_str
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # --- Mode ---------------------------------------------------------------------------------------
-VOLTWATCH_ENV = env_str("VOLTWATCH_ENV", "development")  # development | production | test
-if VOLTWATCH_ENV not in {"development", "production", "test"}:
-    raise ImproperlyConfigured(f"VOLTWATCH_ENV={VOLTWATCH_ENV!r}: use development, production or test")
-PRODUCTION = VOLTWATCH_ENV == "production"
-
+VOLTWATCH_ENV = "development"
+PRODUCTION = False
 SECRET_KEY = env_str("SECRET_KEY", secret_key.DEVELOPMENT_KEY)
-DEBUG = env_bool("DEBUG", not PRODUCTION and VOLTWATCH_ENV != "test")
-
-if PRODUCTION:
-    if weak_key := secret_key.weakness(SECRET_KEY):
-        raise ImproperlyConfigured(
-            f"VOLTWATCH_ENV=production needs SECRET_KEY set to a random value of {secret_key.MIN_LENGTH}+ "
-            f"characters, and this one will not do: {weak_key} "
-            "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
-        )
-    if DEBUG:
-        raise ImproperlyConfigured("VOLTWATCH_ENV=production refuses to start with DEBUG on.")
+DEBUG = env_bool("DEBUG", True)
 
 # --- Hosts and tenancy --------------------------------------------------------------------------
 BASE_DOMAIN = env_str("BASE_DOMAIN", "localhost")
@@ -39,8 +28,8 @@ PUBLIC_SCHEMA_NAME = "public"
 # an unknown one gets a 404 page there.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_SCHEME = env_str("SITE_SCHEME", "https" if PRODUCTION else "http")
-SITE_PORT = env_str("SITE_PORT", "" if PRODUCTION else "8000")
+SITE_SCHEME = env_str("SITE_SCHEME", "http")
+SITE_PORT = env_str("SITE_PORT", "8000")
 
 # --- Applications -------------------------------------------------------------------------------
 SHARED_APPS = [
@@ -291,18 +280,18 @@ AXES_VERBOSE = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
-SESSION_COOKIE_SECURE = PRODUCTION
-CSRF_COOKIE_SECURE = PRODUCTION
-SECURE_HSTS_SECONDS = 31536000 if PRODUCTION else 0
-SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
 # Preloading puts the base domain and every tenant host in browsers' built-in HTTPS-only list, which
 # takes months to leave: an operator's decision (README, "Production checks"), not a default.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-# In production a request that reached the proxy over plain HTTP is sent to HTTPS here too, in case
-# the proxy does not (/healthz answers before this, for probes inside the network).
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# Production turns this on (config/settings/production.py); behind a proxy that redirects already,
+# development and test leave it off.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+SECURE_PROXY_SSL_HEADER = None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -345,17 +334,11 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-if not PRODUCTION:
-    STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from the finders in development; it wants the folder
 STATICFILES_DIRS = [BASE_DIR / "static"]
-WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if PRODUCTION
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
 # --- REST API -----------------------------------------------------------------------------------
@@ -405,7 +388,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging ------------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
