@@ -120,11 +120,11 @@ class Relay:
             self._failures.append(message)
 
     @staticmethod
-    def _messages(cursor, payload: str, source: str | None) -> Iterator[tuple[str, str, str | None]]:
+    def _messages(cursor, payload: str, source: str | None) -> Iterator[tuple[str, str]]:
         if source is None:
             for line in payload.split("\n"):
                 key, _sep, value = line.partition(SEPARATOR)
-                yield key, value, None
+                yield key, value
             return
         source = orjson.loads(source)  # Django's cursors hand jsonb over as text
         loader = LOADERS.get(source.get("loader"))
@@ -133,7 +133,7 @@ class Relay:
         yield from loader(cursor, source)
 
     @classmethod
-    def _loaded(cls, source: str) -> list[tuple[str, str, str | None]]:
+    def _loaded(cls, source: str) -> list[tuple[str, str]]:
         """The messages of a reference row, read on the calling helper thread's own connection (the
         rows referenced are committed: the relay's transaction is not needed to see them)."""
         try:
@@ -183,11 +183,10 @@ class Relay:
         batches = self._batches(cursor, rows, helped=helped)
         try:
             for (row_id, *_row), (topic, messages) in zip(rows, batches, strict=True):
-                for key, value, event_id in messages:
-                    headers = None if event_id is None else [("event_id", event_id)]
+                for key, value in messages:
                     while True:
                         try:
-                            produce(topic, value, key, headers=headers)
+                            produce(topic, value, key)
                             break
                         except BufferError:  # the local queue is full: let it drain
                             poll(0.05)
@@ -210,7 +209,7 @@ class Relay:
             logger.warning("Kafka refused %d messages (%s); sending those again", len(refused), refused[0].error())
             time.sleep(min(1.0, self._time_left()))
             for message in refused:
-                self.producer.produce(message.topic(), message.value(), message.key(), headers=message.headers())
+                self.producer.produce(message.topic(), message.value(), message.key())
 
     def _wait_for_answers(self) -> None:
         """Flush until no message is waiting for its delivery report, logging each unanswered wait

@@ -7,7 +7,7 @@ what was stored, derived values included, and ingestion does not pay for JSON it
 Event shape (schema version 1), keyed `tenant:asset`:
 `{"schema_version", "tenant", "kind", "asset", "asset_ref", "event_id", "time", "values"}`.
 
-`event_id` (also the message's `event_id` header) names the reading, not the sending: the same
+`event_id` names the reading, not the sending: the same
 stored reading always gets the same id (`event_id()`), so a consumer drops the duplicates that
 at-least-once delivery allows (a relay restarted between the broker's acknowledgement and the
 outbox row's delete sends that batch again).
@@ -110,9 +110,9 @@ def _refs_query(schema: str, kind: str) -> sql.Composed:
 
 
 @outbox.register_loader(LOADER)
-def reading_events(cursor, source: dict) -> Iterator[tuple[str, bytes, str]]:
+def reading_events(cursor, source: dict) -> Iterator[tuple[str, bytes]]:
     """The events of one stored batch, from its rows (a reading deleted since — its asset deleted,
-    retention — has no event any more), as (key, JSON, event id).
+    retention — has no event any more), as (key, JSON).
 
     Rows come in PostgreSQL's binary format, arrays as JSON text (see `_column`), and are serialised
     here: PostgreSQL's json_build_object of the whole row cost three times as much per row."""
@@ -150,4 +150,4 @@ def reading_events(cursor, source: dict) -> Iterator[tuple[str, bytes, str]]:
         when = dumps(time, option=utc_z)
         event = _uuid5_hex(prefix[2], when[1:-1])
         body = dumps({"event_id": event, "time": Fragment(when), "values": present}, option=utc_z)
-        yield prefix[0], prefix[1] + body[1:], event
+        yield prefix[0], prefix[1] + body[1:]
