@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
@@ -22,6 +23,18 @@ def sources_with_open_alerts(source_type: str) -> set[str]:
         .values_list("source_id", flat=True)
         .distinct()
     )
+
+
+def open_alert_types(*, source_type: str, source_ids: Iterable[str] | None = None) -> dict[str, set[str]]:
+    """The types of each source's open alerts (pending, firing or acknowledged), for the sources of
+    `source_type` that have any (only those of `source_ids` when given)."""
+    alerts = Alert.objects.filter(source_type=source_type, status__in=OPEN_STATUSES)
+    if source_ids is not None:
+        alerts = alerts.filter(source_id__in=list(source_ids))
+    types: dict[str, set[str]] = {}
+    for source_id, alert_type in alerts.order_by().values_list("source_id", "type"):
+        types.setdefault(source_id, set()).add(alert_type)
+    return types
 
 
 def filtered_alerts(

@@ -60,26 +60,9 @@ def filtered(kind: Kind, params):
     return assets
 
 
-def asset_states(kind: Kind, assets, last: dict) -> dict[int, str]:
-    from alerts.models import Alert, Status
-
-    refs = {getattr(a, kind.ref_field): a.pk for a in assets}
-    states = {a.pk: ("ok" if a.pk in last else "new") for a in assets}
-    open_alerts = Alert.objects.filter(
-        source_type=kind.name, source_id__in=list(refs), status__in=[Status.FIRING, Status.PENDING]
-    ).values_list("source_id", "type")
-    for source_id, alert_type in open_alerts:
-        pk = refs[source_id]
-        if alert_type == "silent":
-            states[pk] = "silent" if states[pk] != "alerting" else "alerting"
-        else:
-            states[pk] = "alerting"
-    return states
-
-
 def rows_with_latest(kind: Kind, assets) -> list[dict]:
     last = latest(kind.name, [a.pk for a in assets])
-    states = asset_states(kind, assets, last)
+    states = selectors.asset_states(kind.name, assets, last)
     return [{"asset": a, "latest": last.get(a.pk), "state": states[a.pk]} for a in assets]
 
 

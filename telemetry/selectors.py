@@ -1,9 +1,11 @@
 """Reads on assets and readings."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection
 
+from alerts import selectors as alerts_selectors
 from alerts.services import Source
 from telemetry.metrics import COLUMNS, READING_TABLES
 from telemetry.models import Battery, Meter
@@ -47,24 +49,36 @@ def last_reading_times(kind: str) -> dict[int, datetime]:
 ASSET_STATES = ("alerting", "silent", "ok", "new")
 
 
-def filter_by_state(queryset, state: str):
-    """alerting: an open alert other than silence; silent: a `silent` alert; new: never reported;
-    ok: reported and no open alert."""
-    from alerts.models import Alert, Status
+def state_of(open_types: set[str], reported: bool) -> str:
+    """alerting: an open alert other than silence; silent: only a `silent` alert; new: never
+    reported (and no open alert); ok: reported and no open alert."""
+    if open_types - {SILENT_TYPE}:
+        return "alerting"
+    if open_types:
+        return "silent"
+    return "ok" if reported else "new"
 
+
+def asset_states(kind: str, assets, reported: Iterable[int]) -> dict[int, str]:
+    """The state of each of `assets` (of `kind`), `reported` being the ids of those that ever reported."""
+    ref_field = REF_FIELDS[kind]
+    refs = {getattr(asset, ref_field): asset.pk for asset in assets}
+    open_types = alerts_selectors.open_alert_types(source_type=kind, source_ids=refs)
+    reported = set(reported)
+    return {pk: state_of(open_types.get(ref, set()), pk in reported) for ref, pk in refs.items()}
+
+
+def filter_by_state(queryset, state: str):
+    """The assets of `queryset` in `state` (see `state_of`)."""
     kind = "battery" if queryset.model is Battery else "meter"
     ref_field = REF_FIELDS[kind]
-    open_alerts = Alert.objects.filter(source_type=kind, status__in=[Status.FIRING, Status.PENDING])
-    silent_refs = open_alerts.filter(type=SILENT_TYPE).values("source_id")
-    alerting_refs = open_alerts.exclude(type=SILENT_TYPE).values("source_id")
-    if state == "alerting":
-        return queryset.filter(**{f"{ref_field}__in": alerting_refs})
-    if state == "silent":
-        return queryset.filter(**{f"{ref_field}__in": silent_refs})
-    reported = list(last_reading_times(kind))
-    if state == "new":
-        return queryset.exclude(pk__in=reported)
-    return queryset.filter(pk__in=reported).exclude(**{f"{ref_field}__in": open_alerts.values("source_id")})
+    open_types = alerts_selectors.open_alert_types(source_type=kind)
+    reported = set(last_reading_times(kind))
+    if state in ("alerting", "silent"):
+        refs = [ref for ref, types in open_types.items() if state_of(types, True) == state]
+        return queryset.filter(**{f"{ref_field}__in": refs})
+    quiet = queryset.exclude(**{f"{ref_field}__in": list(open_types)})
+    return quiet.filter(pk__in=reported) if state == "ok" else quiet.exclude(pk__in=reported)
 
 
 def recent_readings(kind: str, asset_id: int, count: int = 10) -> list[dict]:
