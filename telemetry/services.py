@@ -462,9 +462,15 @@ THRESHOLD_TYPES = {
 
 
 def _template_rule(kind: str, alert_type: str) -> dict:
-    for source_type, name, metric, operator, _threshold, severity, rule_type, message in reversed(DEFAULT_RULES):
-        if source_type == kind and rule_type == alert_type:
-            return {"name": name, "metric": metric, "operator": operator, "severity": severity, "message": message}
+    for rule in reversed(DEFAULT_RULES):
+        if rule.source_type == kind and rule.alert_type == alert_type:
+            return {
+                "name": rule.name,
+                "metric": rule.metric,
+                "operator": rule.operator,
+                "severity": rule.severity,
+                "message": rule.message,
+            }
     raise KeyError(alert_type)
 
 
