@@ -1,8 +1,6 @@
-from celery import shared_task
-
 from alerts import delivery, services
 from alerts.delivery import deliver  # noqa: F401  (registered with the worker through this module)
-from tenants.tasks import run_for_all_tenants, tenant_task
+from tenants.tasks import tenant_task
 
 
 @tenant_task()
@@ -12,8 +10,3 @@ def alert_housekeeping() -> None:
     services.send_reminders()
     for delivery_id in delivery.due_delivery_ids():
         delivery.attempt_delivery(delivery_id)
-
-
-@shared_task
-def alert_housekeeping_all_tenants() -> int:
-    return run_for_all_tenants(alert_housekeeping)

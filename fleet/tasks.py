@@ -1,21 +1,14 @@
 import random
 
-from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
 
 from fleet import services
-from tenants.tasks import run_for_all_tenants, tenant_task
+from tenants.tasks import tenant_task
 
 
 @tenant_task()
 def detect_offline_devices() -> int:
     return services.detect_offline()
-
-
-@shared_task
-def detect_offline_all_tenants() -> int:
-    return run_for_all_tenants(detect_offline_devices)
 
 
 @tenant_task()
@@ -29,11 +22,6 @@ def flush_heartbeats() -> int:
         return flush(connection.schema_name)
     except RedisUnavailable:
         return 0  # they stay in Redis until the next flush that reaches it
-
-
-@shared_task
-def flush_heartbeats_all_tenants() -> int:
-    return run_for_all_tenants(flush_heartbeats)
 
 
 DEMO_DEVICES = [
@@ -72,10 +60,3 @@ def simulate_demo_fleet() -> int:
         services.receive_metrics(key=key, data=payload.validated_data, raw=raw)
         services.receive_heartbeat(key=key, data={"siteId": site_id, "agentVersion": "demo"})
     return len(DEMO_DEVICES)
-
-
-@shared_task
-def simulate_demo_fleets() -> int:
-    for schema in settings.DEMO_SCHEMAS:
-        simulate_demo_fleet.delay(schema)
-    return len(settings.DEMO_SCHEMAS)

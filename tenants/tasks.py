@@ -4,8 +4,9 @@ import functools
 import logging
 from datetime import UTC, datetime
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import connection
+from django.utils.module_loading import import_string
 from django_tenants.utils import tenant_context
 
 from core.logging import tenant_var
@@ -53,10 +54,18 @@ def run_for_all_tenants(task, *args, **kwargs) -> int:
 
 @tenant_task()
 def push_platform_pulse() -> None:
+    """Lets every open portal page of the tenant show that the live link to the platform is up."""
     notify_tenant(connection.tenant, "platform.pulse", {"server_time": datetime.now(UTC).isoformat()})
 
 
-@shared_task
-def broadcast_platform_pulse() -> int:
-    """Lets every open portal page show that the live link to the platform is up."""
-    return run_for_all_tenants(push_platform_pulse)
+@shared_task(name="tenants.tasks.for_each_tenant")
+def for_each_tenant(task_name: str, schemas: list[str] | None = None) -> int:
+    """Celery beat's one fan-out: queue the tenant task `task_name` once per active tenant (or once
+    per schema of `schemas`, e.g. the demo tenants). Returns how many were queued."""
+    # By name from the registry, or from its module in a process that has not imported it yet.
+    task = current_app.tasks[task_name] if task_name in current_app.tasks else import_string(task_name)
+    if schemas is None:
+        return run_for_all_tenants(task)
+    for schema in schemas:
+        task.delay(schema)
+    return len(schemas)

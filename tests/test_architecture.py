@@ -11,8 +11,6 @@ LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
 def test_the_import_contracts_hold():
-    result = subprocess.run(
-        [str(LINT_IMPORTS), "--no-cache"], cwd=BASE_DIR, capture_output=True, text=True
-    )
+    result = subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=BASE_DIR, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout

@@ -433,7 +433,7 @@ def test_no_device_is_declared_offline_while_redis_may_hold_its_heartbeats(alpha
 
 def test_offline_detection_runs_for_every_tenant_from_beat(alpha, beta):
     from config.celery import app
-    from fleet.tasks import detect_offline_all_tenants
+    from tenants.tasks import for_each_tenant
 
     for world in (alpha, beta):
         post(world, "heartbeat", {"siteId": f"pi-{world.slug}"})
@@ -443,9 +443,13 @@ def test_offline_detection_runs_for_every_tenant_from_beat(alpha, beta):
             _prime_sweeps(now)
     connection.set_schema_to_public()
 
-    assert app.conf.beat_schedule["offline-detection"]["task"] == "fleet.tasks.detect_offline_all_tenants"
-    assert app.conf.beat_schedule["offline-detection"]["schedule"] == 30.0
-    detect_offline_all_tenants.apply().get()
+    entry = app.conf.beat_schedule["offline-detection"]
+    assert (entry["task"], entry["args"], entry["schedule"]) == (
+        "tenants.tasks.for_each_tenant",
+        ["fleet.tasks.detect_offline_devices", None],
+        30.0,
+    )
+    for_each_tenant.apply(args=entry["args"]).get()
 
     for world in (alpha, beta):
         with schema_context(world.slug):

@@ -209,8 +209,8 @@ def test_a_key_revoked_while_redis_is_stopped_is_refused_at_once_and_after_redis
 
 def test_revocations_made_while_redis_was_down_are_published_when_it_is_back(alpha, own_redis, settings):
     from accounts.services import create_api_key, revoke_api_key
-    from accounts.tasks import publish_revocations_all_tenants
     from core.redis_client import shared_redis
+    from tenants.tasks import for_each_tenant
 
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": own_redis.url}}
     settings.REDIS_BREAKER_SECONDS = 0.2
@@ -223,7 +223,7 @@ def test_revocations_made_while_redis_was_down_are_published_when_it_is_back(alp
         own_redis.start()
         time.sleep(0.3)
 
-        publish_revocations_all_tenants.delay()  # Celery beat's task, run eagerly here
+        for_each_tenant.delay("accounts.tasks.publish_revocations")  # Celery beat's entry, run eagerly here
 
         assert redis.Redis.from_url(own_redis.url).sismember(REVOKED_KEYS, key.key_hash)
     finally:

@@ -9,7 +9,7 @@ seen: list[tuple[str, int]] = []
 
 
 @tenant_task(name="tests.count_users")
-def count_users_in_current_schema(marker: str) -> int:
+def count_users_in_current_schema(marker: str = "beat") -> int:
     from accounts.models import User
 
     count = User.objects.count()
@@ -45,3 +45,23 @@ def test_run_for_all_tenants_queues_one_task_per_active_tenant(alpha, beta):
     assert queued == active
     assert ("alpha", "fanout") in seen
     assert ("beta", "fanout") not in seen
+
+
+def test_the_beat_fan_out_queues_a_tenant_task_by_name_in_every_active_tenant(alpha, beta):
+    from tenants.tasks import for_each_tenant
+
+    seen.clear()
+    active = Client.objects.filter(status="active").exclude(schema_name="public").count()
+    assert for_each_tenant.apply(args=["tests.count_users"]).get() == active
+    assert {("alpha", "beat"), ("beta", "beat")} <= set(seen)
+
+
+def test_every_periodic_task_of_beat_names_a_registered_task():
+    from django.utils.module_loading import import_string
+
+    from config.celery import app
+
+    for entry in app.conf.beat_schedule.values():
+        assert import_string(entry["task"]).name == entry["task"]
+        if entry["task"] == "tenants.tasks.for_each_tenant":
+            assert import_string(entry["args"][0]).name == entry["args"][0]

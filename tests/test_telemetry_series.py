@@ -273,10 +273,11 @@ def test_a_tenants_own_retention_replaces_the_platform_default(alpha, battery, t
 
 
 def test_the_beat_task_rolls_up_every_tenant(alpha, battery):
-    from telemetry.tasks import compute_rollups
+    from config.celery import app
+    from tenants.tasks import for_each_tenant
 
     ingest(alpha, battery, [(T0, {"voltage": 50.0}), (T0 + timedelta(minutes=1), {"voltage": 52.0})])
-    compute_rollups()  # Celery runs eagerly in the tests: one task per active tenant
+    for_each_tenant.apply(args=app.conf.beat_schedule["telemetry-rollups"]["args"])  # eager: one task per tenant
     [(average,)] = sql(
         alpha,
         "SELECT sum / count FROM telemetry_rollup WHERE asset_id = %s AND resolution = 'h' AND metric = 'voltage'",

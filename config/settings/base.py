@@ -202,13 +202,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
+def every_tenant(task: str, seconds: float, schemas: list[str] | None = None) -> dict:
+    """A beat entry running the tenant task `task` in every active tenant (or in `schemas`) every
+    `seconds`, through the one fan-out task (tenants.tasks.for_each_tenant)."""
+    return {"task": "tenants.tasks.for_each_tenant", "schedule": seconds, "args": [task, schemas]}
+
+
 CELERY_BEAT_SCHEDULE: dict = {
-    "platform-pulse": {"task": "tenants.tasks.broadcast_platform_pulse", "schedule": 15.0},
-    "alert-housekeeping": {"task": "alerts.tasks.alert_housekeeping_all_tenants", "schedule": 30.0},
-    "offline-detection": {"task": "fleet.tasks.detect_offline_all_tenants", "schedule": 30.0},
-    "heartbeat-flush": {"task": "fleet.tasks.flush_heartbeats_all_tenants", "schedule": 10.0},
+    "platform-pulse": every_tenant("tenants.tasks.push_platform_pulse", 15.0),
+    "alert-housekeeping": every_tenant("alerts.tasks.alert_housekeeping", 30.0),
+    "offline-detection": every_tenant("fleet.tasks.detect_offline_devices", 30.0),
+    "heartbeat-flush": every_tenant("fleet.tasks.flush_heartbeats", 10.0),
     # Keys revoked while Redis was down: the heartbeat fast path checks revocations in Redis only.
-    "revocations-publish": {"task": "accounts.tasks.publish_revocations_all_tenants", "schedule": 30.0},
+    "revocations-publish": every_tenant("accounts.tasks.publish_revocations", 30.0),
 }
 
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
@@ -217,11 +223,10 @@ ALERT_LINK_PATH = "/alerts/{id}/"
 # `make run` feeds these demo tenants with simulated devices (empty: no simulation).
 DEMO_SCHEMAS = env_list("DEMO_SCHEMAS", [])
 if DEMO_SCHEMAS:
-    CELERY_BEAT_SCHEDULE["demo-fleet"] = {"task": "fleet.tasks.simulate_demo_fleets", "schedule": 60.0}
-    CELERY_BEAT_SCHEDULE["demo-telemetry"] = {
-        "task": "telemetry.tasks.simulate_demo_telemetry_all",
-        "schedule": env_int("DEMO_TELEMETRY_EVERY_S", 5),
-    }
+    CELERY_BEAT_SCHEDULE["demo-fleet"] = every_tenant("fleet.tasks.simulate_demo_fleet", 60.0, DEMO_SCHEMAS)
+    CELERY_BEAT_SCHEDULE["demo-telemetry"] = every_tenant(
+        "telemetry.tasks.simulate_demo_telemetry", env_int("DEMO_TELEMETRY_EVERY_S", 5), DEMO_SCHEMAS
+    )
 
 # --- Kafka --------------------------------------------------------------------------------------
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS")
@@ -244,9 +249,9 @@ TELEMETRY_THRESHOLD_FLUSH_S = float(env_str("TELEMETRY_THRESHOLD_FLUSH_S", "1"))
 # background: live pushes and threshold checks leave the request, coalesced (telemetry/live.py);
 # inline: in the committing thread (the test suite, whose data is in uncommitted transactions).
 TELEMETRY_AFTER_COMMIT = env_str("TELEMETRY_AFTER_COMMIT", "background")
-CELERY_BEAT_SCHEDULE["telemetry-rollups"] = {"task": "telemetry.tasks.compute_rollups", "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["telemetry-silence"] = {"task": "telemetry.tasks.detect_silent_assets", "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["telemetry-retention"] = {"task": "telemetry.tasks.apply_retention", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["telemetry-rollups"] = every_tenant("telemetry.tasks.compute_tenant_rollups", 60.0)
+CELERY_BEAT_SCHEDULE["telemetry-silence"] = every_tenant("telemetry.tasks.detect_tenant_silent_assets", 60.0)
+CELERY_BEAT_SCHEDULE["telemetry-retention"] = every_tenant("telemetry.tasks.apply_tenant_retention", 3600.0)
 
 # --- Authentication and security ----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
