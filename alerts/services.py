@@ -31,6 +31,7 @@ from alerts.models import (
     Silence,
     Status,
 )
+from core.realtime import notify_tenant_after_commit
 from core.tasks import enqueue_if_reachable
 
 OFFLINE_TYPE = "offline"
@@ -445,8 +446,6 @@ def _on_resolved(alert: Alert) -> None:
 
 
 def _broadcast(alert: Alert, event_type: str) -> None:
-    from core.realtime import notify_tenant_after_commit
-
     payload = {
         "id": alert.pk,
         "title": f"{alert.site_label or alert.source_label} — {alert.type}",

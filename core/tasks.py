@@ -6,6 +6,8 @@ import logging
 from celery import shared_task
 from django.core.mail import send_mail
 
+from core.redis_client import redis_breaker
+
 logger = logging.getLogger(__name__)
 
 
@@ -14,8 +16,6 @@ def enqueue_if_reachable(task, *args, **kwargs) -> bool:
     for work a periodic task picks up anyway (a due delivery, for instance), so that a request
     never waits on the broker nor fails after its transaction committed."""
     from kombu.exceptions import OperationalError as BrokerUnreachable
-
-    from core.redis_client import redis_breaker
 
     if redis_breaker.is_open and not getattr(task.app.conf, "task_always_eager", False):
         return False

@@ -30,8 +30,19 @@ from psycopg import Error as PsycopgError
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from accounts.authentication import api_key_from_headers
 from accounts.key_cache import REVOKED_KEYS
-from core.redis_client import UNREACHABLE, client_options, redis_breaker
+from accounts.models import ApiKey, hash_api_key
+from accounts.throttling import parse_rate
+from core.api.errors import error_body
+from core.api.parsers import FastJSONParser
+from core.db import RETRY_AFTER_S
+from core.decoding import BadInput, decode_json
+from core.redis_client import UNREACHABLE, RedisUnavailable, client_options, guarded, redis_breaker
+from core.views import database_unavailable_detail
+from fleet.models import Device
+from fleet.payloads import HeartbeatPayload
+from tenants.models import Domain
 
 logger = logging.getLogger(__name__)
 PATH = "/api/v1/fleet/heartbeat"
@@ -112,8 +123,6 @@ class TtlCache:
 
 
 def _load_tenant(host: str) -> Tenant | None:
-    from tenants.models import Domain
-
     domain = Domain.objects.select_related("tenant").filter(domain=host).order_by()[:1]
     client = domain[0].tenant if domain else None
     if client is None or client.schema_name == settings.PUBLIC_SCHEMA_NAME or not client.is_active:
@@ -123,8 +132,6 @@ def _load_tenant(host: str) -> Tenant | None:
 
 def _load_key(schema: str, key_hash: str) -> Key | None:
     from django_tenants.utils import schema_context
-
-    from accounts.models import ApiKey
 
     with schema_context(schema):
         key = ApiKey.objects.filter(key_hash=key_hash, revoked_at__isnull=True).order_by()[:1]
@@ -137,8 +144,6 @@ def _load_devices(schema: str) -> dict[str, int]:
     """All of a tenant's devices at once (external id → pk): one query serves every heartbeat."""
     from django_tenants.utils import schema_context
 
-    from fleet.models import Device
-
     with schema_context(schema):
         return dict(Device.objects.values_list("external_id", "pk").order_by())
 
@@ -146,7 +151,6 @@ def _load_devices(schema: str) -> dict[str, int]:
 def mark_offline(schema: str, site_ids: list[str], offline: bool) -> None:
     """Keep the fast path's view of offline devices current (their heartbeats go to Django).
     Best effort: while Redis is down the fast path is off anyway."""
-    from core.redis_client import RedisUnavailable, guarded
 
     if not site_ids:
         return
@@ -214,12 +218,6 @@ class HeartbeatFastPath:
             return None  # Django answers from PostgreSQL (and nothing is remembered meanwhile)
         if self.keys_outages != redis_breaker.outages:  # keys revoked meanwhile may never reach Redis
             self.keys, self.keys_outages = TtlCache(KEY_CACHE_SECONDS), redis_breaker.outages
-        from accounts.authentication import api_key_from_headers
-        from accounts.models import hash_api_key
-        from accounts.throttling import parse_rate
-        from core.api.parsers import FastJSONParser
-        from core.decoding import BadInput, decode_json
-        from fleet.payloads import HeartbeatPayload
 
         headers = {k.decode("latin1").title(): v.decode("latin1") for k, v in scope["headers"]}
         token = api_key_from_headers(
@@ -290,9 +288,6 @@ class HeartbeatFastPath:
 
     async def _send_database_unavailable(self, send) -> None:
         """What Django answers while PostgreSQL cannot be reached (core.api.errors)."""
-        from core.api.errors import error_body
-        from core.db import RETRY_AFTER_S
-        from core.views import database_unavailable_detail
 
         body = error_body("database_unavailable", database_unavailable_detail())
         await self._send_json(send, 503, body, [(b"retry-after", str(RETRY_AFTER_S).encode())])
@@ -327,8 +322,6 @@ def flush_heartbeats(schema: str) -> int:
     """Write the last-seen times the fast path collected into the devices, in one statement.
     RedisUnavailable while Redis cannot be reached: what it holds is unknown until it is back."""
     from django.db import connection
-
-    from core.redis_client import guarded
 
     seen = guarded(lambda client: _take_last_seen(client, LAST_SEEN.format(schema=schema)))
     if not seen:

@@ -10,11 +10,16 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey
-from accounts.services import create_api_key
+from accounts.services import create_api_key, revoke_api_key
 from alerts import services as alerts
 from alerts.models import SEVERITY_RANK, AlertRule, Severity
+from alerts.selectors import open_alert_severities
+from core.realtime import notify_tenant, notify_tenant_after_commit
+from core.redis_client import RedisUnavailable
 from fleet import rules
+from fleet.heartbeats import flush_heartbeats, mark_offline
 from fleet.models import Device, DeviceStatus, MetricSnapshot, SweepState
+from fleet.payloads import RUNNING_STATES
 from telemetry.models import Site
 
 logger = logging.getLogger(__name__)
@@ -61,7 +66,6 @@ def resolve_device(*, key: ApiKey, site_id: str, club_name: str = "") -> tuple[D
 
 def issue_device_key(*, device: Device, by=None) -> str:
     """A key that can report for this device only; any earlier key of the device is revoked."""
-    from accounts.services import revoke_api_key
 
     for old in ApiKey.objects.filter(bound_to=f"{DEVICE_KEY_PREFIX}{device.pk}", revoked_at__isnull=True):
         revoke_api_key(key=old, by=by)
@@ -83,7 +87,6 @@ def _metrics_for_rules(data: dict) -> dict[str, float | None]:
         "disk_percent": disk["percent"],
         "disk_free_gb": round(disk["available"] / GiB, 2),
     }
-    from fleet.payloads import RUNNING_STATES
 
     for name, state in (data.get("services") or {}).items():
         metrics[f"service_stopped:{name}"] = 0.0 if state in RUNNING_STATES else 1.0
@@ -146,7 +149,6 @@ def _apply_agent_alerts(device: Device, reported: list[dict], at: datetime) -> N
             labels={"origin": "agent", "kind": kind},
             at=at,
         )
-    from alerts.selectors import open_alert_severities
 
     still_reported = {agent_alert_type(kind) for kind in by_kind}
     open_types = open_alert_severities(source_type=SOURCE_TYPE, source_id=device.external_id)["types"]
@@ -201,15 +203,11 @@ def record_heartbeat(*, device: Device, agent_version: str = "") -> Device:
 
 
 def _fast_path_offline(device: Device, *, offline: bool) -> None:
-    from fleet.heartbeats import mark_offline
-
     schema = connection.schema_name
     transaction.on_commit(lambda: mark_offline(schema, [device.external_id], offline))
 
 
 def refresh_status(device: Device) -> str:
-    from alerts.selectors import open_alert_severities
-
     severities = open_alert_severities(source_type=SOURCE_TYPE, source_id=device.external_id)
     if alerts.OFFLINE_TYPE in severities.get("types", ()):
         status = DeviceStatus.OFFLINE
@@ -236,8 +234,6 @@ def detect_offline(now: datetime | None = None) -> int:
     """Declare offline the devices silent for longer than the rule allows. After a gap in the sweeps
     (the platform was down, so heartbeats could not arrive) devices get that much grace again."""
     now = now or timezone.now()
-    from core.redis_client import RedisUnavailable
-    from fleet.heartbeats import flush_heartbeats
 
     try:
         flush_heartbeats(connection.schema_name)  # heartbeats taken by the fast path, not yet in the table
@@ -284,9 +280,6 @@ def detect_offline(now: datetime | None = None) -> int:
         site_ids = [device.external_id for device in stale]
 
         def announce():
-            from core.realtime import notify_tenant
-            from fleet.heartbeats import mark_offline
-
             mark_offline(schema, site_ids, True)
             notify_tenant(schema, "fleet.devices_offline", {"siteIds": site_ids})
 
@@ -295,8 +288,6 @@ def detect_offline(now: datetime | None = None) -> int:
 
 
 def _broadcast(device: Device, event_type: str) -> None:
-    from core.realtime import notify_tenant_after_commit
-
     payload = {
         "siteId": device.external_id,
         "clubName": device.site.name,

@@ -2,7 +2,11 @@ import random
 
 from django.utils import timezone
 
+from accounts.models import ApiKey
+from core.redis_client import RedisUnavailable
 from fleet import services
+from fleet.heartbeats import flush_heartbeats as flush
+from fleet.payloads import MetricsPayload
 from tenants.tasks import tenant_task
 
 
@@ -14,9 +18,6 @@ def detect_offline_devices() -> int:
 @tenant_task()
 def flush_heartbeats() -> int:
     from django.db import connection
-
-    from core.redis_client import RedisUnavailable
-    from fleet.heartbeats import flush_heartbeats as flush
 
     try:
         return flush(connection.schema_name)
@@ -35,8 +36,6 @@ DEMO_DEVICES = [
 @tenant_task()
 def simulate_demo_fleet() -> int:
     """`make run`'s live demo: a few devices report plausible metrics (one runs hot now and then)."""
-    from accounts.models import ApiKey
-    from fleet.payloads import MetricsPayload
 
     key = ApiKey.objects.filter(name="Demo integration", revoked_at__isnull=True).first()
     if key is None:

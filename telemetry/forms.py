@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from telemetry import services
+from telemetry.adapters import AdapterError
+from telemetry.adapters.foxbms import dbc_text, load_dbc
 from telemetry.models import AssetType, Battery, Meter, Site
 from tenants.models import TIMEZONE_CHOICES
 
@@ -183,9 +185,6 @@ class AssetTypeForm(forms.ModelForm):
     def clean_can_database(self):
         text = self.cleaned_data.get("can_database") or ""
         if text.strip():
-            from telemetry.adapters import AdapterError
-            from telemetry.adapters.foxbms import load_dbc
-
             try:
                 load_dbc(text)
             except AdapterError as exc:
@@ -196,8 +195,6 @@ class AssetTypeForm(forms.ModelForm):
         upload = self.cleaned_data.get("can_database_file")
         if not upload:
             return None
-        from telemetry.adapters import AdapterError
-        from telemetry.adapters.foxbms import dbc_text
 
         try:
             return dbc_text(upload.read())

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from core.db import bound_cursor
-from telemetry import copy_binary, events
+from telemetry import copy_binary, events, live
 from telemetry.batch import UNIX_EPOCH_MICROS, Reading, ReadingBatch
 from telemetry.metrics import COLUMNS, READING_TABLES
 
@@ -273,6 +273,4 @@ def store_batch(batch: ReadingBatch, *, on_conflict: OnConflict = OnConflict.SKI
 
 
 def _after_commit(batch: ReadingBatch) -> None:
-    from telemetry import live
-
     live.readings_committed(connection.schema_name, batch)

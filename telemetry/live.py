@@ -19,9 +19,10 @@ from django.conf import settings
 from django.db import close_old_connections
 from django_tenants.utils import schema_context
 
-from core.realtime import anotify_tenant, has_listeners, tenant_group
+from core.realtime import anotify_tenant, has_listeners, notify_tenant, tenant_group
 from telemetry.batch import ReadingBatch, unix_millis
 from telemetry.metrics import ARRAY_METRICS
+from telemetry.thresholds import evaluate_batches
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +69,6 @@ def tenant_payload(batches: list[ReadingBatch]) -> dict:
 
 
 def check_thresholds(batches: list[ReadingBatch]) -> None:
-    from telemetry.thresholds import evaluate_batches
-
     for alike in by_kind(batches):
         evaluate_batches(alike)
 
@@ -141,8 +140,6 @@ after_commit = AfterCommit(settings.TELEMETRY_LIVE_FLUSH_S, settings.TELEMETRY_T
 
 def readings_committed(schema: str, batch: ReadingBatch) -> None:
     if settings.TELEMETRY_AFTER_COMMIT == "inline":
-        from core.realtime import notify_tenant
-
         notify_tenant(schema, EVENT_TYPE, tenant_payload([batch]), json_safe=True)
         check_thresholds([batch])
         return

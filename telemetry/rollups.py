@@ -35,6 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from telemetry.metrics import READING_TABLES, ROLLUP_METRICS
+from tenants.models import Client
 
 AGGREGATES_SET = (
     "min = EXCLUDED.min, max = EXCLUDED.max, sum = EXCLUDED.sum, count = EXCLUDED.count, "
@@ -211,7 +212,6 @@ def local_days(start: datetime, end: datetime, zone_name: str) -> list[tuple[dat
 
 def tenant_time_zone() -> str:
     """The current tenant's zone; inside `schema_context` the connection holds only a schema name."""
-    from tenants.models import Client
 
     zone = getattr(getattr(connection, "tenant", None), "timezone", "")
     if not zone:
@@ -318,7 +318,6 @@ def apply_retention(now: datetime | None = None) -> int:
     the rows that aged out since the last one instead of scanning the table.
     """
     now = now or timezone.now()
-    from tenants.models import Client
 
     own_days = Client.objects.filter(schema_name=connection.schema_name).values_list("raw_retention_days", flat=True)
     raw_days = own_days.first() or settings.TELEMETRY_RAW_RETENTION_DAYS

@@ -9,13 +9,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import ApiKey
+from accounts.services import revoke_api_key
 from alerts import services as alerts
 from alerts.models import AlertRule, Scope
 from core.db import bound_cursor
 from core.moments import EARLIEST, parse_moment
 from telemetry import ingest, validation
 from telemetry.adapters import AdapterError, Report
+from telemetry.adapters.foxbms import load_dbc
 from telemetry.adapters.shelly import PROTECTION_EVENTS, claimed_device, normalise_device_id, parse_events, parse_shelly
+from telemetry.adapters.thingset import parse_thingset
 from telemetry.metrics import METRICS, READING_TABLES, TEXT_METRICS
 from telemetry.models import AssetType, Battery, Meter
 from telemetry.rules import DEFAULT_RULES, SILENT_TYPE
@@ -390,7 +394,6 @@ def receive_thingset(*, text: str, battery: Battery) -> ingest.Stored:
     """ThingSet reports or responses for one battery: store the readings, keep what no metric
     records as the battery's unmapped items, and raise (or resolve) one alert per error flag of
     the last reading, named as the firmware names it."""
-    from telemetry.adapters.thingset import parse_thingset
 
     try:
         decoded = parse_thingset(text, default_device=battery.serial)
@@ -433,7 +436,6 @@ def battery_raise_error_flags(*, battery: Battery, firmware, flags: int) -> None
 
 def can_database_for(battery):
     """The DBC decoding a battery's CAN frames: its type's uploaded DBC, else FOXBMS_DBC_PATH."""
-    from telemetry.adapters.foxbms import load_dbc
 
     text = battery.type.can_database
     if not text and settings.FOXBMS_DBC_PATH:
@@ -510,8 +512,6 @@ def sync_meter_threshold(meter: Meter) -> None:
 def delete_asset(kind: str, asset, *, by=None) -> None:
     """An asset goes with its readings, rollups, own rules and the keys bound to it (readings carry
     no foreign key)."""
-    from accounts.models import ApiKey
-    from accounts.services import revoke_api_key
 
     with transaction.atomic():
         for key in ApiKey.objects.filter(bound_to=f"{kind}:{asset.pk}", revoked_at__isnull=True):

@@ -1,4 +1,4 @@
-from telemetry import rollups, services
+from telemetry import demo, rollups, services
 from tenants.tasks import tenant_task
 
 
@@ -19,6 +19,4 @@ def detect_tenant_silent_assets() -> int:
 
 @tenant_task()
 def simulate_demo_telemetry() -> int:
-    from telemetry import demo
-
     return demo.simulate_now()

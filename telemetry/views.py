@@ -26,6 +26,9 @@ from accounts.models import ApiKey
 from accounts.services import create_api_key
 from core.navigation import SECTION_BY_SLUG
 from telemetry import selectors, services
+from telemetry.adapters import AdapterError
+from telemetry.adapters.foxbms import error_signals
+from telemetry.adapters.thingset_items import FIRMWARE_BY_KEY, error_flag_labels
 from telemetry.api.series import export_response
 from telemetry.forms import THRESHOLD_LABELS, AssetTypeForm, SiteForm
 from telemetry.listing import KINDS, Kind, asset_list_table, filtered, kind_named, rows_with_latest
@@ -112,8 +115,6 @@ def asset_list_export(request, kind: str, fmt: str):
 def _foxbms_dbc(asset) -> tuple[list[str], str]:
     """A foxBMS battery's error flag names from its type's DBC, and why there are none (the DBC
     is missing or does not parse), "" when it reads."""
-    from telemetry.adapters import AdapterError
-    from telemetry.adapters.foxbms import error_signals
 
     try:
         return error_signals(services.can_database_for(asset)), ""
@@ -126,7 +127,6 @@ def _error_flag_names(asset, dbc_names: list[str]) -> list[str]:
     firmware it last reported with ([] when unknown)."""
     if asset.connector == "foxbms":
         return dbc_names
-    from telemetry.adapters.thingset_items import error_flag_labels
 
     return error_flag_labels((asset.thingset_items or {}).get("firmware", ""))
 
@@ -308,8 +308,6 @@ def asset_detail(request, kind: str, pk: int):
 
 
 def _thingset_firmware_label(key: str | None) -> str:
-    from telemetry.adapters.thingset_items import FIRMWARE_BY_KEY
-
     firmware = FIRMWARE_BY_KEY.get(key or "")
     return firmware.label if firmware else ""
 

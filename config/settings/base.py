@@ -202,6 +202,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
+
+
 def every_tenant(task: str, seconds: float, schemas: list[str] | None = None) -> dict:
     """A beat entry running the tenant task `task` in every active tenant (or in `schemas`) every
     `seconds`, through the one fan-out task (tenants.tasks.for_each_tenant)."""

@@ -8,6 +8,8 @@ from rest_framework import filters, routers, serializers, viewsets
 from core.api.parsers import CheckedMultiPartParser, FastJSONParser
 from core.api.serializers import ModelSerializer
 from telemetry import selectors, services
+from telemetry.adapters import AdapterError
+from telemetry.adapters.foxbms import dbc_text
 from telemetry.models import AssetType, Battery, Meter, Site
 
 
@@ -54,9 +56,6 @@ class AssetTypeSerializer(ModelSerializer):
 
     @staticmethod
     def _check_dbc(data: bytes) -> str:
-        from telemetry.adapters import AdapterError
-        from telemetry.adapters.foxbms import dbc_text
-
         try:
             return dbc_text(data)
         except AdapterError as exc:

@@ -10,6 +10,7 @@ from core.api.parsers import FastJSONParser
 from core.decoding import decode_text
 from telemetry import services
 from telemetry.adapters import AdapterError
+from telemetry.adapters.foxbms import parse_candump
 from telemetry.api.ingest import invalid_response, key_binding, stored_response
 from telemetry.validation import Invalid
 
@@ -107,8 +108,6 @@ class FoxBmsView(BatteryUploadView):
         return super().post(request)
 
     def receive(self, text, battery):
-        from telemetry.adapters.foxbms import parse_candump
-
         return services.store_reports("battery", battery, parse_candump(text, services.can_database_for(battery)))
 
 
