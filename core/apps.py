@@ -6,4 +6,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from core.api import schema  # noqa: F401  (registers the OpenAPI authentication extensions)
+        from core.api import schema  # noqa: F401  (registers the OpenAPI descriptions of the API's own field types)
