@@ -476,9 +476,7 @@ def send_reminders(now: datetime | None = None) -> int:
             )
             if last is not None and last + timedelta(minutes=channel.repeat_interval_minutes) <= now:
                 created.append(
-                    Delivery.objects.create(
-                        alert=alert, channel=channel, event=Delivery.Event.REPEAT, created_at=now, next_attempt_at=now
-                    )
+                    Delivery.objects.create(alert=alert, channel=channel, event=Delivery.Event.REPEAT, created_at=now)
                 )
     _queue(created)
     return len(created)

@@ -3,10 +3,9 @@ from alerts.delivery import deliver  # noqa: F401  (registered with the worker t
 from tenants.tasks import tenant_task
 
 
-@tenant_task()
+@tenant_task(soft_time_limit=300, time_limit=330)
 def alert_housekeeping() -> None:
     """Due retries, reminders of alerts still firing, pending alerts whose delay has passed."""
     services.promote_due_pending()
     services.send_reminders()
-    for delivery_id in delivery.due_delivery_ids():
-        delivery.attempt_delivery(delivery_id)
+    delivery.attempt_due_deliveries()

@@ -276,7 +276,9 @@ def test_retries_back_off_exponentially_then_give_up_after_the_window(in_alpha, 
     assert deliveries.backoff(4) == timedelta(seconds=80)
     assert deliveries.backoff(20) == timedelta(minutes=30)
 
-    Delivery.objects.filter(pk=delivery.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    Delivery.objects.filter(pk=delivery.pk).update(
+        created_at=timezone.now() - timedelta(hours=25), next_attempt_at=timezone.now()
+    )
     deliveries.attempt_delivery(delivery.pk)
 
     delivery.refresh_from_db()
