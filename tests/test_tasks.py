@@ -65,3 +65,13 @@ def test_every_periodic_task_of_beat_names_a_registered_task():
         assert import_string(entry["task"]).name == entry["task"]
         if entry["task"] == "tenants.tasks.for_each_tenant":
             assert import_string(entry["args"][0]).name == entry["args"][0]
+
+
+def test_every_task_runs_under_a_time_limit():
+    from django.utils.module_loading import import_string
+
+    from config.celery import app
+
+    assert (app.conf.task_soft_time_limit, app.conf.task_time_limit) == (60, 90)
+    housekeeping = import_string("alerts.tasks.alert_housekeeping")
+    assert (housekeeping.soft_time_limit, housekeeping.time_limit) == (300, 330)

@@ -202,6 +202,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
+# Every task has a time limit: a stuck one (a frozen server, a target that never answers) cannot hold
+# a worker forever. The soft limit raises inside the task; the hard one kills its process. Tasks that
+# may legitimately run longer (a tenant's housekeeping, rollups, retention) set their own.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT_S", 60)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_S", 90)
 
 
 def every_tenant(task: str, seconds: float, schemas: list[str] | None = None) -> dict:
