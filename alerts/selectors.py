@@ -3,7 +3,7 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 
-from alerts.models import OPEN_STATUSES, Alert, Channel, Delivery, Silence
+from alerts.models import OPEN_STATUSES, Alert, AlertRule, Channel, Delivery, Scope, Silence
 
 
 def open_alert_severities(*, source_type: str, source_id: str) -> dict:
@@ -35,6 +35,14 @@ def open_alert_types(*, source_type: str, source_ids: Iterable[str] | None = Non
     for source_id, alert_type in alerts.order_by().values_list("source_id", "type"):
         types.setdefault(source_id, set()).add(alert_type)
     return types
+
+
+def source_thresholds(*, source_type: str, source_id: str, alert_types: Iterable[str]) -> dict[str, float]:
+    """The thresholds of the rules scoped to one source, by alert type (those of `alert_types`)."""
+    rules = AlertRule.objects.filter(
+        source_type=source_type, scope=Scope.SOURCE, scope_source_id=source_id, alert_type__in=list(alert_types)
+    )
+    return dict(rules.values_list("alert_type", "threshold"))
 
 
 def filtered_alerts(

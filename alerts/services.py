@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alerts.defaults import DefaultRule
 from alerts.delivery import deliver
 from alerts.models import (
     SEVERITY_RANK,
@@ -457,6 +458,33 @@ def _broadcast(alert: Alert, event_type: str) -> None:
         "site": alert.site_label,
     }
     notify_tenant_after_commit(connection.schema_name, event_type, payload)
+
+
+def rule_set_source_threshold(
+    *, source_type: str, source_id: str, threshold: float | None, template: DefaultRule, label: str
+) -> None:
+    """Set (a number) or clear (None) one source's own threshold for `template`'s alert type: a rule
+    scoped to that source, which replaces the general rule of the same type for it only
+    (see `evaluate_metrics`). `label` names the source in the rule's name."""
+    scoped = AlertRule.objects.filter(
+        source_type=source_type, alert_type=template.alert_type, scope=Scope.SOURCE, scope_source_id=source_id
+    )
+    if threshold is None:
+        scoped.delete()
+        return
+    if not scoped.update(threshold=threshold, enabled=True):
+        AlertRule.objects.create(
+            name=f"{template.name} — {label}",
+            source_type=source_type,
+            metric=template.metric,
+            operator=template.operator,
+            severity=template.severity,
+            message=template.message,
+            alert_type=template.alert_type,
+            threshold=threshold,
+            scope=Scope.SOURCE,
+            scope_source_id=source_id,
+        )
 
 
 def send_reminders(now: datetime | None = None) -> int:

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey
 from accounts.services import revoke_api_key
+from alerts import selectors as alerts_selectors
 from alerts import services as alerts
-from alerts.models import AlertRule, Scope
+from alerts.defaults import DefaultRule
 from core.db import bound_cursor
 from core.moments import EARLIEST, parse_moment
 from telemetry import ingest, validation
@@ -463,45 +464,31 @@ THRESHOLD_TYPES = {
 }
 
 
-def _template_rule(kind: str, alert_type: str) -> dict:
+def _template_rule(kind: str, alert_type: str) -> DefaultRule:
+    """The default rule an asset's own threshold of `alert_type` is made from (the last of its type:
+    for batteries' temperature, the critical one)."""
     for rule in reversed(DEFAULT_RULES):
         if rule.source_type == kind and rule.alert_type == alert_type:
-            return {
-                "name": rule.name,
-                "metric": rule.metric,
-                "operator": rule.operator,
-                "severity": rule.severity,
-                "message": rule.message,
-            }
+            return rule
     raise KeyError(alert_type)
 
 
 def asset_thresholds(kind: str, asset) -> dict[str, float]:
-    rules = AlertRule.objects.filter(source_type=kind, scope=Scope.SOURCE, scope_source_id=asset_ref(kind, asset))
-    return {rule.alert_type: rule.threshold for rule in rules if rule.alert_type in THRESHOLD_TYPES[kind]}
+    return alerts_selectors.source_thresholds(
+        source_type=kind, source_id=asset_ref(kind, asset), alert_types=THRESHOLD_TYPES[kind]
+    )
 
 
 def set_asset_thresholds(kind: str, asset, thresholds: dict[str, float | None]) -> None:
     """Set (a number) or clear (None) this asset's own thresholds, by alert type."""
-    source_id = asset_ref(kind, asset)
     for alert_type, value in thresholds.items():
-        scoped = AlertRule.objects.filter(
-            source_type=kind, alert_type=alert_type, scope=Scope.SOURCE, scope_source_id=source_id
+        alerts.rule_set_source_threshold(
+            source_type=kind,
+            source_id=asset_ref(kind, asset),
+            threshold=value,
+            template=_template_rule(kind, alert_type),
+            label=asset.name,
         )
-        if value is None:
-            scoped.delete()
-            continue
-        template = _template_rule(kind, alert_type)
-        updated = scoped.update(threshold=value, enabled=True)
-        if not updated:
-            AlertRule.objects.create(
-                **{**template, "name": f"{template['name']} — {asset.name}"},
-                source_type=kind,
-                alert_type=alert_type,
-                threshold=value,
-                scope=Scope.SOURCE,
-                scope_source_id=source_id,
-            )
 
 
 def sync_meter_threshold(meter: Meter) -> None:
