@@ -9,26 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alerts.vocabulary import OPEN_STATUSES, SEVERITY_RANK, Severity, Status  # noqa: F401  (re-exported)
 from core.crypto import EncryptedTextField
-
-
-class Severity(models.TextChoices):
-    CRITICAL = "critical", _("Critical")
-    WARNING = "warning", _("Warning")
-    INFO = "info", _("Info")
-
-
-SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
-
-
-class Status(models.TextChoices):
-    PENDING = "pending", _("Pending")  # condition true, waiting for the rule's "for at least N minutes"
-    FIRING = "firing", _("Firing")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-    RESOLVED = "resolved", _("Resolved")
-
-
-OPEN_STATUSES = (Status.PENDING, Status.FIRING, Status.ACKNOWLEDGED)
 
 
 class Alert(models.Model):

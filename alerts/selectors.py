@@ -37,6 +37,33 @@ def open_alert_types(*, source_type: str, source_ids: Iterable[str] | None = Non
     return types
 
 
+def open_alert_counts(*, source_type: str) -> dict[str, int]:
+    """How many open alerts (firing or acknowledged, not pending) each source of `source_type` has."""
+    rows = (
+        Alert.objects.filter(source_type=source_type, status__in=OPEN_STATUSES)
+        .exclude(status="pending")
+        .values("source_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["source_id"]: row["n"] for row in rows}
+
+
+def source_alerts(*, source_type: str, source_id: str | None = None, include_resolved: bool = False) -> QuerySet[Alert]:
+    """The alerts of the sources of `source_type` (of one source when `source_id` is given), newest
+    first: those open (firing or acknowledged, not pending), or every one with `include_resolved`."""
+    alerts = Alert.objects.filter(source_type=source_type)
+    if source_id is not None:
+        alerts = alerts.filter(source_id=source_id)
+    if not include_resolved:
+        alerts = alerts.filter(status__in=OPEN_STATUSES).exclude(status="pending")
+    return alerts.order_by("-last_seen")
+
+
+def enabled_rule(*, source_type: str, alert_type: str) -> AlertRule | None:
+    """The enabled rule that raises `alert_type` for `source_type`, if any."""
+    return AlertRule.objects.filter(source_type=source_type, alert_type=alert_type, enabled=True).first()
+
+
 def source_thresholds(*, source_type: str, source_id: str, alert_types: Iterable[str]) -> dict[str, float]:
     """The thresholds of the rules scoped to one source, by alert type (those of `alert_types`)."""
     rules = AlertRule.objects.filter(

@@ -7,23 +7,13 @@ from django.db import connection
 from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
 
-from alerts.models import OPEN_STATUSES, Alert
+from alerts import selectors as alerts_selectors
 from fleet.models import Device, DeviceStatus, MetricSnapshot
 from fleet.rules import SOURCE_TYPE
 
 
 def _fmt(value, digits: int = 1) -> str | None:
     return None if value is None else f"{value:.{digits}f}"
-
-
-def _open_alert_counts() -> dict[str, int]:
-    rows = (
-        Alert.objects.filter(source_type=SOURCE_TYPE, status__in=OPEN_STATUSES)
-        .exclude(status="pending")
-        .values("source_id")
-        .annotate(n=Count("id"))
-    )
-    return {row["source_id"]: row["n"] for row in rows}
 
 
 def site_summary(device: Device, alert_count: int = 0) -> dict:
@@ -62,27 +52,25 @@ def devices(*, status: str = "", site: str = "", search: str = ""):
 
 
 def sites_list(**filters) -> list[dict]:
-    counts = _open_alert_counts()
+    counts = alerts_selectors.open_alert_counts(source_type=SOURCE_TYPE)
     return [site_summary(device, counts.get(device.external_id, 0)) for device in devices(**filters)]
 
 
 def site_detail(device: Device) -> dict:
-    open_alerts = Alert.objects.filter(
-        source_type=SOURCE_TYPE, source_id=device.external_id, status__in=OPEN_STATUSES
-    ).exclude(status="pending")
+    open_alerts = alerts_selectors.source_alerts(source_type=SOURCE_TYPE, source_id=device.external_id)
     summary = site_summary(device, open_alerts.count())
     summary.update(
         {
             "latest": device.latest,
             "services": (device.latest or {}).get("services", {}),
             "application": (device.latest or {}).get("application", {}),
-            "openAlerts": [alert_summary(alert) for alert in open_alerts.order_by("-last_seen")],
+            "openAlerts": [alert_summary(alert) for alert in open_alerts],
         }
     )
     return summary
 
 
-def alert_summary(alert: Alert) -> dict:
+def alert_summary(alert) -> dict:
     return {
         "id": alert.pk,
         "siteId": alert.source_id,
@@ -100,10 +88,8 @@ def alert_summary(alert: Alert) -> dict:
 
 
 def fleet_alerts(*, include_resolved: bool = False, limit: int = 500) -> list[dict]:
-    alerts = Alert.objects.filter(source_type=SOURCE_TYPE)
-    if not include_resolved:
-        alerts = alerts.filter(status__in=OPEN_STATUSES).exclude(status="pending")
-    return [alert_summary(alert) for alert in alerts.order_by("-last_seen")[:limit]]
+    alerts = alerts_selectors.source_alerts(source_type=SOURCE_TYPE, include_resolved=include_resolved)
+    return [alert_summary(alert) for alert in alerts[:limit]]
 
 
 def history(device: Device, *, start: datetime | None = None, end: datetime | None = None, points: int = 200) -> dict:
@@ -155,7 +141,7 @@ def stats() -> dict:
     warning, critical, offline = (
         by_status.get(status, 0) for status in (DeviceStatus.WARNING, DeviceStatus.CRITICAL, DeviceStatus.OFFLINE)
     )
-    open_alerts = Alert.objects.filter(source_type=SOURCE_TYPE, status__in=OPEN_STATUSES).exclude(status="pending")
+    open_alerts = alerts_selectors.source_alerts(source_type=SOURCE_TYPE)
     averages = (
         MetricSnapshot.objects.exclude(device__status=DeviceStatus.OFFLINE)
         .filter(time=F("device__last_metrics_at"))

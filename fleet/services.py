@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey
 from accounts.services import create_api_key, revoke_api_key
+from alerts import selectors as alerts_selectors
 from alerts import services as alerts
-from alerts.models import SEVERITY_RANK, AlertRule, Severity
 from alerts.selectors import open_alert_severities
+from alerts.vocabulary import SEVERITY_RANK, Severity
 from core.realtime import notify_tenant, notify_tenant_after_commit
 from core.redis_client import RedisUnavailable
 from fleet import rules
@@ -226,8 +227,8 @@ def refresh_status(device: Device) -> str:
     return status
 
 
-def offline_rule() -> AlertRule | None:
-    return AlertRule.objects.filter(source_type=SOURCE_TYPE, alert_type=alerts.OFFLINE_TYPE, enabled=True).first()
+def offline_rule():
+    return alerts_selectors.enabled_rule(source_type=SOURCE_TYPE, alert_type=alerts.OFFLINE_TYPE)
 
 
 def detect_offline(now: datetime | None = None) -> int:
