@@ -35,7 +35,9 @@ from alerts.models import (
 from core.realtime import notify_tenant_after_commit
 from core.tasks import enqueue_if_reachable
 
-OFFLINE_TYPE = "offline"
+# Alert types that speak for everything at their source or site while they fire (an offline site):
+# declared by the apps that raise them (`inhibit_while`), so this engine names none of them.
+_INHIBITING_TYPES: set[str] = set()
 COMPARATORS = {">": op.gt, ">=": op.ge, "<": op.lt, "<=": op.le, "==": op.eq, "!=": op.ne}
 
 
@@ -389,16 +391,22 @@ def is_silenced(alert: Alert, at: datetime | None = None) -> bool:
     )
 
 
+def inhibit_while(alert_type: str) -> None:
+    """While an alert of `alert_type` fires (or is acknowledged) on a source, or on a site, the other
+    alerts of that source, or of every source at that site, are recorded but not notified."""
+    _INHIBITING_TYPES.add(alert_type)
+
+
 def is_inhibited(alert: Alert) -> bool:
-    """An offline site (or source) speaks for everything at it: its other alerts are not notified."""
-    if alert.source_type == "site":
+    """Whether an inhibiting alert (see `inhibit_while`) speaks for this one."""
+    if alert.source_type == "site" or not _INHIBITING_TYPES:
         return False
     offline = _cached(
-        "offline",
+        "inhibiting",
         lambda: list(
-            Alert.objects.filter(type=OFFLINE_TYPE, status__in=[Status.FIRING, Status.ACKNOWLEDGED]).values_list(
-                "pk", "source_type", "source_id"
-            )
+            Alert.objects.filter(
+                type__in=_INHIBITING_TYPES, status__in=[Status.FIRING, Status.ACKNOWLEDGED]
+            ).values_list("pk", "source_type", "source_id")
         ),
     )
     return any(

@@ -26,6 +26,7 @@ from telemetry.models import Site
 logger = logging.getLogger(__name__)
 
 SOURCE_TYPE = rules.SOURCE_TYPE
+OFFLINE_TYPE = rules.OFFLINE_TYPE
 DEVICE_KEY_PREFIX = "fleet.device:"
 AGENT_ALERT_PREFIX = "agent:"
 SWEEP_INTERVAL = timedelta(seconds=30)
@@ -178,7 +179,7 @@ def ingest_metrics(*, device: Device, data: dict, raw: dict) -> MetricSnapshot |
         was_offline = device.status == DeviceStatus.OFFLINE
         device.save(update_fields=["latest", "last_metrics_at", "agent_version", "last_seen"])
         if was_offline:
-            alerts.resolve_condition(source=device_source(device), alert_type=alerts.OFFLINE_TYPE)
+            alerts.resolve_condition(source=device_source(device), alert_type=OFFLINE_TYPE)
         if is_latest:
             alerts.evaluate_metrics(source=device_source(device), metrics=_metrics_for_rules(data), at=at)
             _apply_agent_alerts(device, data.get("alerts") or [], at)
@@ -194,7 +195,7 @@ def record_heartbeat(*, device: Device, agent_version: str = "") -> Device:
     Device.objects.filter(pk=device.pk).update(**fields)
     if device.status == DeviceStatus.OFFLINE:
         with transaction.atomic():
-            alerts.resolve_condition(source=device_source(device), alert_type=alerts.OFFLINE_TYPE)
+            alerts.resolve_condition(source=device_source(device), alert_type=OFFLINE_TYPE)
             refresh_status(device)
     else:
         # The fast path handed this heartbeat over while the device is online: its view of offline
@@ -210,7 +211,7 @@ def _fast_path_offline(device: Device, *, offline: bool) -> None:
 
 def refresh_status(device: Device) -> str:
     severities = open_alert_severities(source_type=SOURCE_TYPE, source_id=device.external_id)
-    if alerts.OFFLINE_TYPE in severities.get("types", ()):
+    if OFFLINE_TYPE in severities.get("types", ()):
         status = DeviceStatus.OFFLINE
     elif Severity.CRITICAL in severities["severities"]:
         status = DeviceStatus.CRITICAL
@@ -228,7 +229,7 @@ def refresh_status(device: Device) -> str:
 
 
 def offline_rule():
-    return alerts_selectors.enabled_rule(source_type=SOURCE_TYPE, alert_type=alerts.OFFLINE_TYPE)
+    return alerts_selectors.enabled_rule(source_type=SOURCE_TYPE, alert_type=OFFLINE_TYPE)
 
 
 def detect_offline(now: datetime | None = None) -> int:
@@ -269,7 +270,7 @@ def detect_offline(now: datetime | None = None) -> int:
             silent_for = int((now - device.last_seen).total_seconds())
             alerts.raise_alert(
                 source=device_source(device),
-                alert_type=alerts.OFFLINE_TYPE,
+                alert_type=OFFLINE_TYPE,
                 severity=Severity.CRITICAL,
                 message=_("No heartbeat for %(minutes)s min") % {"minutes": silent_for // 60},
                 value=silent_for,
