@@ -10,13 +10,10 @@ from accounts import selectors, services
 from accounts.decorators import role_required
 from accounts.forms import ApiKeyForm, ChangeRoleForm, InviteUserForm, ProfileForm
 from accounts.models import ApiKey, Role, User
+from core.http import client_ip
 from core.navigation import SECTIONS
 
 SETTINGS_SECTION = SECTIONS[-1]
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _form_errors(form, exc: ValidationError) -> None:

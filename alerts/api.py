@@ -10,10 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import ApiKeyPrincipal
-from alerts import selectors, services
+from alerts import configuration, selectors, services
 from alerts.models import Alert, AlertComment, AlertRule, Channel, Delivery, Severity, Silence, Status
 from core.api.fields import EmailOfField, TimestampField
 from core.api.serializers import ModelSerializer
+from core.http import client_ip
 
 
 def _person(request):
@@ -286,40 +287,62 @@ class ChannelSerializer(ModelSerializer):
         return attrs
 
 
-class RuleListView(generics.ListCreateAPIView):
+class ConfigurationWrites:
+    """Creates, updates and deletes through `alerts.configuration`, so that each is audited."""
+
+    entity: str  # the services' prefix: rule, channel, silence
+
+    def _write(self, action: str, **kwargs):
+        service = getattr(configuration, f"{self.entity}_{action}")
+        return service(by=self.request.user, ip_address=client_ip(self.request), **kwargs)
+
+    def perform_create(self, serializer):
+        serializer.instance = self._write("create", **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = self._write("update", **{self.entity: serializer.instance}, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        self._write("delete", **{self.entity: instance})
+
+
+class RuleListView(ConfigurationWrites, generics.ListCreateAPIView):
     serializer_class = RuleSerializer
     queryset = AlertRule.objects.all()
     pagination_class = None
+    entity = "rule"
 
 
-class RuleDetailView(generics.RetrieveUpdateDestroyAPIView):
+class RuleDetailView(ConfigurationWrites, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = RuleSerializer
     queryset = AlertRule.objects.all()
+    entity = "rule"
 
 
-class SilenceListView(generics.ListCreateAPIView):
+class SilenceListView(ConfigurationWrites, generics.ListCreateAPIView):
     serializer_class = SilenceSerializer
     queryset = Silence.objects.select_related("author")
     pagination_class = None
-
-    def perform_create(self, serializer):
-        serializer.save(author=_person(self.request))
+    entity = "silence"
 
 
-class SilenceDetailView(generics.RetrieveDestroyAPIView):
+class SilenceDetailView(ConfigurationWrites, generics.RetrieveDestroyAPIView):
     serializer_class = SilenceSerializer
     queryset = Silence.objects.all()
+    entity = "silence"
 
 
-class ChannelListView(generics.ListCreateAPIView):
+class ChannelListView(ConfigurationWrites, generics.ListCreateAPIView):
     serializer_class = ChannelSerializer
     queryset = Channel.objects.all()
     pagination_class = None
+    entity = "channel"
 
 
-class ChannelDetailView(generics.RetrieveUpdateDestroyAPIView):
+class ChannelDetailView(ConfigurationWrites, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = ChannelSerializer
     queryset = Channel.objects.all()
+    entity = "channel"
 
 
 class ChannelTestView(APIView):

@@ -8,9 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
-from alerts import selectors, services
+from alerts import configuration, selectors, services
 from alerts.forms import AlertFilterForm, ChannelForm, CommentForm, RuleForm, SilenceForm
 from alerts.models import Alert, AlertRule, Channel, Silence
+from core.http import client_ip
 from core.navigation import SECTION_BY_SLUG
 
 SECTION = SECTION_BY_SLUG["alerts"]
@@ -96,7 +97,7 @@ def silences(request):
             messages.error(request, _("Only operators and admins can create silences."))
         elif form.is_valid():
             try:
-                services.create_silence(author=request.user, **form.cleaned_data)
+                configuration.silence_create(by=request.user, ip_address=client_ip(request), **form.cleaned_data)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -113,7 +114,7 @@ def silences(request):
 @role_required(*ACTORS)
 @require_POST
 def silence_end(request, pk: int):
-    services.end_silence(silence=get_object_or_404(Silence, pk=pk))
+    configuration.silence_end(silence=get_object_or_404(Silence, pk=pk), by=request.user, ip_address=client_ip(request))
     messages.success(request, _("Silence ended."))
     return redirect("alerts:silences")
 
@@ -122,7 +123,7 @@ def silence_end(request, pk: int):
 def channels(request):
     form = ChannelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        configuration.channel_create(by=request.user, ip_address=client_ip(request), **form.cleaned_data)
         messages.success(request, _("Channel saved."))
         return redirect("alerts:channels")
     return render(
@@ -136,13 +137,11 @@ def channels(request):
 @role_required("admin")
 def channel_edit(request, pk: int):
     channel = get_object_or_404(Channel, pk=pk)
-    secret = channel.webhook_secret
-    form = ChannelForm(request.POST or None, instance=channel)
+    form = ChannelForm(request.POST or None, instance=Channel.objects.get(pk=channel.pk))
     if request.method == "POST" and form.is_valid():
-        saved = form.save(commit=False)
-        if not form.cleaned_data.get("webhook_secret"):
-            saved.webhook_secret = secret  # an empty field keeps the current secret
-        saved.save()
+        configuration.channel_update(
+            channel=channel, by=request.user, ip_address=client_ip(request), **form.cleaned_data
+        )  # an empty secret keeps the current one
         messages.success(request, _("Channel saved."))
         return redirect("alerts:channels")
     return render(request, "alerts/channel_edit.html", _context("channels", form=form, channel=channel))
@@ -166,7 +165,7 @@ def rules(request):
         if request.user.role != "admin":
             messages.error(request, _("Only admins can change rules."))
         elif form.is_valid():
-            form.save()
+            configuration.rule_create(by=request.user, ip_address=client_ip(request), **form.cleaned_data)
             messages.success(request, _("Rule saved."))
             return redirect("alerts:rules")
     return render(
@@ -180,9 +179,9 @@ def rules(request):
 @role_required("admin")
 def rule_edit(request, pk: int):
     rule = get_object_or_404(AlertRule, pk=pk)
-    form = RuleForm(request.POST or None, instance=rule)
+    form = RuleForm(request.POST or None, instance=AlertRule.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
-        form.save()
+        configuration.rule_update(rule=rule, by=request.user, ip_address=client_ip(request), **form.cleaned_data)
         messages.success(request, _("Rule saved."))
         return redirect("alerts:rules")
     return render(request, "alerts/rule_edit.html", _context("rules", form=form, rule=rule))

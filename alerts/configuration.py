@@ -1,0 +1,101 @@
+"""Writes to the alert engine's configuration — rules, notification channels, silences — each one
+recorded in the tenant's audit log: who (a person, or an API key), what, and which fields changed.
+The portal's forms and the API validate; these store."""
+
+from accounts.services import record_audit
+from alerts import services
+from alerts.models import AlertRule, Channel, Silence
+
+SECRET_FIELDS = {"webhook_secret"}
+
+
+def _actor(by) -> dict:
+    """record_audit's actor for a person, or None and the key's prefix for an API key."""
+    key = getattr(by, "key", None)
+    if key is not None:
+        return {"actor": None, "api_key": key.prefix}
+    return {"actor": by}
+
+
+def _shown(field: str, value):
+    return "•••" if field in SECRET_FIELDS and value else value
+
+
+def _apply(instance, fields: dict) -> dict[str, list]:
+    """Set `fields` on `instance`; the changes as {field: [old, new]} (secrets masked)."""
+    changes = {}
+    for field, value in fields.items():
+        old = getattr(instance, field)
+        if old != value:
+            changes[field] = [_shown(field, old), _shown(field, value)]
+            setattr(instance, field, value)
+    return changes
+
+
+def _created(instance, fields: dict) -> dict:
+    return {field: _shown(field, value) for field, value in fields.items()}
+
+
+def rule_create(*, by, ip_address: str | None = None, **fields) -> AlertRule:
+    rule = AlertRule.objects.create(**fields)
+    record_audit(
+        **_actor(by), action="alert_rule.created", target=rule, ip_address=ip_address, fields=_created(rule, fields)
+    )
+    return rule
+
+
+def rule_update(*, rule: AlertRule, by, ip_address: str | None = None, **fields) -> AlertRule:
+    changes = _apply(rule, fields)
+    if changes:
+        rule.save(update_fields=list(changes))
+        record_audit(**_actor(by), action="alert_rule.changed", target=rule, ip_address=ip_address, changes=changes)
+    return rule
+
+
+def rule_delete(*, rule: AlertRule, by, ip_address: str | None = None) -> None:
+    record_audit(**_actor(by), action="alert_rule.deleted", target=rule, ip_address=ip_address)
+    rule.delete()
+
+
+def channel_create(*, by, ip_address: str | None = None, **fields) -> Channel:
+    channel = Channel.objects.create(**fields)
+    record_audit(
+        **_actor(by), action="channel.created", target=channel, ip_address=ip_address, fields=_created(channel, fields)
+    )
+    return channel
+
+
+def channel_update(*, channel: Channel, by, ip_address: str | None = None, **fields) -> Channel:
+    """An empty `webhook_secret` keeps the current one (the forms never show it back)."""
+    if not fields.get("webhook_secret"):
+        fields.pop("webhook_secret", None)
+    changes = _apply(channel, fields)
+    if changes:
+        channel.save(update_fields=list(changes))
+        record_audit(**_actor(by), action="channel.changed", target=channel, ip_address=ip_address, changes=changes)
+    return channel
+
+
+def channel_delete(*, channel: Channel, by, ip_address: str | None = None) -> None:
+    record_audit(**_actor(by), action="channel.deleted", target=channel, ip_address=ip_address)
+    channel.delete()
+
+
+def silence_create(*, by, ip_address: str | None = None, **fields) -> Silence:
+    author = None if getattr(by, "key", None) is not None else by
+    silence = services.create_silence(author=author, **fields)
+    record_audit(
+        **_actor(by), action="silence.created", target=silence, ip_address=ip_address, fields=_created(silence, fields)
+    )
+    return silence
+
+
+def silence_end(*, silence: Silence, by, ip_address: str | None = None) -> Silence:
+    services.end_silence(silence=silence)
+    record_audit(**_actor(by), action="silence.ended", target=silence, ip_address=ip_address)
+    return silence
+
+
+def silence_delete(*, silence: Silence, by, ip_address: str | None = None) -> None:
+    record_audit(**_actor(by), action="silence.deleted", target=silence, ip_address=ip_address)
+    silence.delete()
