@@ -47,6 +47,62 @@ def record_audit(
     )
 
 
+# Values the audit log shows as changed without showing them.
+SECRET_FIELDS = frozenset({"webhook_secret", "password"})
+LONG_TEXT = 200  # a longer text (a DBC file) is recorded by its length, not copied into the log
+
+
+def audit_actor(by) -> dict:
+    """record_audit's actor for a person, or None and the key's prefix when an API key acts."""
+    key = getattr(by, "key", None)
+    if key is not None:
+        return {"actor": None, "api_key": key.prefix}
+    return {"actor": by if getattr(by, "pk", None) else None}
+
+
+def audit_value(field: str, value):
+    """A field's value as the audit log records it (secrets masked, long texts by their length)."""
+    if field in SECRET_FIELDS:
+        return "•••" if value else ""
+    if isinstance(value, str) and len(value) > LONG_TEXT:
+        return f"({len(value):,} characters)"
+    return value
+
+
+def field_changes(before, after) -> dict[str, list]:
+    """{field: [old, new]} for each concrete field that differs between two copies of one row."""
+    changes = {}
+    for field in after._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        old, new = getattr(before, field.attname), getattr(after, field.attname)
+        if old != new:
+            changes[field.attname] = [audit_value(field.attname, old), audit_value(field.attname, new)]
+    return changes
+
+
+def record_saved(*, entity: str, instance, before, by, ip_address: str | None = None) -> None:
+    """Audit a row just saved: `entity.created` with its fields, or `entity.changed` with what
+    changed since `before` (nothing recorded when nothing changed)."""
+    if before is None:
+        fields = {
+            field.attname: audit_value(field.attname, getattr(instance, field.attname))
+            for field in instance._meta.concrete_fields
+            if not field.primary_key
+        }
+        record_audit(
+            **audit_actor(by), action=f"{entity}.created", target=instance, ip_address=ip_address, fields=fields
+        )
+    elif changes := field_changes(before, instance):
+        record_audit(
+            **audit_actor(by), action=f"{entity}.changed", target=instance, ip_address=ip_address, changes=changes
+        )
+
+
+def record_deleted(*, entity: str, instance, by, ip_address: str | None = None) -> None:
+    record_audit(**audit_actor(by), action=f"{entity}.deleted", target=instance, ip_address=ip_address)
+
+
 def password_setup_url(user: User) -> str:
     """A one-time link where the user chooses a password (invitation and reset share it)."""
     path = reverse(

@@ -2,23 +2,11 @@
 recorded in the tenant's audit log: who (a person, or an API key), what, and which fields changed.
 The portal's forms and the API validate; these store."""
 
+from accounts.services import audit_actor as _actor
+from accounts.services import audit_value as _shown
 from accounts.services import record_audit
 from alerts import services
 from alerts.models import AlertRule, Channel, Silence
-
-SECRET_FIELDS = {"webhook_secret"}
-
-
-def _actor(by) -> dict:
-    """record_audit's actor for a person, or None and the key's prefix for an API key."""
-    key = getattr(by, "key", None)
-    if key is not None:
-        return {"actor": None, "api_key": key.prefix}
-    return {"actor": by}
-
-
-def _shown(field: str, value):
-    return "•••" if field in SECRET_FIELDS and value else value
 
 
 def _apply(instance, fields: dict) -> dict[str, list]:

@@ -24,8 +24,9 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from accounts.models import ApiKey
 from accounts.services import create_api_key
+from core.http import client_ip
 from core.navigation import SECTION_BY_SLUG
-from telemetry import selectors, services
+from telemetry import configuration, selectors, services
 from telemetry.adapters import AdapterError
 from telemetry.adapters.foxbms import error_signals
 from telemetry.adapters.thingset_items import FIRMWARE_BY_KEY, error_flag_labels
@@ -341,11 +342,13 @@ def asset_form(request, kind: str, pk: int | None = None):
     choose_type = not pk and not chosen and (kind.name == "battery" or types.exists())
     form = kind.form(request.POST or None, instance=asset)
     if request.method == "POST" and not choose_type and form.is_valid():
-        saved = form.save()
-        if kind.name == "battery":
-            services.set_asset_thresholds("battery", saved, form.thresholds())
-        else:
-            services.sync_meter_threshold(saved)
+        saved = configuration.asset_save(
+            kind=kind.name,
+            asset=form.save(commit=False),
+            by=request.user,
+            ip_address=client_ip(request),
+            thresholds=form.thresholds() if kind.name == "battery" else None,
+        )
         messages.success(request, _("Saved."))
         return redirect("telemetry:asset", kind=kind.name, pk=saved.pk)
     context = {
@@ -366,7 +369,7 @@ def asset_delete(request, kind: str, pk: int):
     kind = kind_named(kind)
     asset = get_object_or_404(kind.model, pk=pk)
     if request.method == "POST":
-        services.delete_asset(kind.name, asset, by=request.user)
+        configuration.asset_delete(kind=kind.name, asset=asset, by=request.user, ip_address=client_ip(request))
         messages.success(request, _("“%(name)s” is deleted, with its readings.") % {"name": asset.name})
         return redirect(f"telemetry:{kind.section}")
     return render(
@@ -423,7 +426,7 @@ def site_form(request, code: str | None = None):
     site = get_object_or_404(Site, code=code) if code else Site()
     form = SiteForm(request.POST or None, instance=site)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
+        saved = configuration.site_save(site=form.save(commit=False), by=request.user, ip_address=client_ip(request))
         messages.success(request, _("Saved."))
         return redirect("telemetry:site", code=saved.code)
     context = {
@@ -456,7 +459,9 @@ def type_form(request, pk: int | None = None):
     asset_type = get_object_or_404(AssetType, pk=pk) if pk else AssetType()
     form = AssetTypeForm(request.POST or None, request.FILES or None, instance=asset_type)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        configuration.asset_type_save(
+            asset_type=form.save(commit=False), by=request.user, ip_address=client_ip(request)
+        )
         messages.success(request, _("Saved."))
         return redirect("telemetry:types")
     context = {

@@ -87,3 +87,47 @@ def test_a_silence_deleted_through_the_api_is_in_the_audit_log(alpha):
         "battery swap"
     ]
     assert len(entries(alpha, "silence.deleted")) == 1
+
+
+def test_a_site_an_operator_adds_in_the_portal_is_in_the_audit_log(alpha):
+    response = alpha.http("operator").post("/sites/new/", {"name": "Grenoble", "code": "grenoble", "time_zone": ""})
+    assert response.status_code == 302
+
+    [entry] = entries(alpha, "site.created")
+    assert (entry.actor_label, entry.target_label) == ("operator@alpha.test", "Grenoble")
+    assert entry.details["fields"]["code"] == "grenoble"
+
+
+def test_a_battery_renamed_through_the_api_records_the_change(alpha):
+    from tests.factories import make_battery
+
+    battery = make_battery(alpha, name="Pack A")
+    renamed = alpha.api().patch(
+        f"/api/v1/telemetry/batteries/{battery.pk}/", {"name": "Pack B"}, content_type="application/json"
+    )
+
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Pack B"
+    [entry] = entries(alpha, "battery.changed")
+    assert entry.details["changes"] == {"name": ["Pack A", "Pack B"]}
+
+
+def test_a_dbc_uploaded_on_a_type_is_audited_by_its_length_not_its_text(alpha):
+    signals = "".join(f' SG_ Cell{n} : {8 * n}|8@1+ (1,0) [0|255] "V" Vector__XXX\n' for n in range(8))
+    dbc = f'VERSION ""\n\nBO_ 1 Node: 8 Vector__XXX\n{signals}'
+    body = {"name": "Rack", "kind": "battery", "can_database": dbc}
+
+    made = alpha.api().post("/api/v1/telemetry/types/", body, content_type="application/json")
+
+    assert made.status_code == 201, made.content
+    [created] = entries(alpha, "asset_type.created")
+    assert created.details["fields"]["can_database"] == f"({len(dbc.strip()):,} characters)"
+
+
+def test_deleting_a_meter_through_the_api_is_in_the_audit_log(alpha):
+    from tests.factories import make_meter
+
+    meter = make_meter(alpha, name="Borne 7")
+    assert alpha.api().delete(f"/api/v1/telemetry/meters/{meter.pk}/").status_code == 204
+
+    [entry] = entries(alpha, "meter.deleted")
+    assert entry.target_label.startswith("Borne 7")

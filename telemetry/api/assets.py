@@ -7,7 +7,8 @@ from rest_framework import filters, routers, serializers, viewsets
 
 from core.api.parsers import CheckedMultiPartParser, FastJSONParser
 from core.api.serializers import ModelSerializer
-from telemetry import selectors, services
+from core.http import client_ip
+from telemetry import configuration, selectors, services
 from telemetry.adapters import AdapterError
 from telemetry.adapters.foxbms import dbc_text
 from telemetry.models import AssetType, Battery, Meter, Site
@@ -100,19 +101,7 @@ class ThresholdsField(serializers.DictField):
         return values
 
 
-class ThresholdsMixin:
-    kind = ""
-
-    def save(self, **kwargs):
-        thresholds = self.validated_data.pop("thresholds", None)
-        instance = super().save(**kwargs)
-        if thresholds:
-            services.set_asset_thresholds(self.kind, instance, thresholds)
-        return instance
-
-
-class BatterySerializer(ThresholdsMixin, CustomValuesMixin, ModelSerializer):
-    kind = "battery"
+class BatterySerializer(CustomValuesMixin, ModelSerializer):
     site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     thresholds = ThresholdsField("battery")
 
@@ -160,11 +149,6 @@ class MeterSerializer(CustomValuesMixin, ModelSerializer):
             "custom_values",
         ]
 
-    def save(self, **kwargs):
-        meter = super().save(**kwargs)
-        services.sync_meter_threshold(meter)
-        return meter
-
 
 class StateFilterMixin(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(
@@ -191,40 +175,81 @@ class MeterFilter(StateFilterMixin):
         fields = ["site", "type", "model", "state"]
 
 
-class SiteViewSet(viewsets.ModelViewSet):
+class ConfigurationWrites:
+    """Creates, updates and deletes through `telemetry.configuration`, so that each is audited: the
+    serializer validates, the instance is filled as ModelSerializer would, the service stores it."""
+
+    def filled(self, serializer) -> tuple[object, dict]:
+        """The instance with the validated fields set, and the fields that are not the model's."""
+        data = dict(serializer.validated_data)
+        extra = {name: data.pop(name) for name in ("thresholds",) if name in data}
+        instance = serializer.instance or serializer.Meta.model()
+        for name, value in data.items():
+            setattr(instance, name, value)
+        return instance, extra
+
+    def perform_create(self, serializer):
+        serializer.instance = self.store(
+            *self.filled(serializer), by=self.request.user, ip_address=client_ip(self.request)
+        )
+
+    perform_update = perform_create
+
+
+class SiteViewSet(ConfigurationWrites, viewsets.ModelViewSet):
     queryset = Site.objects.all()
     serializer_class = SiteSerializer
     filter_backends = [filters.SearchFilter]
     search_fields = ["name", "code", "address"]
 
+    def store(self, site, _extra, **who):
+        return configuration.site_save(site=site, **who)
 
-class AssetTypeViewSet(viewsets.ModelViewSet):
+    def perform_destroy(self, instance):
+        configuration.site_delete(site=instance, by=self.request.user, ip_address=client_ip(self.request))
+
+
+class AssetTypeViewSet(ConfigurationWrites, viewsets.ModelViewSet):
     queryset = AssetType.objects.all()
     serializer_class = AssetTypeSerializer
     parser_classes = [FastJSONParser, CheckedMultiPartParser]  # the DBC comes as a file
     filterset_fields = ["kind"]
 
+    def store(self, asset_type, _extra, **who):
+        return configuration.asset_type_save(asset_type=asset_type, **who)
 
-class BatteryViewSet(viewsets.ModelViewSet):
+    def perform_destroy(self, instance):
+        configuration.asset_type_delete(asset_type=instance, by=self.request.user, ip_address=client_ip(self.request))
+
+
+class AssetWrites(ConfigurationWrites):
+    kind = ""
+
+    def store(self, asset, extra, **who):
+        return configuration.asset_save(kind=self.kind, asset=asset, thresholds=extra.get("thresholds"), **who)
+
+    def perform_destroy(self, instance):
+        configuration.asset_delete(
+            kind=self.kind, asset=instance, by=self.request.user, ip_address=client_ip(self.request)
+        )
+
+
+class BatteryViewSet(AssetWrites, viewsets.ModelViewSet):
+    kind = "battery"
     queryset = Battery.objects.select_related("site", "type")
     serializer_class = BatterySerializer
     filterset_class = BatteryFilter
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
     search_fields = ["name", "serial", "site__name"]
 
-    def perform_destroy(self, instance):
-        services.delete_asset("battery", instance)
 
-
-class MeterViewSet(viewsets.ModelViewSet):
+class MeterViewSet(AssetWrites, viewsets.ModelViewSet):
+    kind = "meter"
     queryset = Meter.objects.select_related("site", "type")
     serializer_class = MeterSerializer
     filterset_class = MeterFilter
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter]
     search_fields = ["name", "device_id", "site__name"]
-
-    def perform_destroy(self, instance):
-        services.delete_asset("meter", instance)
 
 
 router = routers.SimpleRouter(trailing_slash=True)
