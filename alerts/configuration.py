@@ -24,49 +24,56 @@ def _created(instance, fields: dict) -> dict:
     return {field: _shown(field, value) for field, value in fields.items()}
 
 
-def rule_create(*, by, ip_address: str | None = None, **fields) -> AlertRule:
-    rule = AlertRule.objects.create(**fields)
+def _create(entity: str, model, by, ip_address: str | None, fields: dict):
+    instance = model.objects.create(**fields)
     record_audit(
-        **_actor(by), action="alert_rule.created", target=rule, ip_address=ip_address, fields=_created(rule, fields)
+        **_actor(by),
+        action=f"{entity}.created",
+        target=instance,
+        ip_address=ip_address,
+        fields=_created(instance, fields),
     )
-    return rule
+    return instance
+
+
+def _update(entity: str, instance, by, ip_address: str | None, fields: dict):
+    changes = _apply(instance, fields)
+    if changes:
+        instance.save(update_fields=list(changes))
+        record_audit(**_actor(by), action=f"{entity}.changed", target=instance, ip_address=ip_address, changes=changes)
+    return instance
+
+
+def _delete(entity: str, instance, by, ip_address: str | None) -> None:
+    record_audit(**_actor(by), action=f"{entity}.deleted", target=instance, ip_address=ip_address)
+    instance.delete()
+
+
+def rule_create(*, by, ip_address: str | None = None, **fields) -> AlertRule:
+    return _create("alert_rule", AlertRule, by, ip_address, fields)
 
 
 def rule_update(*, rule: AlertRule, by, ip_address: str | None = None, **fields) -> AlertRule:
-    changes = _apply(rule, fields)
-    if changes:
-        rule.save(update_fields=list(changes))
-        record_audit(**_actor(by), action="alert_rule.changed", target=rule, ip_address=ip_address, changes=changes)
-    return rule
+    return _update("alert_rule", rule, by, ip_address, fields)
 
 
 def rule_delete(*, rule: AlertRule, by, ip_address: str | None = None) -> None:
-    record_audit(**_actor(by), action="alert_rule.deleted", target=rule, ip_address=ip_address)
-    rule.delete()
+    _delete("alert_rule", rule, by, ip_address)
 
 
 def channel_create(*, by, ip_address: str | None = None, **fields) -> Channel:
-    channel = Channel.objects.create(**fields)
-    record_audit(
-        **_actor(by), action="channel.created", target=channel, ip_address=ip_address, fields=_created(channel, fields)
-    )
-    return channel
+    return _create("channel", Channel, by, ip_address, fields)
 
 
 def channel_update(*, channel: Channel, by, ip_address: str | None = None, **fields) -> Channel:
     """An empty `webhook_secret` keeps the current one (the forms never show it back)."""
     if not fields.get("webhook_secret"):
         fields.pop("webhook_secret", None)
-    changes = _apply(channel, fields)
-    if changes:
-        channel.save(update_fields=list(changes))
-        record_audit(**_actor(by), action="channel.changed", target=channel, ip_address=ip_address, changes=changes)
-    return channel
+    return _update("channel", channel, by, ip_address, fields)
 
 
 def channel_delete(*, channel: Channel, by, ip_address: str | None = None) -> None:
-    record_audit(**_actor(by), action="channel.deleted", target=channel, ip_address=ip_address)
-    channel.delete()
+    _delete("channel", channel, by, ip_address)
 
 
 def silence_create(*, by, ip_address: str | None = None, **fields) -> Silence:
@@ -85,5 +92,4 @@ def silence_end(*, silence: Silence, by, ip_address: str | None = None) -> Silen
 
 
 def silence_delete(*, silence: Silence, by, ip_address: str | None = None) -> None:
-    record_audit(**_actor(by), action="silence.deleted", target=silence, ip_address=ip_address)
-    silence.delete()
+    _delete("silence", silence, by, ip_address)

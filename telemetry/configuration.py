@@ -7,16 +7,19 @@ from telemetry import services
 from telemetry.models import AssetType, Site
 
 
-def _stored(instance):
-    """The row as stored before this write (None for a new one)."""
-    return type(instance).objects.filter(pk=instance.pk).first() if instance.pk else None
+def _saved(entity: str, instance, by, ip_address: str | None, then=None):
+    """Save `instance`, do `then(instance)` in the same breath, and audit the write against the row
+    as it was stored before (none for a new one)."""
+    before = type(instance).objects.filter(pk=instance.pk).first() if instance.pk else None
+    instance.save()
+    if then is not None:
+        then(instance)
+    record_saved(entity=entity, instance=instance, before=before, by=by, ip_address=ip_address)
+    return instance
 
 
 def site_save(*, site: Site, by, ip_address: str | None = None) -> Site:
-    before = _stored(site)
-    site.save()
-    record_saved(entity="site", instance=site, before=before, by=by, ip_address=ip_address)
-    return site
+    return _saved("site", site, by, ip_address)
 
 
 def site_delete(*, site: Site, by, ip_address: str | None = None) -> None:
@@ -25,10 +28,7 @@ def site_delete(*, site: Site, by, ip_address: str | None = None) -> None:
 
 
 def asset_type_save(*, asset_type: AssetType, by, ip_address: str | None = None) -> AssetType:
-    before = _stored(asset_type)
-    asset_type.save()
-    record_saved(entity="asset_type", instance=asset_type, before=before, by=by, ip_address=ip_address)
-    return asset_type
+    return _saved("asset_type", asset_type, by, ip_address)
 
 
 def asset_type_delete(*, asset_type: AssetType, by, ip_address: str | None = None) -> None:
@@ -39,15 +39,14 @@ def asset_type_delete(*, asset_type: AssetType, by, ip_address: str | None = Non
 def asset_save(*, kind: str, asset, by, ip_address: str | None = None, thresholds: dict | None = None):
     """A battery or a meter, with its own alert thresholds: `thresholds` for a battery (by alert
     type, None clears one), a meter's from its power alert threshold."""
-    before = _stored(asset)
-    asset.save()
-    if kind == "battery":
-        if thresholds:
-            services.set_asset_thresholds("battery", asset, thresholds)
-    else:
-        services.sync_meter_threshold(asset)
-    record_saved(entity=kind, instance=asset, before=before, by=by, ip_address=ip_address)
-    return asset
+
+    def own_thresholds(saved) -> None:
+        if kind == "meter":
+            services.sync_meter_threshold(saved)
+        elif thresholds:
+            services.set_asset_thresholds("battery", saved, thresholds)
+
+    return _saved(kind, asset, by, ip_address, then=own_thresholds)
 
 
 def asset_delete(*, kind: str, asset, by, ip_address: str | None = None) -> None:

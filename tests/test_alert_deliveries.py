@@ -4,7 +4,6 @@ sent again, and housekeeping sends due deliveries side by side."""
 
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import connection
@@ -13,46 +12,20 @@ from django_tenants.utils import schema_context
 from alerts import delivery as deliveries
 from alerts import services
 from alerts.models import Alert, Channel, Delivery
-from tests.conftest import free_port
+from tests.webhooks import WebhookReceiver
 
 SLOW_S = 1.0
 
 
-class SlowWebhookTarget:
-    """Answers each POST after SLOW_S seconds; `started` is set when the first one arrives."""
-
-    def __init__(self):
-        self.port, self.requests, self.started = free_port(), [], threading.Event()
-        received, started = self.requests, self.started
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                received.append(self.rfile.read(int(self.headers["Content-Length"])))
-                started.set()
-                time.sleep(SLOW_S)
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class DueDeliveries:
-    def __init__(self, world, target: SlowWebhookTarget):
+    def __init__(self, world, target: WebhookReceiver):
         self.world, self.target, self.channels = world, target, []
 
     def make(self, count: int) -> list[int]:
         """`count` committed firing deliveries of alpha to the slow target, due now, not queued."""
         with self.world.blocker.unblock(), schema_context(self.world.slug):
             connection.tenant = self.world.tenant
-            url = f"http://127.0.0.1:{self.target.port}/hook"
+            url = self.target.url
             channel = Channel.objects.create(name="Slow", kind="webhook", webhook_url=url, min_severity="info")
             self.channels.append(channel)
             for number in range(count):
@@ -74,7 +47,7 @@ class DueDeliveries:
 @pytest.fixture
 def due(worlds, monkeypatch):
     monkeypatch.setattr(services, "enqueue_if_reachable", lambda *args, **kwargs: False)  # the test sends
-    target = SlowWebhookTarget()
+    target = WebhookReceiver(delay=SLOW_S).start()
     helper = DueDeliveries(worlds["alpha"], target)
     yield helper
     target.stop()
@@ -89,7 +62,7 @@ def test_a_delivery_being_sent_holds_no_lock_and_is_not_sent_twice(due):
     [pk] = due.make(1)
     sending = threading.Thread(target=due.run, args=(deliveries.attempt_delivery, pk))
     sending.start()
-    assert due.target.started.wait(5)
+    assert due.target.first_request.wait(5)
 
     started = time.perf_counter()
     due.run(lambda: Delivery.objects.filter(pk=pk).update(last_error="touched while sending"))

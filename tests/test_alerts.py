@@ -6,7 +6,6 @@ import hmac
 import json
 import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
@@ -17,7 +16,7 @@ from django_tenants.utils import schema_context
 from alerts import delivery as deliveries
 from alerts import services
 from alerts.models import Alert, Channel, Delivery
-from tests.conftest import free_port
+from tests.webhooks import WebhookReceiver
 
 PI = services.Source(type="device", id="cesson-b827eb123456", label="Pi Cesson", site_id="cesson", site_label="CESSON")
 
@@ -48,40 +47,6 @@ def email_channel(in_alpha):
     return Channel.objects.create(
         name="Support", kind="email", email_recipients="support@alpha.test", min_severity="warning"
     )
-
-
-class WebhookReceiver:
-    """A real HTTP server that records what it receives."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.requests: list[tuple[dict, bytes]] = []
-        self.server = None
-
-    def start(self):
-        received = self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((dict(self.headers), body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}/hook"
 
 
 @pytest.fixture
