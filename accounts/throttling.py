@@ -2,7 +2,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import connection
 from rest_framework.throttling import BaseThrottle
 
 from accounts.authentication import ApiKeyPrincipal
@@ -31,6 +31,16 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), seconds
 
 
+def throttle_key(*, schema: str, identity: str, period: int, window: int) -> str:
+    """The Redis key that counts one caller's requests in one window of one tenant: the same for the
+    API (`ApiKeyRateThrottle`) and the heartbeat fast path, so both draw on one allowance."""
+    return f"{schema}:throttle:{identity}:{period}:{window}"
+
+
+def key_identity(key_pk: int) -> str:
+    return f"key:{key_pk}"
+
+
 class ProcessWindows:
     """Fixed-window counters in this process's memory, for when Redis cannot count."""
 
@@ -54,8 +64,8 @@ _process_windows = ProcessWindows()
 class ApiKeyRateThrottle(BaseThrottle):
     """A fixed-window counter per API key (or per portal user) in Redis.
 
-    INCR is atomic, so concurrent requests of one key cannot slip past the limit. Keys are made by
-    the cache (tenant-prefixed) and sent on the process's shared Redis client. The tenant's own
+    INCR is atomic, so concurrent requests of one key cannot slip past the limit. Keys are
+    `throttle_key`s, sent on the process's shared Redis client. The tenant's own
     rate, when staff set one, replaces the platform default. While Redis cannot be reached, each
     process counts on its own (`ProcessWindows`): the limit then holds per process, not overall.
     """
@@ -69,7 +79,7 @@ class ApiKeyRateThrottle(BaseThrottle):
         self.limit, self.period = parse_rate(self.rate)
         now = time.time()
         window = int(now // self.period)
-        key = cache.make_and_validate_key(f"throttle:{ident}:{self.period}:{window}")
+        key = throttle_key(schema=connection.schema_name, identity=ident, period=self.period, window=window)
         try:
             count = guarded(lambda client: self._count_in_redis(client, key))
         except RedisUnavailable:
@@ -93,7 +103,7 @@ class ApiKeyRateThrottle(BaseThrottle):
     def _identity(request) -> str | None:
         user = request.user
         if isinstance(user, ApiKeyPrincipal):
-            return f"key:{user.key.pk}"
+            return key_identity(user.key.pk)
         if user is not None and getattr(user, "is_authenticated", False):
             return f"user:{user.pk}"
         return None

@@ -33,7 +33,7 @@ from redis.backoff import NoBackoff
 from accounts.authentication import api_key_from_headers
 from accounts.key_cache import REVOKED_KEYS
 from accounts.models import ApiKey, hash_api_key
-from accounts.throttling import parse_rate
+from accounts.throttling import key_identity, parse_rate, throttle_key
 from core.api.errors import error_body
 from core.api.parsers import FastJSONParser
 from core.db import RETRY_AFTER_S
@@ -259,7 +259,7 @@ class HeartbeatFastPath:
         limit, period = parse_rate(tenant.rate)
         now = time.time()
         window = int(now // period)
-        throttle_key = f"{tenant.schema}::1:throttle:key:{key.pk}:{period}:{window}"  # the Django throttle's key
+        counted = throttle_key(schema=tenant.schema, identity=key_identity(key.pk), period=period, window=window)
         if self.redis is None:
             self.redis = aioredis.Redis.from_url(
                 settings.REDIS_URL,
@@ -270,7 +270,7 @@ class HeartbeatFastPath:
         try:
             outcome = await self.script(
                 keys=[
-                    throttle_key,
+                    counted,
                     REVOKED_KEYS,
                     OFFLINE.format(schema=tenant.schema),
                     LAST_SEEN.format(schema=tenant.schema),

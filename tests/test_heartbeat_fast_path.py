@@ -1,13 +1,16 @@
 """Routine heartbeats are answered in front of Django; what they record, refuse and hand over must be
 exactly what the Django view would do."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from fleet.heartbeats import flush_heartbeats
+from tests.conftest import LiveServer, start_uvicorn
 
 
 @pytest.fixture
@@ -92,3 +95,39 @@ def test_an_offline_devices_heartbeat_resolves_its_alert(worlds, asgi_server, kn
 
         assert Alert.objects.get(source_id="fast-pi-1", type="offline").status == "resolved"
         assert Device.objects.get(pk=known_device.pk).status == "ok"
+
+
+@pytest.fixture
+def tight_rate(worlds, django_db_blocker):
+    """alpha limited to 4 requests a minute per key, and a key of its own, on a server started after."""
+    from accounts.services import create_api_key
+    from tenants.models import Client
+
+    alpha = worlds["alpha"]
+    with django_db_blocker.unblock():
+        Client.objects.filter(pk=alpha.tenant.pk).update(api_rate="4/min")
+        with schema_context(alpha.slug):
+            _key, token = create_api_key(name="shared allowance", scopes=["ingest", "read"])
+    connection.set_schema_to_public()
+    process, port = start_uvicorn()
+    yield LiveServer(port), token
+    process.terminate()
+    process.wait(10)
+    with django_db_blocker.unblock():
+        Client.objects.filter(pk=alpha.tenant.pk).update(api_rate="")
+
+
+def test_heartbeats_on_the_fast_path_and_api_calls_draw_on_one_allowance(worlds, known_device, tight_rate):
+    alpha = worlds["alpha"]
+    server, token = tight_rate
+    if time.time() % 60 > 45:  # the four requests must fall in one minute's window
+        time.sleep(61 - time.time() % 60)
+
+    def me():
+        return httpx.get(f"http://127.0.0.1:{server.port}/api/v1/me", headers={"Host": alpha.host, "X-API-Key": token})
+
+    answers = [beat(server, alpha, token), beat(server, alpha, token), me(), beat(server, alpha, token), me()]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200, 429]
+    assert answers[0].json()["registered"] is False  # answered in front of Django
+    assert beat(server, alpha, token).status_code == 429  # the fast path counts what Django counted
