@@ -22,6 +22,10 @@ SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # flags 0, no header extension
 TRAILER = b"\xff\xff"
 FLOAT8_OID = 701
 NULL = -1
+INT8_BYTES = 8  # bigint and timestamptz (microseconds) values
+ARRAY_HEADER_INTS = 5  # ndim, has-nulls flag, element type, then the one dimension's length and lower bound
+EMPTY_ARRAY_HEADER_INTS = 3  # an empty array has no dimension
+ELEMENT_BYTES = 4 + 8  # each float8 element: its int32 length, then its value
 _SCALARS = {"float": ">f8", "int": ">i8", "bool": "?"}
 _LAYOUTS: dict[tuple, tuple[np.dtype, bytes]] = {}
 _MAX_LAYOUTS = 1024
@@ -55,15 +59,15 @@ def encode(batch: ReadingBatch) -> tuple[list[str], bytes]:
                 return column[indexes]
             return [column[index] for index in indexes]
 
-        rows["v0"] = take(batch.ids())
-        rows["v1"] = take(batch.micros_array())
+        rows["value0"] = take(batch.ids())
+        rows["value1"] = take(batch.micros_array())
         for position, (kind, size, column) in enumerate(zip(kinds, layout, columns, strict=True), start=2):
             if size == NULL or (size == 0 and kind not in _SCALARS):
                 continue  # NULL, or an empty text or array: nothing after the length
             if kind == "float[]":
-                rows[f"v{position}"]["v"] = take(column)
+                rows[f"value{position}"]["value"] = take(column)
             else:
-                rows[f"v{position}"] = take(column)
+                rows[f"value{position}"] = take(column)
         chunks.append(rows.tobytes())
     chunks.append(TRAILER)
     return ["asset_id", "time", *names], b"".join(chunks)
@@ -124,10 +128,17 @@ def _layout(kinds: tuple[str, ...], sizes: tuple[int, ...]) -> tuple[np.dtype, b
     known = _LAYOUTS.get(key)
     if known is not None:
         return known
-    fields: list[tuple] = [("count", ">i2"), ("l0", ">i4"), ("v0", ">i8"), ("l1", ">i4"), ("v1", ">i8")]
-    constants: dict[str, object] = {"count": 2 + len(kinds), "l0": 8, "l1": 8}
+    # Field n of a row: `length{n}` (int32), then `value{n}`; a float8[] has `array_header{n}` between.
+    fields: list[tuple] = [
+        ("count", ">i2"),
+        ("length0", ">i4"),
+        ("value0", ">i8"),  # asset_id
+        ("length1", ">i4"),
+        ("value1", ">i8"),  # time
+    ]
+    constants: dict[str, object] = {"count": 2 + len(kinds), "length0": INT8_BYTES, "length1": INT8_BYTES}
     for position, (kind, size) in enumerate(zip(kinds, sizes, strict=True), start=2):
-        length, value = f"l{position}", f"v{position}"
+        length, value, header = f"length{position}", f"value{position}", f"array_header{position}"
         fields.append((length, ">i4"))
         if size == NULL:
             constants[length] = NULL
@@ -137,13 +148,14 @@ def _layout(kinds: tuple[str, ...], sizes: tuple[int, ...]) -> tuple[np.dtype, b
                 fields.append((value, f"S{size}"))
         elif kind == "float[]":
             if size:
-                fields += [(f"h{position}", ">i4", (5,)), (value, [("l", ">i4"), ("v", ">f8")], (size,))]
-                constants[f"h{position}"] = (1, 0, FLOAT8_OID, size, 1)
-                constants[length] = 20 + 12 * size
-            else:  # an empty array has no dimension
-                fields.append((f"h{position}", ">i4", (3,)))
-                constants[f"h{position}"] = (0, 0, FLOAT8_OID)
-                constants[length] = 12
+                element = [("length", ">i4"), ("value", ">f8")]
+                fields += [(header, ">i4", (ARRAY_HEADER_INTS,)), (value, element, (size,))]
+                constants[header] = (1, 0, FLOAT8_OID, size, 1)
+                constants[length] = 4 * ARRAY_HEADER_INTS + ELEMENT_BYTES * size
+            else:
+                fields.append((header, ">i4", (EMPTY_ARRAY_HEADER_INTS,)))
+                constants[header] = (0, 0, FLOAT8_OID)
+                constants[length] = 4 * EMPTY_ARRAY_HEADER_INTS
         else:
             fields.append((value, _SCALARS[kind]))
             constants[length] = np.dtype(_SCALARS[kind]).itemsize
@@ -153,7 +165,7 @@ def _layout(kinds: tuple[str, ...], sizes: tuple[int, ...]) -> tuple[np.dtype, b
         template[name] = constant
     for position, (kind, size) in enumerate(zip(kinds, sizes, strict=True), start=2):
         if kind == "float[]" and size > 0:
-            template[f"v{position}"]["l"] = 8
+            template[f"value{position}"]["length"] = 8  # each element's length: a float8
     if len(_LAYOUTS) >= _MAX_LAYOUTS:
         _LAYOUTS.clear()
     _LAYOUTS[key] = known = (dtype, template.tobytes())
