@@ -6,7 +6,6 @@ touch the models directly.
 
 import hashlib
 import json
-import operator as op
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alerts import evaluation
 from alerts.defaults import DefaultRule
 from alerts.delivery import deliver
 from alerts.models import (
@@ -38,7 +38,6 @@ from core.tasks import enqueue_if_reachable
 # Alert types that speak for everything at their source or site while they fire (an offline site):
 # declared by the apps that raise them (`inhibit_while`), so this engine names none of them.
 _INHIBITING_TYPES: set[str] = set()
-COMPARATORS = {">": op.gt, ">=": op.ge, "<": op.lt, "<=": op.le, "==": op.eq, "!=": op.ne}
 
 
 @dataclass(frozen=True)
@@ -212,19 +211,6 @@ def add_comment(*, alert: Alert, author, body: str) -> AlertComment:
 # --- Rules ----------------------------------------------------------------------------------------
 
 
-def _rule_applies(rule: AlertRule, source: Source) -> bool:
-    if rule.scope == Scope.SITE:
-        return rule.scope_site_id == source.site_id
-    if rule.scope == Scope.SOURCE:
-        return rule.scope_source_id == source.id
-    return True
-
-
-SCOPE_RANK = {Scope.SOURCE: 2, Scope.SITE: 1, Scope.ALL: 0}
-RISING = {">", ">="}
-FALLING = {"<", "<="}
-
-
 def rules_for(source_type: str) -> list[AlertRule]:
     """The enabled rules of a kind of source; pass them to `evaluate_metrics` when evaluating many
     sources at once."""
@@ -250,11 +236,13 @@ def evaluate_metrics(
     rules of the same alert type, a site rule replaces the general ones.
     """
     candidates = rules if rules is not None else rules_for(source.type)
-    applicable = [rule for rule in candidates if rule.source_type == source.type and _rule_applies(rule, source)]
-    top_scope: dict[str, int] = {}
-    for rule in applicable:
-        top_scope[rule.alert_type] = max(top_scope.get(rule.alert_type, 0), SCOPE_RANK[rule.scope])
-    applicable = [rule for rule in applicable if SCOPE_RANK[rule.scope] == top_scope[rule.alert_type]]
+    applicable = evaluation.most_specific(
+        [
+            rule
+            for rule in candidates
+            if rule.source_type == source.type and evaluation.applies(rule, source_id=source.id, site_id=source.site_id)
+        ]
+    )
     # Several rules may watch one alert type (warning at 60 °C, critical at 75 °C): the alert is on
     # when any of them is true, at the highest severity among those.
     verdicts: dict[str, tuple[AlertRule | None, float, str]] = {}
@@ -263,15 +251,11 @@ def evaluate_metrics(
             base, _sep, item = key.partition(":")
             if base != rule.metric or last is None:
                 continue
-            value = last
-            if extremes and key in extremes:
-                if rule.operator in RISING:
-                    value = extremes[key][1]
-                elif rule.operator in FALLING:
-                    value = extremes[key][0]
+            lowest, highest = extremes[key] if extremes and key in extremes else (last, last)
+            value = evaluation.tested(rule, latest=last, lowest=lowest, highest=highest)
             alert_type = f"{rule.alert_type}:{item}" if item else rule.alert_type
             current = verdicts.setdefault(alert_type, (None, last, item))
-            if COMPARATORS[rule.operator](value, rule.threshold) and (
+            if evaluation.holds(rule, value) and (
                 current[0] is None or SEVERITY_RANK[rule.severity] > SEVERITY_RANK[current[0].severity]
             ):
                 verdicts[alert_type] = (rule, value, item)

@@ -7,6 +7,7 @@ from itertools import accumulate
 import numpy as np
 
 from alerts import services as alerts
+from alerts.evaluation import out_of_bounds
 from alerts.selectors import sources_with_open_alerts
 from telemetry.batch import ReadingBatch
 from telemetry.selectors import REF_FIELDS, asset_model, asset_source
@@ -49,14 +50,20 @@ def evaluate_batches(batches: list[ReadingBatch]) -> None:
         last = np.maximum.reduceat(np.where(np.isnan(values), -1, positions), starts)
         latest = np.where(last >= 0, values[last], np.nan)
         figures[name] = (np.fmin.reduceat(values, starts), np.fmax.reduceat(values, starts), last, latest)
-    troubled = np.zeros(len(starts), dtype=bool)
-    for rule in rules:
-        if rule.metric in figures:
-            lows, highs, _last, latest = figures[rule.metric]
-            tested = highs if rule.operator in alerts.RISING else lows if rule.operator in alerts.FALLING else latest
-            troubled |= alerts.COMPARATORS[rule.operator](tested, rule.threshold) & ~np.isnan(tested)
     asset_ids = assets[starts]
     model = asset_model(kind)
+    source_ids = site_ids = np.full(len(starts), "", dtype=object)
+    if any(rule.scope != "all" for rule in rules):  # scoped rules apply to some assets only
+        rows = model.objects.filter(pk__in=asset_ids.tolist()).values_list("pk", REF_FIELDS[kind], "site__code")
+        named = {pk: (ref, site) for pk, ref, site in rows}
+        source_ids = np.array([named.get(pk, ("", ""))[0] for pk in asset_ids.tolist()], dtype=object)
+        site_ids = np.array([named.get(pk, ("", ""))[1] for pk in asset_ids.tolist()], dtype=object)
+    troubled = out_of_bounds(
+        rules,
+        {name: (lows, highs, latest) for name, (lows, highs, _last, latest) in figures.items()},
+        source_ids=source_ids,
+        site_ids=site_ids,
+    )
     open_refs = sources_with_open_alerts(kind)
     if open_refs:
         alerting = model.objects.filter(**{f"{REF_FIELDS[kind]}__in": open_refs}).values_list("pk", flat=True)
