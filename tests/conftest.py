@@ -120,6 +120,16 @@ def worlds(django_db_setup, django_db_blocker) -> dict[str, TenantWorld]:
     return built
 
 
+@pytest.fixture(scope="session")
+def listening_world(worlds, django_db_blocker) -> TenantWorld:
+    """A tenant whose pages only the listener tests open: whether its groups have listeners is not
+    blurred by the sockets other tests (and their servers) leave in alpha's for a while."""
+    with django_db_blocker.unblock():
+        world = build_world("gamma", "Gamma Grid")
+    world.blocker = django_db_blocker
+    return world
+
+
 @pytest.fixture
 def alpha(worlds, db) -> TenantWorld:
     return worlds["alpha"]

@@ -84,36 +84,36 @@ def test_a_shelly_left_quiet_still_reports(worlds, asgi_server, shelly):
     assert _powers(alpha, meter) == [640.0]
 
 
-def test_a_page_that_vanishes_after_a_quiet_spell_no_longer_counts_as_a_listener(worlds, asgi_server):
-    alpha = worlds["alpha"]
-    cookie = alpha.session_cookie("viewer")
+def test_a_page_that_vanishes_after_a_quiet_spell_no_longer_counts_as_a_listener(worlds, asgi_server, listening_world):
+    world = listening_world
+    cookie = world.session_cookie("viewer")
 
     async def scenario():
-        async with page_socket(alpha, asgi_server, cookie) as page:
+        async with page_socket(world, asgi_server, cookie) as page:
             await next_of_type(page, "hello")
             await asyncio.sleep(QUIET_S)
-            listening = await asyncio.to_thread(has_listeners, tenant_group(alpha.slug))
+            listening = await asyncio.to_thread(has_listeners, tenant_group(world.slug))
             page.transport.abort()  # no closing handshake: the connection is simply gone
-        return listening, await _listeners_within(tenant_group(alpha.slug), 5)
+        return listening, await _listeners_within(tenant_group(world.slug), 5)
 
     assert run_async(scenario()) == (True, False)
 
 
-def test_a_page_whose_server_dies_stops_counting_as_a_listener_within_the_group_expiry(worlds):
+def test_a_page_whose_server_dies_stops_counting_as_a_listener_within_the_group_expiry(worlds, listening_world):
     """A killed server leaves its pages in their groups: they must not count (nor be sent to) for
     channels_redis' default of a day."""
-    alpha = worlds["alpha"]
-    cookie = alpha.session_cookie("viewer")
+    world = listening_world
+    cookie = world.session_cookie("viewer")
     expiry = settings.CHANNEL_LAYERS["default"]["CONFIG"]["group_expiry"]
     process, port = start_uvicorn()
 
     async def scenario():
-        async with page_socket(alpha, LiveServer(port), cookie) as page:
+        async with page_socket(world, LiveServer(port), cookie) as page:
             await next_of_type(page, "hello")
-            listening = await asyncio.to_thread(has_listeners, tenant_group(alpha.slug))
+            listening = await asyncio.to_thread(has_listeners, tenant_group(world.slug))
             process.kill()  # no disconnect runs: the page stays in the group, until it expires
             process.wait(10)
-            return listening, await _listeners_within(tenant_group(alpha.slug), expiry + 3)
+            return listening, await _listeners_within(tenant_group(world.slug), expiry + 3)
 
     try:
         assert run_async(scenario()) == (True, False)
