@@ -17,6 +17,8 @@ class GroupMembership:
 
     groups_joined: tuple[str, ...] = ()
     _renewal: asyncio.Task | None = None
+    _renewing = False  # a renewal is talking to Redis now
+    _leaving = False
 
     async def join_groups(self, *groups: str) -> None:
         self.groups_joined = groups
@@ -26,10 +28,19 @@ class GroupMembership:
             self._renewal = asyncio.create_task(self._renew_every(expiry / 3))
 
     async def leave_groups(self) -> None:
-        if self._renewal is not None:
-            self._renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._renewal
+        """Stop renewing, then leave. A renewal talking to Redis is let finish rather than cancelled:
+        a channels-redis call cancelled midway can leave its connection unusable for the discard
+        that follows, and the socket would count as a listener until its place expired."""
+        self._leaving = True
+        renewal = self._renewal
+        if renewal is not None and not renewal.done():
+            if self._renewing:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(renewal), timeout=5)
+            else:  # asleep between renewals: nothing in flight
+                renewal.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewal
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -40,8 +51,14 @@ class GroupMembership:
     async def _renew_every(self, seconds: float) -> None:
         while True:
             await asyncio.sleep(seconds)
-            with contextlib.suppress(Exception):  # Redis away: the next renewal joins again
-                await self._add_to_groups()
+            if self._leaving:
+                return
+            self._renewing = True
+            try:
+                with contextlib.suppress(Exception):  # Redis away: the next renewal joins again
+                    await self._add_to_groups()
+            finally:
+                self._renewing = False
 
     async def disconnect(self, code):
         await self.leave_groups()
