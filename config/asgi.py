@@ -16,6 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from fleet.heartbeats import HeartbeatFastPath  # noqa: E402
+from telemetry.live import start_live_pusher  # noqa: E402
 from tenants.websocket import TenantWebsocketMiddleware  # noqa: E402
 
 
@@ -31,6 +32,7 @@ def load_url_modules() -> None:
 
 
 load_url_modules()
+start_live_pusher()  # with the process, not with the first readings it stores
 # Everything loaded so far lives as long as the process: keep the garbage collector from scanning it
 # again and again (pauses that showed as latency spikes under load).
 gc.freeze()

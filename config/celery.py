@@ -1,7 +1,7 @@
 import contextlib
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.fixups.django import DjangoFixup, DjangoWorkerFixup
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -11,11 +11,12 @@ class PoolKeepingWorkerFixup(DjangoWorkerFixup):
     """Celery's Django fixup, except that a prefork child keeps its connection pool for its life.
 
     Celery closes the pool itself before and after every task in a prefork child. The pool is
-    shared by the child's threads, and one of them (the after-commit threshold checks of the
-    readings a task stored) then met "the pool has already been closed and cannot be reused", so
-    those checks were lost. Here the parent still closes its pool before forking (Celery's own
-    behaviour at start), each child drops the inherited connections as Celery does and opens a pool
-    of its own on first use, and around a task the task's connection only goes back to that pool.
+    shared by the child's threads, and one of them (the after-commit threshold checks, which ran in
+    a thread then) met "the pool has already been closed and cannot be reused", so those checks
+    were lost; any thread of a child that touches the database would. Here the parent still closes
+    its pool before forking (Celery's own behaviour at start), each child drops the inherited
+    connections as Celery does and opens a pool of its own on first use, and around a task the
+    task's connection only goes back to that pool.
     """
 
     pools_kept = False
@@ -52,3 +53,13 @@ def django_fixup(app: Celery) -> DjangoFixup:
 app = Celery("voltwatch", fixups=[django_fixup])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_process_init.connect
+def start_live_pusher(**kwargs) -> None:
+    """Each worker process pushes the readings its tasks store to open pages from its own thread,
+    started with the process (a thread does not survive the fork, so not in the parent)."""
+    # Imported here: this module is loaded before Django is set up, and telemetry needs it.
+    from telemetry.live import start_live_pusher
+
+    start_live_pusher()

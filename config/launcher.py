@@ -96,6 +96,8 @@ def child_commands(host: str, port: int) -> dict[str, list[str]]:
             str(data / "celerybeat-schedule"),
         ],
     }
+    # Stored readings against the threshold rules, whichever process stored them (telemetry/checker.py).
+    commands["checker"] = [str(BIN / "python"), "manage.py", "check_thresholds"]
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         # Readings reach Kafka through the outbox; the relay publishes it (see outbox/relay.py).
         commands["relay"] = [str(BIN / "python"), "manage.py", "kafka_relay"]

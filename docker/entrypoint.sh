@@ -1,5 +1,5 @@
 #!/bin/sh
-# One image, several roles: web | worker | beat | relay | migrate | manage <command…>
+# One image, several roles: web | worker | beat | checker | relay | migrate | manage <command…>
 set -eu
 
 wait_for_database() {
@@ -34,6 +34,10 @@ case "$role" in
   beat)
     wait_for_database
     exec celery -A config beat --loglevel "${LOG_LEVEL:-INFO}" --schedule /tmp/celerybeat-schedule "$@"
+    ;;
+  checker)
+    wait_for_database
+    exec python manage.py check_thresholds "$@"
     ;;
   relay)
     wait_for_database

@@ -1,5 +1,5 @@
-"""Store validated readings: one transaction writes the readings (COPY), the outbox batch and the
-rollup bookkeeping; after the commit, the live pages and the threshold rules hear of them.
+"""Store validated readings: one transaction writes the readings (COPY), the outbox batch, the
+rollup bookkeeping and the threshold checker's marks; after the commit, the live pages hear of them.
 
 Idempotent on (asset, time): the fast path COPYs straight into the readings table; only when that
 hits a key already stored (a re-sent batch) does it fall back to a staging table, insert what is
@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from core.db import bound_cursor
-from telemetry import copy_binary, events, live
+from telemetry import copy_binary, events, live, thresholds
 from telemetry.batch import UNIX_EPOCH_MICROS, Reading, ReadingBatch
 from telemetry.metrics import COLUMNS, READING_TABLES
 
@@ -157,21 +157,25 @@ def _store_resent(cursor, batch: ReadingBatch, on_conflict: OnConflict, derived_
 
 
 def _stored(cursor, batch: ReadingBatch) -> None:
-    """In one statement: mark the hours the readings fall in for the rollups and, with the outbox
-    on, queue their Kafka events (a reference that the relay resolves; see `telemetry.events`).
-    Once committed, the live pages and threshold rules hear of them."""
+    """In one statement: mark the hours the readings fall in for the rollups, mark them unchecked
+    for the threshold checker and, with the outbox on, queue their Kafka events (a reference that
+    the relay resolves; see `telemetry.events`). Once committed, the live pages hear of them."""
     micros = batch.micros()
     unix_hour = {micro: (micro - UNIX_EPOCH_MICROS) // _MICROS_PER_HOUR for micro in set(micros)}
     hours = set(zip(batch.asset_ids, map(unix_hour.__getitem__, micros), strict=True))
-    statement = (
+    dirty = (
         "INSERT INTO telemetry_dirty_hour (kind, asset_id, hour) "
         "SELECT %s, unnest(%s::bigint[]), to_timestamp(unnest(%s::bigint[]) * 3600) ON CONFLICT DO NOTHING"
     )
-    params = [batch.kind, [hour[0] for hour in hours], [hour[1] for hour in hours]]
+    unchecked, unchecked_params = thresholds.mark_unchecked_sql(batch)
+    statement = f"WITH dirty AS ({dirty}), unchecked AS ({unchecked}) "
+    params = [batch.kind, [hour[0] for hour in hours], [hour[1] for hour in hours], *unchecked_params]
     if settings.OUTBOX_ENABLED:
         outbox_statement, outbox_params = events.enqueue_stored_sql(batch, connection.schema_name)
-        statement = f"WITH dirty AS ({statement}) {outbox_statement}"
+        statement += outbox_statement
         params += outbox_params
+    else:
+        statement += "SELECT 1"
     cursor.execute(statement, params)
     transaction.on_commit(lambda: _after_commit(batch))
 

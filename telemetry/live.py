@@ -1,13 +1,12 @@
-"""After the commit: readings → open portal pages and → threshold rules, coalesced off the request.
+"""After the commit: readings → open portal pages, coalesced off the request.
 
 A busy asset may receive hundreds of readings a second over many requests. Each process gathers
-what it stored, and a background thread every `TELEMETRY_LIVE_FLUSH_S` (50 ms):
-- sends each tenant ONE `telemetry.readings` event carrying every asset's new points (every point is
-  delivered, in fewer, larger messages; a page never lags more than a flush behind);
-- checks the tenant's threshold rules at most every `TELEMETRY_THRESHOLD_FLUSH_S` (1 s), once per
-  asset over all its readings since (their extremes count, so a spike is not missed).
-The request that stored the readings does not wait for either. With `TELEMETRY_AFTER_COMMIT=inline`
-(the test suite) both run in the committing thread instead, on its connection.
+what it stored, and a background thread sends each tenant, every `TELEMETRY_LIVE_FLUSH_S` (50 ms),
+ONE `telemetry.readings` event carrying every asset's new points (every point is delivered, in
+fewer, larger messages; a page never lags more than a flush behind). The request that stored the
+readings does not wait. A push is a courtesy to open pages: a process that dies loses at most one
+flush of them, and the pages load what is stored when they reconnect. What must not be lost, the
+threshold checks, is marked in the readings' transaction (telemetry.thresholds).
 """
 
 import asyncio
@@ -16,13 +15,10 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections
-from django_tenants.utils import schema_context
 
 from core.realtime import anotify_tenant, has_listeners, notify_tenant, tenant_group
 from telemetry.batch import ReadingBatch, unix_millis
 from telemetry.metrics import ARRAY_METRICS
-from telemetry.thresholds import evaluate_batches
 
 logger = logging.getLogger(__name__)
 
@@ -68,30 +64,32 @@ def tenant_payload(batches: list[ReadingBatch]) -> dict:
     return {"updates": updates}
 
 
-def check_thresholds(batches: list[ReadingBatch]) -> None:
-    for alike in by_kind(batches):
-        evaluate_batches(alike)
+class LivePusher:
+    """Sends each tenant's new readings to its open pages, coalesced: a thread flushes what this
+    process stored every `interval`. Started with the process that serves them (`start_live_pusher`
+    in the ASGI application and each Celery worker process); where none was started (a shell, a
+    management command) readings are pushed as they commit."""
 
-
-class AfterCommit:
-    def __init__(self, interval: float, threshold_interval: float):
+    def __init__(self, interval: float):
         self.interval = interval
-        self.threshold_interval = threshold_interval
         self._lock = threading.Lock()
         self._pending: dict[str, list[ReadingBatch]] = {}
-        # Batches waiting for their threshold check, which runs at most every `threshold_interval`:
-        # a busy asset is checked once over a second of readings, not twenty times.
-        self._unchecked: dict[str, list[ReadingBatch]] = {}
-        self._checked_at = 0.0
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        with self._lock:
+            if not self.running:
+                self._thread = threading.Thread(target=self._run, name="telemetry-live-pusher", daemon=True)
+                self._thread.start()
 
     def add(self, schema: str, batch: ReadingBatch) -> None:
         with self._lock:
             self._pending.setdefault(schema, []).append(batch)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="telemetry-after-commit", daemon=True)
-                self._thread.start()
         self._wake.set()
 
     def _take(self) -> dict[str, list[ReadingBatch]]:
@@ -108,39 +106,29 @@ class AfterCommit:
             # Thousands of points a second make a costly payload: built only for open pages.
             listened = {schema: batches for schema, batches in pending.items() if has_listeners(tenant_group(schema))}
             if listened:
-                loop.run_until_complete(self._send(listened))
-            for schema, batches in pending.items():
-                self._unchecked.setdefault(schema, []).extend(batches)
-            self._check_due()
+                try:
+                    loop.run_until_complete(self._send(listened))
+                except Exception:
+                    logger.exception("live push failed")
             # Readings arriving during the pause join the next flush instead of each costing one.
             time.sleep(self.interval)
-            if self._unchecked and not self._wake.is_set():
-                self._wake.set()  # come back to check what is still waiting
-
-    def _check_due(self) -> None:
-        if time.monotonic() - self._checked_at < self.threshold_interval:
-            return
-        unchecked, self._unchecked = self._unchecked, {}
-        self._checked_at = time.monotonic()
-        for schema, batches in unchecked.items():
-            try:
-                close_old_connections()
-                with schema_context(schema):
-                    check_thresholds(batches)
-            except Exception:
-                logger.exception("threshold evaluation failed for %s", schema)
 
     async def _send(self, pending: dict[str, list[ReadingBatch]]) -> None:
         for schema, batches in pending.items():
             await anotify_tenant(schema, EVENT_TYPE, tenant_payload(batches), json_safe=True)
 
 
-after_commit = AfterCommit(settings.TELEMETRY_LIVE_FLUSH_S, settings.TELEMETRY_THRESHOLD_FLUSH_S)
+pusher = LivePusher(settings.TELEMETRY_LIVE_FLUSH_S)
+
+
+def start_live_pusher() -> None:
+    pusher.start()
 
 
 def readings_committed(schema: str, batch: ReadingBatch) -> None:
-    if settings.TELEMETRY_AFTER_COMMIT == "inline":
+    """After the commit of readings: to the pages of the tenant (their threshold check is marked in
+    the readings' own transaction, see telemetry.thresholds)."""
+    if pusher.running:
+        pusher.add(schema, batch)
+    elif has_listeners(tenant_group(schema)):
         notify_tenant(schema, EVENT_TYPE, tenant_payload([batch]), json_safe=True)
-        check_thresholds([batch])
-        return
-    after_commit.add(schema, batch)

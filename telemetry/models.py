@@ -220,3 +220,26 @@ class DirtyHour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.asset_id} {self.hour.isoformat()}"
+
+
+class UncheckedReadings(models.Model):
+    """Readings of one asset stored but not yet checked against the threshold rules: the ingest
+    transaction widens [since, until] (reading times), so a crash between the commit and the check
+    loses nothing. The threshold checker moves the range to [checking_since, checking_until] under a
+    lease while it checks, and deletes the row unless new readings came meanwhile; a checker that
+    died leaves a lease that expires, and the next one checks its range again."""
+
+    kind = models.CharField(max_length=16, choices=AssetKind.choices)
+    asset_id = models.BigIntegerField()
+    since = models.DateTimeField(null=True)
+    until = models.DateTimeField(null=True)
+    checking_since = models.DateTimeField(null=True)
+    checking_until = models.DateTimeField(null=True)
+    lease_expires = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "telemetry_unchecked"
+        constraints = [models.UniqueConstraint(fields=["kind", "asset_id"], name="telemetry_unchecked_asset")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.asset_id} since {self.since}"

@@ -508,4 +508,5 @@ def delete_asset(kind: str, asset, *, by=None) -> None:
             cursor.execute(f"DELETE FROM {READING_TABLES[kind]} WHERE asset_id = %s", [asset.pk])
             cursor.execute("DELETE FROM telemetry_rollup WHERE kind = %s AND asset_id = %s", [kind, asset.pk])
             cursor.execute("DELETE FROM telemetry_dirty_hour WHERE kind = %s AND asset_id = %s", [kind, asset.pk])
+            cursor.execute("DELETE FROM telemetry_unchecked WHERE kind = %s AND asset_id = %s", [kind, asset.pk])
         asset.delete()

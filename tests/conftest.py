@@ -198,6 +198,32 @@ def committed_device(worlds):
     connection.set_schema_to_public()
 
 
+@pytest.fixture
+def check_thresholds():
+    """`check(world)`: one round of the threshold checker for `world`, in the test's transaction
+    (where the readings it stored are): what `manage.py check_thresholds` does once a second."""
+    from telemetry.thresholds import check_unchecked
+
+    def check(world: TenantWorld) -> int:
+        with schema_context(world.slug):
+            checked = check_unchecked()
+        connection.set_schema_to_public()
+        return checked
+
+    return check
+
+
+@pytest.fixture
+def threshold_checker(worlds):
+    """`manage.py check_thresholds` in its own process on the test database, as the launcher runs
+    it: for the readings servers and workers commit."""
+    env = dict(os.environ, DATABASE_URL=test_database_url(), REDIS_URL=settings.REDIS_URL, LOG_LEVEL="INFO")
+    process = subprocess.Popen([sys.executable, "manage.py", "check_thresholds"], cwd=BASE_DIR, env=env)
+    yield process
+    process.terminate()
+    process.wait(10)
+
+
 @pytest.fixture(autouse=True)
 def _public_schema_after_each_test():
     yield
@@ -259,13 +285,12 @@ def start_uvicorn(host: str = "127.0.0.1", **env_overrides: str) -> tuple[subpro
     """The real ASGI application under uvicorn, on the test database, in its own process
     (`env_overrides`: settings of its own, e.g. another DATABASE_URL or REDIS_URL)."""
     port = free_port()
-    # The server runs as in production: live pushes and threshold checks off the request thread.
+    # The server runs as in production: live pushes off the request thread, from a pusher started with it.
     env = dict(
         os.environ,
         DATABASE_URL=test_database_url(),
         REDIS_URL=settings.REDIS_URL,
         SITE_PORT=str(port),
-        TELEMETRY_AFTER_COMMIT="background",
     )
     env.update(env_overrides)
     command = [

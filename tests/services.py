@@ -45,7 +45,6 @@ os.environ.setdefault("SITE_PORT", "")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 os.environ.setdefault("CHANNELS_PREFIX", f"voltwatch-test-{slot}")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("TELEMETRY_AFTER_COMMIT", "inline")
 # A page left in a group by a server a test killed is forgotten soon, not 90 s later; open sockets
 # renew their place every 4 s, which the idle-socket tests (16 s) go through several times.
 os.environ.setdefault("REALTIME_GROUP_EXPIRY_S", "12")

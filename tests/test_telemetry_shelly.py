@@ -255,7 +255,7 @@ def test_the_seed_api_filters_by_period_and_gives_the_last_ten(alpha, key):
     assert window["count"] == 2
 
 
-def test_a_meter_power_threshold_raises_an_alert(alpha, key, meter, django_capture_on_commit_callbacks):
+def test_a_meter_power_threshold_raises_an_alert(alpha, key, meter, check_thresholds):
     from alerts.models import Alert
     from telemetry import services
 
@@ -265,8 +265,8 @@ def test_a_meter_power_threshold_raises_an_alert(alpha, key, meter, django_captu
         meter.save()
         services.sync_meter_threshold(meter)
     connection.set_schema_to_public()
-    with django_capture_on_commit_callbacks(execute=True):
-        post(alpha, key, notify(TS, {"apower": 3890.2}))
+    post(alpha, key, notify(TS, {"apower": 3890.2}))
+    check_thresholds(alpha)
     with schema_context(alpha.slug):
         alert = Alert.objects.get(source_id=meter.device_id, type="power_high")
         assert "3890.2" in alert.message

@@ -253,9 +253,6 @@ TELEMETRY_RAW_RETENTION_DAYS = env_int("TELEMETRY_RAW_RETENTION_DAYS", 400)
 TELEMETRY_ROLLUP_RETENTION_DAYS = env_int("TELEMETRY_ROLLUP_RETENTION_DAYS", 3650)
 TELEMETRY_LIVE_FLUSH_S = float(env_str("TELEMETRY_LIVE_FLUSH_S", "0.05"))
 TELEMETRY_THRESHOLD_FLUSH_S = float(env_str("TELEMETRY_THRESHOLD_FLUSH_S", "1"))
-# background: live pushes and threshold checks leave the request, coalesced (telemetry/live.py);
-# inline: in the committing thread (the test suite, whose data is in uncommitted transactions).
-TELEMETRY_AFTER_COMMIT = env_str("TELEMETRY_AFTER_COMMIT", "background")
 CELERY_BEAT_SCHEDULE["telemetry-rollups"] = every_tenant("telemetry.tasks.compute_tenant_rollups", 60.0)
 CELERY_BEAT_SCHEDULE["telemetry-silence"] = every_tenant("telemetry.tasks.detect_tenant_silent_assets", 60.0)
 CELERY_BEAT_SCHEDULE["telemetry-retention"] = every_tenant("telemetry.tasks.apply_tenant_retention", 3600.0)
