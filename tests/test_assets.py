@@ -111,3 +111,29 @@ def test_a_meter_keeps_the_seeds_alert_threshold(api, rack_type):
 
     assert response.status_code == 201
     assert response.json()["model"] == "Shelly Pro 1PM" and response.json()["power_alert_threshold"] == 3500
+
+
+def test_a_site_still_holding_batteries_is_not_deleted_and_the_answer_says_why(api, rack_type):
+    assert create(api, "batteries", battery(rack_type)).status_code == 201
+    site_id = next(
+        site["id"] for site in api.get("/api/v1/telemetry/sites/").json()["results"] if site["code"] == "lyon"
+    )
+
+    response = api.delete(f"/api/v1/telemetry/sites/{site_id}/")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "in_use",
+        "detail": "Nothing was deleted: it is still used by batteries (1). Move or delete those first.",
+        "fields": {},
+        "using": {"batteries": 1},
+    }
+    assert api.get(f"/api/v1/telemetry/sites/{site_id}/").status_code == 200
+
+
+def test_a_type_still_given_to_batteries_is_not_deleted(api, rack_type):
+    assert create(api, "batteries", battery(rack_type)).status_code == 201
+
+    response = api.delete(f"/api/v1/telemetry/types/{rack_type}/")
+
+    assert (response.status_code, response.json()["using"]) == (409, {"batteries": 1})

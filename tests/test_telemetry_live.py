@@ -140,7 +140,9 @@ def test_a_shelly_websocket_with_an_unknown_key_is_refused(worlds, asgi_server):
     run_async(scenario())
 
 
-def test_thresholds_are_checked_after_the_response_and_raise_the_alert(worlds, asgi_server, committed):
+def test_thresholds_are_checked_after_the_response_and_raise_the_alert(
+    worlds, asgi_server, threshold_checker, committed
+):
     from alerts.models import Alert
 
     alpha = worlds["alpha"]

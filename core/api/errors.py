@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db.models import ProtectedError, RestrictedError
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -54,6 +55,21 @@ def bad_input_body(exc: BadInput) -> dict:
     return error_body(exc.code, detail, {exc.field: exc.reason})
 
 
+def in_use_body(exc: ProtectedError | RestrictedError) -> dict:
+    """An object others still refer to (a site with batteries, a type with meters): which kinds of
+    objects, and how many of each, so the caller knows what to move or delete first."""
+    counts: dict[str, int] = {}
+    for obj in exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects:
+        name = str(obj._meta.verbose_name_plural)
+        counts[name] = counts.get(name, 0) + 1
+    using = ", ".join(f"{name} ({count})" for name, count in sorted(counts.items()))
+    return error_body(
+        "in_use",
+        _("Nothing was deleted: it is still used by %(using)s. Move or delete those first.") % {"using": using},
+        using=counts,
+    )
+
+
 def exception_handler(exc, context):
     request = context.get("request")
     if is_database_unavailable(exc):
@@ -75,6 +91,9 @@ def exception_handler(exc, context):
     elif isinstance(exc, BadInput):
         set_rollback()
         return Response(bad_input_body(exc), status=status.HTTP_400_BAD_REQUEST)
+    elif isinstance(exc, (ProtectedError, RestrictedError)):
+        set_rollback()
+        return Response(in_use_body(exc), status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, RequestDataTooBig):
         set_rollback()
         return Response(
