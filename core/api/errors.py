@@ -3,8 +3,8 @@
 import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db.models import ProtectedError, RestrictedError
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
