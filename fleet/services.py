@@ -21,7 +21,7 @@ from fleet import rules
 from fleet.heartbeats import flush_heartbeats, mark_offline
 from fleet.models import Device, DeviceStatus, MetricSnapshot, SweepState
 from fleet.payloads import RUNNING_STATES
-from telemetry.models import Site
+from sites.models import Site
 
 logger = logging.getLogger(__name__)
 

@@ -3,8 +3,9 @@ alike, each recorded in the tenant's audit log. The forms and serializers valida
 instance; these store it (with what goes with it: an asset's own thresholds) and say who did."""
 
 from accounts.services import record_deleted, record_saved
+from sites.models import Site
 from telemetry import services
-from telemetry.models import AssetType, Site
+from telemetry.models import AssetType
 
 
 def _saved(entity: str, instance, by, ip_address: str | None, then=None):

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from sites.models import Site
 from telemetry import ingest, services
-from telemetry.models import AssetType, Battery, Chemistry, Connector, Meter, Site
+from telemetry.models import AssetType, Battery, Chemistry, Connector, Meter
 from telemetry.series import latest
 
 SITES = [("depot-nord", "Dépôt Nord", "Europe/Paris"), ("parking-sud", "Parking Sud", "Europe/Paris")]

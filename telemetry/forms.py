@@ -6,10 +6,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from sites.models import Site
 from telemetry import services
 from telemetry.adapters import AdapterError
 from telemetry.adapters.foxbms import dbc_text, load_dbc
-from telemetry.models import AssetType, Battery, Meter, Site
+from telemetry.models import AssetType, Battery, Meter
 from tenants.models import TIMEZONE_CHOICES
 
 CUSTOM_PREFIX = "custom_"

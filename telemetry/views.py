@@ -26,6 +26,7 @@ from accounts.models import ApiKey
 from accounts.services import create_api_key
 from core.http import client_ip
 from core.navigation import SECTION_BY_SLUG
+from sites.models import Site
 from telemetry import configuration, selectors, services
 from telemetry.adapters import AdapterError
 from telemetry.adapters.foxbms import error_signals
@@ -34,7 +35,7 @@ from telemetry.api.series import export_response
 from telemetry.forms import THRESHOLD_LABELS, AssetTypeForm, SiteForm
 from telemetry.listing import KINDS, Kind, asset_list_table, filtered, kind_named, rows_with_latest
 from telemetry.metrics import METRIC_BY_NAME
-from telemetry.models import AssetType, Chemistry, Site
+from telemetry.models import AssetType, Chemistry
 from telemetry.series import latest
 
 EDITORS = ("admin", "operator")

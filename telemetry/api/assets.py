@@ -8,10 +8,11 @@ from rest_framework import filters, routers, serializers, viewsets
 from core.api.parsers import CheckedMultiPartParser, FastJSONParser
 from core.api.serializers import ModelSerializer
 from core.http import client_ip
+from sites.models import Site
 from telemetry import configuration, selectors, services
 from telemetry.adapters import AdapterError
 from telemetry.adapters.foxbms import dbc_text
-from telemetry.models import AssetType, Battery, Meter, Site
+from telemetry.models import AssetType, Battery, Meter
 
 
 def _as_drf(exc: DjangoValidationError) -> serializers.ValidationError:
