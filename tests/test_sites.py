@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import AuditLog
 from fleet.models import Device
+from sites import services
 from sites.models import Site
 from telemetry.models import Battery
 from tenants.cloning import clone_template
@@ -71,6 +72,22 @@ def test_an_empty_site_deleted_through_the_api_is_in_the_audit_log(alpha):
 
     [entry] = entries(alpha, "site.deleted")
     assert (entry.target_type, entry.target_id, entry.target_label) == ("Site", str(site_id), "Grenoble")
+
+
+def test_a_tenant_sees_and_names_only_its_own_sites(alpha, beta):
+    with schema_context(beta.slug):
+        services.site_get_or_create(code="grenoble", name="Beta's Grenoble")
+    connection.set_schema_to_public()
+    rack = api_post(alpha, "/api/v1/telemetry/types/", {"name": "Rack", "kind": "battery"}).json()
+    battery = {"site": "grenoble", "type": rack["id"], "name": "Pack G1", "serial": "GR-0001"}
+
+    assert "grenoble" not in [site["code"] for site in alpha.api().get("/api/v1/telemetry/sites/").json()["results"]]
+    assert alpha.http("viewer").get("/sites/grenoble/").status_code == 404
+    assert api_post(alpha, "/api/v1/telemetry/batteries/", battery).status_code == 400  # no such site here
+    assert api_post(alpha, "/api/v1/telemetry/sites/", GRENOBLE).status_code == 201  # the code is free here
+    assert api_post(alpha, "/api/v1/telemetry/batteries/", battery).status_code == 201
+    with schema_context(beta.slug):
+        assert Site.objects.get(code="grenoble").name == "Beta's Grenoble"
 
 
 def test_a_device_reporting_for_a_club_not_seen_yet_brings_its_site(alpha):
