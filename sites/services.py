@@ -1,6 +1,8 @@
 """Writes to sites. A person's edit, from the portal or the API, is recorded in the tenant's audit
 log; a site a device's report names is made without one, as its device is."""
 
+from django.db import transaction
+
 from accounts.services import record_deleted, record_saved
 from sites.models import Site
 
@@ -14,8 +16,10 @@ def site_save(*, site: Site, by, ip_address: str | None = None) -> Site:
 
 
 def site_delete(*, site: Site, by, ip_address: str | None = None) -> None:
-    record_deleted(entity="site", instance=site, by=by, ip_address=ip_address)
-    site.delete()
+    # One transaction: a site its assets still protect stays, and so does the log without a deletion.
+    with transaction.atomic():
+        record_deleted(entity="site", instance=site, by=by, ip_address=ip_address)
+        site.delete()
 
 
 def site_get_or_create(*, code: str, name: str, time_zone: str = "") -> tuple[Site, bool]:

@@ -2,9 +2,11 @@
 people, devices and the company admin meet them, each person's edit in the audit log, each tenant's
 sites its own; and the move of Site out of telemetry, which keeps the rows of a database of before."""
 
+import pytest
 from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import ProtectedError
 from django_tenants.utils import schema_context
 
 from accounts.models import AuditLog
@@ -13,6 +15,7 @@ from sites import services
 from sites.models import Site
 from telemetry.models import Battery
 from tenants.cloning import clone_template
+from tests.factories import make_battery
 from tests.test_fleet import metrics
 
 GRENOBLE = {
@@ -72,6 +75,17 @@ def test_an_empty_site_deleted_through_the_api_is_in_the_audit_log(alpha):
 
     [entry] = entries(alpha, "site.deleted")
     assert (entry.target_type, entry.target_id, entry.target_label) == ("Site", str(site_id), "Grenoble")
+
+
+def test_a_site_its_batteries_still_use_stays_and_is_not_logged_as_deleted(alpha):
+    battery = make_battery(alpha)
+
+    with schema_context(alpha.slug):
+        with pytest.raises(ProtectedError):
+            services.site_delete(site=battery.site, by=alpha.users["admin"])
+        assert Site.objects.filter(pk=battery.site_id).exists()
+    connection.set_schema_to_public()
+    assert entries(alpha, "site.deleted") == []
 
 
 def test_a_tenant_sees_and_names_only_its_own_sites(alpha, beta):
