@@ -1,5 +1,5 @@
-"""Writes to sites. A person's edit, from the portal or the API, is recorded in the tenant's audit
-log; a site a device's report names is made without one, as its device is."""
+"""Writes to sites. A person's edit, from the portal, the API or the admin, is recorded in the
+tenant's audit log; a site a device's report names is made without one, as its device is."""
 
 from django.db import transaction
 

@@ -88,6 +88,38 @@ def test_a_site_its_batteries_still_use_stays_and_is_not_logged_as_deleted(alpha
     assert entries(alpha, "site.deleted") == []
 
 
+def test_the_company_admin_edits_a_site_in_the_admin_and_it_is_audited(alpha):
+    battery = make_battery(alpha)
+    admin = alpha.http("admin")
+    assert admin.get("/admin/sites/site/").status_code == 200
+
+    form = {"name": "Lyon quai", "code": "lyon", "time_zone": "Europe/Paris", "address": "", "latitude": "",
+            "longitude": "", "_save": "Save"}  # fmt: skip
+    saved = admin.post(f"/admin/sites/site/{battery.site_id}/change/", form)
+
+    assert saved.status_code == 302, saved.content
+    [entry] = entries(alpha, "site.changed")
+    assert entry.actor_label == "admin@alpha.test"
+    assert entry.details["changes"] == {"name": ["Lyon dépôt", "Lyon quai"]}
+
+
+def test_sites_the_company_admin_deletes_in_the_admin_are_audited(alpha):
+    with schema_context(alpha.slug):
+        one, two, three = (services.site_get_or_create(code=code, name=code.title())[0] for code in ("a", "b", "c"))
+    connection.set_schema_to_public()
+    admin = alpha.http("admin")
+
+    assert admin.post(f"/admin/sites/site/{one.pk}/delete/", {"post": "yes"}).status_code == 302
+    bulk = {"action": "delete_selected", "_selected_action": [two.pk, three.pk], "post": "yes"}
+    assert admin.post("/admin/sites/site/", bulk).status_code == 302
+
+    deleted = entries(alpha, "site.deleted")
+    assert sorted(entry.target_label for entry in deleted) == ["A", "B", "C"]
+    assert {entry.actor_label for entry in deleted} == {"admin@alpha.test"}
+    with schema_context(alpha.slug):
+        assert not Site.objects.filter(code__in=["a", "b", "c"]).exists()
+
+
 def test_a_tenant_sees_and_names_only_its_own_sites(alpha, beta):
     with schema_context(beta.slug):
         services.site_get_or_create(code="grenoble", name="Beta's Grenoble")
