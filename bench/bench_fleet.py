@@ -161,7 +161,7 @@ def main() -> None:
     from fleet.models import Device, SweepState
     from fleet.services import detect_offline
     from provisioning.services import create_client
-    from telemetry.models import Site
+    from sites.models import Site
     from tests.conftest import free_port, wait_for_port
 
     call_command("migrate_schemas", interactive=False, verbosity=0)

@@ -105,7 +105,8 @@ def main() -> None:
     from django_tenants.utils import schema_context
 
     from provisioning.services import create_client
-    from telemetry.models import AssetType, Battery, Site
+    from sites.models import Site
+    from telemetry.models import AssetType, Battery
 
     create_client(name="Bench Relay", slug="benchrelay", admin_email="a@bench.test", admin_password="x" * 12)
     with schema_context("benchrelay"):

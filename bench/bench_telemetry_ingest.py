@@ -225,7 +225,8 @@ def main() -> None:
     from accounts.models import User
     from accounts.services import create_api_key
     from provisioning.services import create_client
-    from telemetry.models import AssetType, Battery, Site
+    from sites.models import Site
+    from telemetry.models import AssetType, Battery
 
     call_command("migrate_schemas", interactive=False, verbosity=0)
     redis.Redis.from_url(settings.REDIS_URL).flushdb()

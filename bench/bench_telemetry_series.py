@@ -52,8 +52,9 @@ def main() -> None:
 
     from accounts.services import create_api_key
     from provisioning.services import create_client
+    from sites.models import Site
     from telemetry import rollups
-    from telemetry.models import AssetType, Battery, Site
+    from telemetry.models import AssetType, Battery
 
     call_command("migrate_schemas", interactive=False, verbosity=0)
     client = create_client(

@@ -14,7 +14,7 @@ class DeviceStatus(models.TextChoices):
 class Device(models.Model):
     """A field device (e.g. a Raspberry Pi at a club) running the Voltwatch agent."""
 
-    site = models.ForeignKey("telemetry.Site", on_delete=models.PROTECT, related_name="devices")
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="devices")
     external_id = models.CharField(_("device id"), max_length=128, unique=True, help_text=_("The agent's SITE_ID."))
     name = models.CharField(_("name"), max_length=150, blank=True)
     status = models.CharField(

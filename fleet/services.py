@@ -21,7 +21,7 @@ from fleet import rules
 from fleet.heartbeats import flush_heartbeats, mark_offline
 from fleet.models import Device, DeviceStatus, MetricSnapshot, SweepState
 from fleet.payloads import RUNNING_STATES
-from telemetry.models import Site
+from sites.services import site_get_or_create
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def resolve_device(*, key: ApiKey, site_id: str, club_name: str = "") -> tuple[D
     if device is not None:
         return device, False
     label = club_name.strip() or "Unassigned"  # stored data, not UI text: the same in every language
-    site, _created = Site.objects.get_or_create(code=slugify(label)[:64] or "unassigned", defaults={"name": label})
+    site, _created = site_get_or_create(code=slugify(label)[:64] or "unassigned", name=label)
     device, created = Device.objects.select_related("site").get_or_create(
         external_id=site_id, defaults={"site": site, "name": site_id}
     )

@@ -1,10 +1,10 @@
-"""Writes to the asset hierarchy — sites, asset types, batteries, meters — from the portal and the API
+"""Writes to the asset hierarchy — asset types, batteries, meters — from the portal and the API
 alike, each recorded in the tenant's audit log. The forms and serializers validate and fill an
 instance; these store it (with what goes with it: an asset's own thresholds) and say who did."""
 
 from accounts.services import record_deleted, record_saved
 from telemetry import services
-from telemetry.models import AssetType, Site
+from telemetry.models import AssetType
 
 
 def _saved(entity: str, instance, by, ip_address: str | None, then=None):
@@ -16,15 +16,6 @@ def _saved(entity: str, instance, by, ip_address: str | None, then=None):
         then(instance)
     record_saved(entity=entity, instance=instance, before=before, by=by, ip_address=ip_address)
     return instance
-
-
-def site_save(*, site: Site, by, ip_address: str | None = None) -> Site:
-    return _saved("site", site, by, ip_address)
-
-
-def site_delete(*, site: Site, by, ip_address: str | None = None) -> None:
-    record_deleted(entity="site", instance=site, by=by, ip_address=ip_address)
-    site.delete()
 
 
 def asset_type_save(*, asset_type: AssetType, by, ip_address: str | None = None) -> AssetType:

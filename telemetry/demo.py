@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from sites.services import site_get_or_create
 from telemetry import ingest, services
-from telemetry.models import AssetType, Battery, Chemistry, Connector, Meter, Site
+from telemetry.models import AssetType, Battery, Chemistry, Connector, Meter
 from telemetry.series import latest
 
 SITES = [("depot-nord", "Dépôt Nord", "Europe/Paris"), ("parking-sud", "Parking Sud", "Europe/Paris")]
@@ -34,10 +35,7 @@ def ensure_demo_assets() -> bool:
     """Create the demo assets once, with a week of history. Returns True when created now."""
     if Battery.objects.filter(serial=BATTERIES[0][0]).exists():
         return False
-    sites = {
-        code: Site.objects.get_or_create(code=code, defaults={"name": name, "time_zone": tz})[0]
-        for code, name, tz in SITES
-    }
+    sites = {code: site_get_or_create(code=code, name=name, time_zone=tz)[0] for code, name, tz in SITES}
     rack, _ = AssetType.objects.get_or_create(
         name="Rack 48 V",
         defaults={

@@ -9,8 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from telemetry import services
 from telemetry.adapters import AdapterError
 from telemetry.adapters.foxbms import dbc_text, load_dbc
-from telemetry.models import AssetType, Battery, Meter, Site
-from tenants.models import TIMEZONE_CHOICES
+from telemetry.models import AssetType, Battery, Meter
 
 CUSTOM_PREFIX = "custom_"
 THRESHOLD_PREFIX = "threshold_"
@@ -129,18 +128,6 @@ class MeterForm(CustomValuesForm):
     class Meta:
         model = Meter
         fields = ["name", "device_id", "site", "type", "model", "power_alert_threshold", "silent_after_minutes"]
-
-
-class SiteForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(
-        label=_("time zone"),
-        required=False,
-        choices=[("", _("The company's time zone")), *TIMEZONE_CHOICES],
-    )
-
-    class Meta:
-        model = Site
-        fields = ["name", "code", "time_zone", "address", "latitude", "longitude"]
 
 
 class AssetTypeForm(forms.ModelForm):

@@ -3,26 +3,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class Site(models.Model):
-    """A place ("lieu") where a client runs assets: batteries, meters, charge points, field devices."""
-
-    name = models.CharField(_("name"), max_length=120)
-    code = models.SlugField(_("code"), max_length=64, unique=True)
-    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
-    address = models.CharField(_("address"), max_length=255, blank=True)
-    latitude = models.FloatField(_("latitude"), null=True, blank=True)
-    longitude = models.FloatField(_("longitude"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("site")
-        verbose_name_plural = _("sites")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class AssetKind(models.TextChoices):
     BATTERY = "battery", _("Battery")
     METER = "meter", _("Meter")
@@ -67,7 +47,7 @@ class Connector(models.TextChoices):
 
 
 class Battery(models.Model):
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="batteries")
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="batteries")
     type = models.ForeignKey(AssetType, on_delete=models.PROTECT, related_name="batteries")
     name = models.CharField(_("name"), max_length=120)
     serial = models.CharField(_("serial number"), max_length=120, unique=True)
@@ -96,7 +76,7 @@ class Battery(models.Model):
 
 
 class Meter(models.Model):
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="meters")
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="meters")
     type = models.ForeignKey(AssetType, null=True, blank=True, on_delete=models.PROTECT, related_name="meters")
     name = models.CharField(_("name"), max_length=120)
     device_id = models.CharField(_("device id or MAC"), max_length=64, unique=True)

@@ -26,15 +26,18 @@ from accounts.models import ApiKey
 from accounts.services import create_api_key
 from core.http import client_ip
 from core.navigation import SECTION_BY_SLUG
+from sites import selectors as sites_selectors
+from sites import services as sites_services
+from sites.forms import SiteForm
 from telemetry import configuration, selectors, services
 from telemetry.adapters import AdapterError
 from telemetry.adapters.foxbms import error_signals
 from telemetry.adapters.thingset_items import FIRMWARE_BY_KEY, error_flag_labels
 from telemetry.api.series import export_response
-from telemetry.forms import THRESHOLD_LABELS, AssetTypeForm, SiteForm
+from telemetry.forms import THRESHOLD_LABELS, AssetTypeForm
 from telemetry.listing import KINDS, Kind, asset_list_table, filtered, kind_named, rows_with_latest
 from telemetry.metrics import METRIC_BY_NAME
-from telemetry.models import AssetType, Chemistry, Site
+from telemetry.models import AssetType, Chemistry
 from telemetry.series import latest
 
 EDITORS = ("admin", "operator")
@@ -87,7 +90,7 @@ def asset_list(request, kind: str):
         "kind": kind,
         "page": page,
         "rows": rows_with_latest(kind, list(page.object_list)),
-        "sites": Site.objects.all(),
+        "sites": sites_selectors.sites(),
         "types": AssetType.objects.filter(kind=kind.name),
         "chemistries": Chemistry.choices,
         "filters": filters,
@@ -359,7 +362,7 @@ def asset_form(request, kind: str, pk: int | None = None):
         "types": types,
         "type_id": asset.type_id,
         "choose_type": choose_type,
-        "has_sites": Site.objects.exists(),
+        "has_sites": sites_selectors.sites().exists(),
     }
     return render(request, "telemetry/asset_form.html", context, status=400 if form.errors else 200)
 
@@ -397,9 +400,9 @@ def asset_key(request, kind: str, pk: int):
 
 @login_required
 def site_list(request):
-    sites = Site.objects.annotate(
+    sites = sites_selectors.sites().annotate(
         battery_count=Count("batteries", distinct=True), meter_count=Count("meters", distinct=True)
-    ).order_by("name")
+    )
     return render(
         request,
         "telemetry/site_list.html",
@@ -409,7 +412,7 @@ def site_list(request):
 
 @login_required
 def site_detail(request, code: str):
-    site = get_object_or_404(Site, code=code)
+    site = get_object_or_404(sites_selectors.sites(), code=code)
     groups = [
         (KINDS["battery"], rows_with_latest(KINDS["battery"], list(site.batteries.select_related("type", "site")))),
         (KINDS["meter"], rows_with_latest(KINDS["meter"], list(site.meters.select_related("type", "site")))),
@@ -423,10 +426,10 @@ def site_detail(request, code: str):
 
 @role_required(*EDITORS)
 def site_form(request, code: str | None = None):
-    site = get_object_or_404(Site, code=code) if code else Site()
+    site = get_object_or_404(sites_selectors.sites(), code=code) if code else None
     form = SiteForm(request.POST or None, instance=site)
     if request.method == "POST" and form.is_valid():
-        saved = configuration.site_save(site=form.save(commit=False), by=request.user, ip_address=client_ip(request))
+        saved = sites_services.site_save(site=form.save(commit=False), by=request.user, ip_address=client_ip(request))
         messages.success(request, _("Saved."))
         return redirect("telemetry:site", code=saved.code)
     context = {

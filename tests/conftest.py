@@ -175,7 +175,7 @@ def committed_device(worlds):
     the test transaction so that a server process sees it; deleted afterwards with its alerts."""
     from alerts.models import Alert
     from fleet.models import Device
-    from telemetry.models import Site
+    from sites.models import Site
 
     alpha = worlds["alpha"]
     made = []

@@ -5,7 +5,8 @@ import itertools
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from telemetry.models import AssetType, Battery, Meter, Site
+from sites.models import Site
+from telemetry.models import AssetType, Battery, Meter
 
 _serials = itertools.count(1)
 

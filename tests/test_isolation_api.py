@@ -94,7 +94,8 @@ def test_betas_objects_are_not_found_by_alpha_like_ids_that_exist_nowhere(alpha,
 def test_alphas_attempts_leave_betas_objects_as_they_were(alpha, beta, betas_objects):
     from accounts.models import ApiKey
     from alerts.models import Alert, AlertRule, Channel, Silence
-    from telemetry.models import Battery, Meter, Site
+    from sites.models import Site
+    from telemetry.models import Battery, Meter
 
     for client in (alpha.api(), alpha.http("admin")):
         for method, path, parameter in _object_operations(alpha):

@@ -10,8 +10,9 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from sites.models import Site
 from telemetry import listing
-from telemetry.models import AssetType, Battery, Meter, Site
+from telemetry.models import AssetType, Battery, Meter
 from telemetry.services import asset_thresholds, set_asset_thresholds
 from tests.factories import make_battery, make_meter
 

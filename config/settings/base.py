@@ -64,6 +64,7 @@ TENANT_APPS = [
     "accounts",
     "portal",
     "alerts",
+    "sites",
     "telemetry",
     "charging",
     "fleet",

@@ -8,20 +8,17 @@ from rest_framework import filters, routers, serializers, viewsets
 from core.api.parsers import CheckedMultiPartParser, FastJSONParser
 from core.api.serializers import ModelSerializer
 from core.http import client_ip
+from sites import selectors as sites_selectors
+from sites import services as sites_services
+from sites.serializers import SiteSerializer
 from telemetry import configuration, selectors, services
 from telemetry.adapters import AdapterError
 from telemetry.adapters.foxbms import dbc_text
-from telemetry.models import AssetType, Battery, Meter, Site
+from telemetry.models import AssetType, Battery, Meter
 
 
 def _as_drf(exc: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-
-
-class SiteSerializer(ModelSerializer):
-    class Meta:
-        model = Site
-        fields = ["id", "name", "code", "time_zone", "address", "latitude", "longitude"]
 
 
 class AssetTypeSerializer(ModelSerializer):
@@ -102,7 +99,7 @@ class ThresholdsField(serializers.DictField):
 
 
 class BatterySerializer(CustomValuesMixin, ModelSerializer):
-    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    site = serializers.SlugRelatedField(slug_field="code", queryset=sites_selectors.sites())
     thresholds = ThresholdsField("battery")
 
     class Meta:
@@ -133,7 +130,7 @@ class BatterySerializer(CustomValuesMixin, ModelSerializer):
 
 
 class MeterSerializer(CustomValuesMixin, ModelSerializer):
-    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    site = serializers.SlugRelatedField(slug_field="code", queryset=sites_selectors.sites())
 
     class Meta:
         model = Meter
@@ -197,16 +194,16 @@ class ConfigurationWrites:
 
 
 class SiteViewSet(ConfigurationWrites, viewsets.ModelViewSet):
-    queryset = Site.objects.all()
+    queryset = sites_selectors.sites()
     serializer_class = SiteSerializer
     filter_backends = [filters.SearchFilter]
     search_fields = ["name", "code", "address"]
 
     def store(self, site, _extra, **who):
-        return configuration.site_save(site=site, **who)
+        return sites_services.site_save(site=site, **who)
 
     def perform_destroy(self, instance):
-        configuration.site_delete(site=instance, by=self.request.user, ip_address=client_ip(self.request))
+        sites_services.site_delete(site=instance, by=self.request.user, ip_address=client_ip(self.request))
 
 
 class AssetTypeViewSet(ConfigurationWrites, viewsets.ModelViewSet):
