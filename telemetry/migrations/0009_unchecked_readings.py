@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('telemetry', '0007_quarter_hour_rollups'),
+        ('telemetry', '0008_site_moves_to_sites'),
     ]
 
     operations = [
