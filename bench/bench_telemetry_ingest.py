@@ -119,8 +119,8 @@ def raw_copy_rate(asset_ids: list[int], total: int, start: datetime) -> float:
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    from telemetry.batch import Reading, ReadingBatch
-    from telemetry.copy_binary import encode
+    from telemetry.ingest.batch import Reading, ReadingBatch
+    from telemetry.ingest.copy_binary import encode
 
     readings = []
     moment = start

@@ -16,7 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from fleet.heartbeats import HeartbeatFastPath  # noqa: E402
-from telemetry.live import start_live_pusher  # noqa: E402
+from telemetry.ingest import start_live_pusher  # noqa: E402
 from tenants.websocket import TenantWebsocketMiddleware  # noqa: E402
 
 

@@ -60,6 +60,6 @@ def start_live_pusher(**kwargs) -> None:
     """Each worker process pushes the readings its tasks store to open pages from its own thread,
     started with the process (a thread does not survive the fork, so not in the parent)."""
     # Imported here: this module is loaded before Django is set up, and telemetry needs it.
-    from telemetry.live import start_live_pusher
+    from telemetry.ingest import start_live_pusher
 
     start_live_pusher()

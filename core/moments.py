@@ -5,7 +5,7 @@ Every moment is between EARLIEST (2000-01-01) and LATEST (2100-01-01) UTC. No de
 platform predates 2000, so an earlier moment is a clock that was never set (or milliseconds read as
 seconds); LATEST is far beyond any sensible clock yet well within what Python's datetime and
 PostgreSQL's timestamptz hold, so nothing past the parser can overflow. Callers add their own,
-tighter window where they need one (a device's clock may not run a day ahead: `telemetry.validation`,
+tighter window where they need one (a device's clock may not run a day ahead: `telemetry.ingest.validation`,
 `core.api.fields.TimestampField`).
 """
 

@@ -8,7 +8,7 @@ the broker's answer however long it takes (a broker frozen for a while delivers 
 when it returns) and sends again only what the broker definitely refused — and rows acknowledged
 just before PostgreSQL went away are remembered, and deleted without being published again. A new
 session (a restarted relay, or `--once` giving up) may publish some events a second time: each
-event carries a stable `event_id` (telemetry/events.py) by which consumers drop them.
+event carries a stable `event_id` (telemetry/ingest/events.py) by which consumers drop them.
 
 Rows that reference stored data (see `outbox.services.register_loader`) are loaded by two helper
 threads, each on its own connection, a couple of rows ahead of the one being published: one

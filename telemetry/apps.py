@@ -7,4 +7,4 @@ class TelemetryConfig(AppConfig):
     verbose_name = _("Telemetry")
 
     def ready(self) -> None:
-        from telemetry import events  # noqa: F401  (registers the outbox loader the relay uses)
+        from telemetry.ingest import events  # noqa: F401  (registers the outbox loader the relay uses)

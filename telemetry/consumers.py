@@ -12,7 +12,7 @@ from core.consumers import TenantSocketConsumer
 from core.decoding import BadInput, decode_json
 from core.realtime import api_key_group
 from telemetry import services
-from telemetry.validation import Invalid
+from telemetry.ingest import Invalid
 from tenants.websocket import in_tenant
 
 

@@ -16,17 +16,18 @@ from alerts import services as alerts
 from alerts.defaults import DefaultRule
 from core.db import bound_cursor
 from core.moments import EARLIEST, parse_moment
-from telemetry import ingest, validation
+from telemetry import ingest
 from telemetry.adapters import AdapterError, Report
 from telemetry.adapters.foxbms import load_dbc
 from telemetry.adapters.shelly import PROTECTION_EVENTS, claimed_device, normalise_device_id, parse_events, parse_shelly
 from telemetry.adapters.thingset import parse_thingset
+from telemetry.ingest import validation
+from telemetry.ingest.schemas import DoesNotFit
+from telemetry.ingest.validation import MAX_ERRORS, Invalid, clean_time, clean_values
 from telemetry.metrics import METRICS, READING_TABLES, TEXT_METRICS
 from telemetry.models import AssetType, Battery, Meter
 from telemetry.rules import DEFAULT_RULES, SILENT_TYPE
-from telemetry.schemas import DoesNotFit
 from telemetry.selectors import REF_FIELDS, asset_model, asset_ref, asset_source, last_reading_times
-from telemetry.validation import MAX_ERRORS, Invalid, clean_time, clean_values
 
 FIELD_KINDS = {"text", "number", "boolean", "date", "choice"}
 
@@ -211,7 +212,7 @@ def ingest_decoded(
     *, kind: str, items: list, bound_to: str = "", on_conflict: ingest.OnConflict = ingest.OnConflict.REJECT
 ) -> ingest.Stored:
     """The fast path of `ingest_readings`, for a batch msgspec already decoded against the metric
-    schemas (`telemetry.schemas`). Anything it cannot take as it is (an unknown asset, a moment out
+    schemas (`telemetry.ingest.schemas`). Anything it cannot take as it is (an unknown asset, a moment out
     of range, empty values) raises DoesNotFit: the caller then runs `ingest_readings`, which says
     precisely what is wrong. Runs for every reading of every batch, hence whole-batch passes
     (`map`, `min`, `max` run in C) rather than one Python loop doing everything per reading."""

@@ -202,7 +202,7 @@ def committed_device(worlds):
 def check_thresholds():
     """`check(world)`: one round of the threshold checker for `world`, in the test's transaction
     (where the readings it stored are): what `manage.py check_thresholds` does once a second."""
-    from telemetry.thresholds import check_unchecked
+    from telemetry.ingest.thresholds import check_unchecked
 
     def check(world: TenantWorld) -> int:
         with schema_context(world.slug):

@@ -1,4 +1,4 @@
-"""Our binary COPY encoder (telemetry/copy_binary.py) writes exactly the bytes psycopg's own
+"""Our binary COPY encoder (telemetry/ingest/copy_binary.py) writes exactly the bytes psycopg's own
 `write_row` writes for the same rows and column types: NULLs, arrays of several lengths (and empty),
 UTF-8 texts of several byte lengths, integers, booleans, microseconds."""
 
@@ -10,8 +10,8 @@ from django.db import connection
 from django_tenants.utils import schema_context
 from psycopg.copy import Copy, FileWriter
 
-from telemetry import copy_binary
-from telemetry.batch import Reading, ReadingBatch
+from telemetry.ingest import copy_binary
+from telemetry.ingest.batch import Reading, ReadingBatch
 from telemetry.metrics import READING_TABLES
 
 T0 = datetime(2026, 11, 20, 8, 0, 0, 123456, tzinfo=UTC)

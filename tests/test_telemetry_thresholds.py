@@ -11,7 +11,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from alerts.models import Alert
-from telemetry import thresholds
+from telemetry.ingest import thresholds
 from telemetry.models import UncheckedReadings
 from telemetry.services import set_asset_thresholds
 from tests import conftest

@@ -12,7 +12,7 @@ from telemetry import services
 from telemetry.adapters import AdapterError
 from telemetry.adapters.foxbms import parse_candump
 from telemetry.api.ingest import invalid_response, key_binding, stored_response
-from telemetry.validation import Invalid
+from telemetry.ingest import Invalid
 
 MAX_TEXT_BODY = 8 * 1024 * 1024
 

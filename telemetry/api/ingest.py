@@ -11,9 +11,8 @@ from rest_framework.views import APIView
 from accounts.authentication import ApiKeyPrincipal
 from core.api.errors import error_body
 from core.api.parsers import FastJSONParser, json_body
-from telemetry import schemas, services
-from telemetry.ingest import Conflicting, OnConflict
-from telemetry.validation import MAX_ERRORS, Invalid
+from telemetry import services
+from telemetry.ingest import MAX_ERRORS, Conflicting, Invalid, OnConflict, schemas
 
 
 def key_binding(request) -> str:

@@ -18,12 +18,12 @@ from core.api.errors import error_body
 from core.moments import parse_moment
 from telemetry import exports
 from telemetry import series as timeseries
+from telemetry.ingest import Invalid
 from telemetry.listing import asset_list_table, kind_named
 from telemetry.metrics import METRIC_BY_NAME
 from telemetry.models import AssetKind
 from telemetry.rollups import tenant_time_zone
 from telemetry.selectors import REF_FIELDS, asset_model
-from telemetry.validation import Invalid
 
 DEFAULT_METRICS = {"battery": ["voltage", "current", "soc", "temperature"], "meter": ["power"]}
 DEFAULT_SPAN = timedelta(hours=24)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from telemetry.checker import ThresholdChecker
+from telemetry.ingest import ThresholdChecker
 
 
 class Command(BaseCommand):

@@ -56,7 +56,7 @@ class ReadingBatch:
 
     @classmethod
     def from_structs(cls, kind: str, asset_ids: list[int], times: list[datetime], structs: list) -> "ReadingBatch":
-        """From msgspec structs with one field per metric, in `COLUMNS` order (`telemetry.schemas`)."""
+        """From msgspec structs with one field per metric, in `COLUMNS` order (`telemetry.ingest.schemas`)."""
         columns = zip(*map(astuple, structs), strict=True)  # rows → columns, in C
         named = zip(COLUMNS[kind], columns, strict=True)
         # A metric some reading has: the scan stops at the first value, so a full column costs nothing.

@@ -1,5 +1,5 @@
 """Readings → alerts, durably: what the ingest transaction marks unchecked, checked against the
-tenant's rules by the threshold checker (`telemetry.checker`), whichever process stored it.
+tenant's rules by the threshold checker (`telemetry.ingest.checker`), whichever process stored it.
 
 The ingest statement widens each asset's unchecked range (`mark_unchecked_sql`), so the mark
 commits with the readings or not at all. A check (`check_unchecked`) claims the ranges under a
@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from alerts import services as alerts
 from alerts.evaluation import out_of_bounds
 from alerts.selectors import sources_with_open_alerts
-from telemetry.batch import ReadingBatch
+from telemetry.ingest.batch import ReadingBatch
 from telemetry.metrics import READING_TABLES
 from telemetry.selectors import REF_FIELDS, asset_model, asset_source
 

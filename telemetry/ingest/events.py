@@ -27,7 +27,7 @@ from orjson import Fragment
 from psycopg import sql
 
 from outbox import services as outbox
-from telemetry.batch import ReadingBatch
+from telemetry.ingest.batch import ReadingBatch
 from telemetry.metrics import ARRAY_METRICS, COLUMNS, METRICS, READING_TABLES
 from telemetry.selectors import REF_FIELDS, asset_model
 

@@ -18,8 +18,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from core.db import bound_cursor
-from telemetry import copy_binary, events, live, thresholds
-from telemetry.batch import UNIX_EPOCH_MICROS, Reading, ReadingBatch
+from telemetry.ingest import copy_binary, events, live, thresholds
+from telemetry.ingest.batch import UNIX_EPOCH_MICROS, Reading, ReadingBatch
 from telemetry.metrics import COLUMNS, READING_TABLES
 
 __all__ = [
@@ -75,7 +75,7 @@ class Conflicting(Exception):
 
 
 def copy_batch(cursor, table: str, batch: ReadingBatch) -> None:
-    """COPY `batch` into `table` in PostgreSQL's binary format (see `telemetry.copy_binary`)."""
+    """COPY `batch` into `table` in PostgreSQL's binary format (see `telemetry.ingest.copy_binary`)."""
     columns, data = copy_binary.encode(batch)
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.write(data)
@@ -159,7 +159,7 @@ def _store_resent(cursor, batch: ReadingBatch, on_conflict: OnConflict, derived_
 def _stored(cursor, batch: ReadingBatch) -> None:
     """In one statement: mark the hours the readings fall in for the rollups, mark them unchecked
     for the threshold checker and, with the outbox on, queue their Kafka events (a reference that
-    the relay resolves; see `telemetry.events`). Once committed, the live pages hear of them."""
+    the relay resolves; see `telemetry.ingest.events`). Once committed, the live pages hear of them."""
     micros = batch.micros()
     unix_hour = {micro: (micro - UNIX_EPOCH_MICROS) // _MICROS_PER_HOUR for micro in set(micros)}
     hours = set(zip(batch.asset_ids, map(unix_hour.__getitem__, micros), strict=True))

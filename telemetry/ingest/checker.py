@@ -2,7 +2,7 @@
 docker compose) that checks every tenant's unchecked readings about once a second.
 
 Each round finds, in one query over every active tenant's schema, the tenants with readings
-waiting, and checks each of them (`telemetry.thresholds.check_unchecked`). Several checkers may
+waiting, and checks each of them (`telemetry.ingest.thresholds.check_unchecked`). Several checkers may
 run: the marks they claim are leased, never checked twice at once. A database that is down pauses
 the loop; it resumes where the marks say.
 """
@@ -14,7 +14,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from django_tenants.utils import schema_context
 from psycopg import sql
 
-from telemetry.thresholds import TABLE, check_unchecked
+from telemetry.ingest.thresholds import TABLE, check_unchecked
 from tenants.selectors import active_schema_names
 
 logger = logging.getLogger(__name__)

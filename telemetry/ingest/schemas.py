@@ -1,7 +1,7 @@
 """The generic batch body, decoded and validated in one C pass (msgspec) — the ingest fast path.
 
 The schemas are generated from the metric catalogue (`telemetry.metrics`), so a metric's type and
-range are declared once. A body that does not fit them is handed to `telemetry.validation`, which
+range are declared once. A body that does not fit them is handed to `telemetry.ingest.validation`, which
 names every bad field (msgspec stops at the first); a body that fits never pays for that.
 """
 
@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 import msgspec
 
 from core.decoding import BIGINT_MAX, BIGINT_MIN
+from telemetry.ingest.validation import MAX_ARRAY
 from telemetry.metrics import METRICS, Metric
-from telemetry.validation import MAX_ARRAY
 
 
 def _annotation(metric: Metric):

@@ -15,7 +15,7 @@ element as int32 length and value).
 
 import numpy as np
 
-from telemetry.batch import ReadingBatch
+from telemetry.ingest.batch import ReadingBatch
 from telemetry.metrics import METRIC_BY_NAME
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # flags 0, no header extension

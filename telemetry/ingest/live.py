@@ -6,7 +6,7 @@ ONE `telemetry.readings` event carrying every asset's new points (every point is
 fewer, larger messages; a page never lags more than a flush behind). The request that stored the
 readings does not wait. A push is a courtesy to open pages: a process that dies loses at most one
 flush of them, and the pages load what is stored when they reconnect. What must not be lost, the
-threshold checks, is marked in the readings' transaction (telemetry.thresholds).
+threshold checks, is marked in the readings' transaction (telemetry.ingest.thresholds).
 """
 
 import asyncio
@@ -17,7 +17,7 @@ import time
 from django.conf import settings
 
 from core.realtime import anotify_tenant, has_listeners, notify_tenant, tenant_group
-from telemetry.batch import ReadingBatch, unix_millis
+from telemetry.ingest.batch import ReadingBatch, unix_millis
 from telemetry.metrics import ARRAY_METRICS
 
 logger = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def start_live_pusher() -> None:
 
 def readings_committed(schema: str, batch: ReadingBatch) -> None:
     """After the commit of readings: to the pages of the tenant (their threshold check is marked in
-    the readings' own transaction, see telemetry.thresholds)."""
+    the readings' own transaction, see telemetry.ingest.thresholds)."""
     if pusher.running:
         pusher.add(schema, batch)
     elif has_listeners(tenant_group(schema)):
