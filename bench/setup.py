@@ -29,7 +29,9 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def start_server(workers: int = 2):
-    """The real ASGI application under uvicorn on this bench's database. Returns (process, port)."""
+    """The real ASGI application under uvicorn on this bench's database, with the threshold checker
+    beside it as the launcher runs them (it shares the 2 cores). Returns (server process, port)."""
+    import atexit
     import subprocess
     import sys
     import time
@@ -37,13 +39,17 @@ def start_server(workers: int = 2):
 
     from tests.conftest import free_port, wait_for_port
 
+    root = Path(__file__).resolve().parent.parent
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=root,
         env=dict(os.environ),
     )  # fmt: skip
+    command = [sys.executable, "manage.py", "check_thresholds"]
+    checker = subprocess.Popen(command, cwd=root, env=dict(os.environ), stdout=subprocess.DEVNULL)
+    atexit.register(checker.terminate)
     wait_for_port(port, server)
     time.sleep(1.5)  # every worker up
     return server, port
