@@ -10,10 +10,11 @@ the loop; it resumes where the marks say.
 import logging
 import time
 
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import close_old_connections, connection
 from django_tenants.utils import schema_context
 from psycopg import sql
 
+from core.db import is_database_unavailable
 from telemetry.ingest.thresholds import TABLE, check_unchecked
 from tenants.selectors import active_schema_names
 
@@ -45,9 +46,9 @@ def check_round(schemas: list[str]) -> int:
         try:
             with schema_context(schema):
                 checked += check_unchecked()
-        except DatabaseError:
-            raise
-        except Exception:
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                raise
             logger.exception("threshold check failed for %s", schema)
     return checked
 
@@ -78,8 +79,10 @@ class ThresholdChecker:
                 if unreachable:
                     logger.warning("threshold checks resumed: PostgreSQL is reachable again")
                     unreachable = False
-            except DatabaseError as exc:
-                if not unreachable:
+            except Exception as exc:
+                if not is_database_unavailable(exc):
+                    logger.exception("threshold checks failed; trying again in %s s", self.interval)
+                elif not unreachable:
                     logger.warning("threshold checks paused: PostgreSQL is unreachable (%s)", exc)
                     unreachable = True
                 connection.close()
