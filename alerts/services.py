@@ -17,27 +17,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alerts import evaluation
+from alerts import evaluation, suppression
 from alerts.defaults import DefaultRule
 from alerts.delivery import deliver
-from alerts.models import (
-    SEVERITY_RANK,
-    Alert,
-    AlertComment,
-    AlertRule,
-    Channel,
-    Delivery,
-    Scope,
-    Severity,
-    Silence,
-    Status,
-)
+from alerts.models import Alert, AlertComment, AlertRule, Channel, Delivery, Scope
+from alerts.vocabulary import SEVERITY_RANK, Severity, Status
 from core.realtime import notify_tenant_after_commit
 from core.tasks import enqueue_if_reachable
-
-# Alert types that speak for everything at their source or site while they fire (an offline site):
-# declared by the apps that raise them (`inhibit_while`), so this engine names none of them.
-_INHIBITING_TYPES: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -298,32 +284,7 @@ def promote_due_pending(now: datetime | None = None) -> int:
     return count
 
 
-# --- Silences, inhibition, notifications ------------------------------------------------------------
-
-
-def create_silence(
-    *,
-    author,
-    starts_at: datetime,
-    ends_at: datetime,
-    comment: str,
-    site_id: str = "",
-    source_id: str = "",
-    alert_type: str = "",
-) -> Silence:
-    if ends_at <= starts_at:
-        raise ValidationError({"ends_at": _("The end must come after the start.")})
-    if not comment.strip():
-        raise ValidationError({"comment": _("Say why (e.g. “battery swap at Cesson”).")})
-    return Silence.objects.create(
-        author=author,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        comment=comment.strip(),
-        site_id=site_id,
-        source_id=source_id,
-        alert_type=alert_type,
-    )
+# --- Sweeps, silences, inhibition, notifications ---------------------------------------------------
 
 
 _batch = threading.local()
@@ -331,8 +292,8 @@ _batch = threading.local()
 
 @contextmanager
 def batch():
-    """Raise many alerts at once (a sweep): silences, channels and open offline alerts are read
-    once for the batch instead of once per alert."""
+    """Raise and clear many alerts at once (a sweep): the active silences, the inhibiting alerts and
+    the fingerprints of the open alerts are read once for the batch instead of once per alert."""
     if getattr(_batch, "cache", None) is not None:
         yield
         return
@@ -352,55 +313,14 @@ def _cached(name: str, load):
     return cache[name]
 
 
-def end_silence(*, silence: Silence) -> Silence:
-    now = timezone.now()
-    if silence.ends_at > now:
-        silence.ends_at = max(now, silence.starts_at)
-        silence.save(update_fields=["ends_at"])
-    return silence
-
-
-def _type_matches(pattern: str, alert_type: str) -> bool:
-    return not pattern or pattern == alert_type or alert_type.startswith(pattern + ":")
-
-
-def is_silenced(alert: Alert, at: datetime | None = None) -> bool:
-    at = at or timezone.now()
-    active = _cached("silences", lambda: list(Silence.objects.filter(starts_at__lte=at, ends_at__gt=at)))
-    return any(
-        silence.site_id in ("", alert.site_id)
-        and silence.source_id in ("", alert.source_id)
-        and _type_matches(silence.alert_type, alert.type)
-        for silence in active
+def _suppression(alert: Alert) -> tuple[bool, bool]:
+    """Whether a silence covers the alert, and whether an inhibiting alert speaks for it; in a batch,
+    the silences and the inhibiting alerts are read once for all of its alerts."""
+    silenced = suppression.is_silenced(alert, _cached("silences", suppression.active_silences))
+    inhibited = suppression.may_be_inhibited(alert) and suppression.is_inhibited(
+        alert, _cached("inhibiting", suppression.inhibiting_alerts)
     )
-
-
-def inhibit_while(alert_type: str) -> None:
-    """While an alert of `alert_type` fires (or is acknowledged) on a source, or on a site, the other
-    alerts of that source, or of every source at that site, are recorded but not notified."""
-    _INHIBITING_TYPES.add(alert_type)
-
-
-def is_inhibited(alert: Alert) -> bool:
-    """Whether an inhibiting alert (see `inhibit_while`) speaks for this one."""
-    if alert.source_type == "site" or not _INHIBITING_TYPES:
-        return False
-    offline = _cached(
-        "inhibiting",
-        lambda: list(
-            Alert.objects.filter(
-                type__in=_INHIBITING_TYPES, status__in=[Status.FIRING, Status.ACKNOWLEDGED]
-            ).values_list("pk", "source_type", "source_id")
-        ),
-    )
-    return any(
-        pk != alert.pk
-        and (
-            (source_type == "site" and alert.site_id and source_id == alert.site_id)
-            or (source_type == alert.source_type and source_id == alert.source_id)
-        )
-        for pk, source_type, source_id in offline
-    )
+    return silenced, inhibited
 
 
 def _eligible_channels(alert: Alert) -> list[Channel]:
@@ -419,8 +339,7 @@ def _queue(deliveries: list[Delivery]) -> None:
 
 
 def _on_firing(alert: Alert) -> None:
-    alert.silenced = is_silenced(alert)
-    alert.inhibited = is_inhibited(alert)
+    alert.silenced, alert.inhibited = _suppression(alert)
     Alert.objects.filter(pk=alert.pk).update(silenced=alert.silenced, inhibited=alert.inhibited)
     if not (alert.silenced or alert.inhibited):
         _queue(

@@ -13,8 +13,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from alerts import configuration, services
 from alerts import delivery as deliveries
-from alerts import services
 from alerts.models import Alert, Channel, Delivery
 from tests.webhooks import WebhookReceiver
 
@@ -139,8 +139,8 @@ def test_channels_below_their_minimum_severity_are_not_notified(email_channel):
 
 def test_silenced_alerts_are_recorded_but_not_notified(email_channel):
     now = timezone.now()
-    services.create_silence(
-        author=None,
+    configuration.silence_create(
+        by=None,
         starts_at=now - timedelta(minutes=1),
         ends_at=now + timedelta(hours=2),
         comment="Remplacement batterie",
@@ -156,7 +156,9 @@ def test_silenced_alerts_are_recorded_but_not_notified(email_channel):
 
 def test_a_silence_for_another_site_does_not_apply(email_channel):
     now = timezone.now()
-    services.create_silence(author=None, starts_at=now, ends_at=now + timedelta(hours=1), comment="x", site_id="rennes")
+    configuration.silence_create(
+        by=None, starts_at=now, ends_at=now + timedelta(hours=1), comment="x", site_id="rennes"
+    )
 
     raise_temperature()
 
