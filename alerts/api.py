@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import ApiKeyPrincipal
-from alerts import configuration, selectors, services
+from alerts import configuration, fanout, selectors, services
 from alerts.models import Alert, AlertComment, AlertRule, Channel, Delivery, Severity, Silence, Status
 from core.api.fields import EmailOfField, TimestampField
 from core.api.serializers import ModelSerializer
@@ -351,7 +351,7 @@ class ChannelTestView(APIView):
         responses={202: inline_serializer("TestDeliveryQueued", {"delivery": serializers.IntegerField()})},
     )
     def post(self, request, pk: int):
-        delivery = services.send_test_notification(channel=get_object_or_404(Channel, pk=pk))
+        delivery = fanout.send_test_notification(channel=get_object_or_404(Channel, pk=pk))
         return Response({"delivery": delivery.pk}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -1,4 +1,4 @@
-"""Raising, resolving and handling alerts, and planning their notifications.
+"""Raising, resolving and handling alerts: their life from a condition seen to its resolution.
 
 Other apps call `raise_alert` / `resolve_condition` (or `evaluate_metrics` with the rules) and never
 touch the models directly.
@@ -17,13 +17,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alerts import evaluation, suppression
+from alerts import evaluation, fanout, suppression
 from alerts.defaults import DefaultRule
-from alerts.delivery import deliver
-from alerts.models import Alert, AlertComment, AlertRule, Channel, Delivery, Scope
+from alerts.models import Alert, AlertComment, AlertRule, Scope
 from alerts.vocabulary import SEVERITY_RANK, Severity, Status
-from core.realtime import notify_tenant_after_commit
-from core.tasks import enqueue_if_reachable
 
 
 @dataclass(frozen=True)
@@ -133,7 +130,7 @@ def _resolve_where(where: str, params: dict, *, by=None) -> list[Alert]:
         for alert_id, previous in rows:
             alert = Alert.objects.get(pk=alert_id)
             if previous != Status.PENDING:  # a pending alert never fired: nobody was told of it
-                _on_resolved(alert)
+                fanout.notify_resolved(alert=alert)
             alerts.append(alert)
     return alerts
 
@@ -173,7 +170,7 @@ def acknowledge_alert(*, alert: Alert, by) -> Alert:
     )
     alert.refresh_from_db()
     if updated:
-        _broadcast(alert, "alert.acknowledged")
+        fanout.notify_pages(alert=alert, event_type="alert.acknowledged")
     return alert
 
 
@@ -183,7 +180,7 @@ def assign_alert(*, alert: Alert, assignee, by) -> Alert:
     add_comment(
         alert=alert, author=by, body=_("Assigned to %(user)s.") % {"user": assignee} if assignee else _("Unassigned.")
     )
-    _broadcast(alert, "alert.updated")
+    fanout.notify_pages(alert=alert, event_type="alert.updated")
     return alert
 
 
@@ -272,7 +269,7 @@ def evaluate_metrics(
     return raised
 
 
-def promote_due_pending(now: datetime | None = None) -> int:
+def promote_due_pending(*, now: datetime | None = None) -> int:
     """Pending alerts whose "for at least N minutes" has elapsed start firing."""
     now = now or timezone.now()
     count = 0
@@ -284,7 +281,7 @@ def promote_due_pending(now: datetime | None = None) -> int:
     return count
 
 
-# --- Sweeps, silences, inhibition, notifications ---------------------------------------------------
+# --- Sweeps, silences, inhibition -----------------------------------------------------------------
 
 
 _batch = threading.local()
@@ -323,52 +320,10 @@ def _suppression(alert: Alert) -> tuple[bool, bool]:
     return silenced, inhibited
 
 
-def _eligible_channels(alert: Alert) -> list[Channel]:
-    return [
-        channel
-        for channel in Channel.objects.filter(enabled=True)
-        if SEVERITY_RANK[alert.severity] >= SEVERITY_RANK[channel.min_severity]
-    ]
-
-
-def _queue(deliveries: list[Delivery]) -> None:
-    """Deliver now in a worker; a delivery that cannot be queued is due, for alert_housekeeping."""
-    schema = connection.schema_name
-    for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: enqueue_if_reachable(deliver, schema, pk))
-
-
 def _on_firing(alert: Alert) -> None:
     alert.silenced, alert.inhibited = _suppression(alert)
     Alert.objects.filter(pk=alert.pk).update(silenced=alert.silenced, inhibited=alert.inhibited)
-    if not (alert.silenced or alert.inhibited):
-        _queue(
-            [
-                Delivery.objects.create(alert=alert, channel=channel, event=Delivery.Event.FIRING)
-                for channel in _eligible_channels(alert)
-            ]
-        )
-    _broadcast(alert, "alert.raised")
-
-
-def _on_resolved(alert: Alert) -> None:
-    told = Channel.objects.filter(enabled=True, deliveries__alert=alert).distinct()
-    _queue([Delivery.objects.create(alert=alert, channel=channel, event=Delivery.Event.RESOLVED) for channel in told])
-    _broadcast(alert, "alert.resolved")
-
-
-def _broadcast(alert: Alert, event_type: str) -> None:
-    payload = {
-        "id": alert.pk,
-        "title": f"{alert.site_label or alert.source_label} — {alert.type}",
-        "message": alert.message,
-        "severity": alert.severity,
-        "status": alert.status,
-        "type": alert.type,
-        "source": alert.source_label or alert.source_id,
-        "site": alert.site_label,
-    }
-    notify_tenant_after_commit(connection.schema_name, event_type, payload)
+    fanout.notify_firing(alert=alert)
 
 
 def rule_set_source_threshold(
@@ -396,32 +351,3 @@ def rule_set_source_threshold(
             scope=Scope.SOURCE,
             scope_source_id=source_id,
         )
-
-
-def send_reminders(now: datetime | None = None) -> int:
-    """Alerts still firing are notified again once the channel's repeat interval has passed."""
-    now = now or timezone.now()
-    created = []
-    firing = Alert.objects.filter(status=Status.FIRING, silenced=False, inhibited=False)
-    for alert in firing:
-        for channel in _eligible_channels(alert):
-            last = (
-                Delivery.objects.filter(
-                    alert=alert, channel=channel, event__in=[Delivery.Event.FIRING, Delivery.Event.REPEAT]
-                )
-                .order_by("-created_at")
-                .values_list("created_at", flat=True)
-                .first()
-            )
-            if last is not None and last + timedelta(minutes=channel.repeat_interval_minutes) <= now:
-                created.append(
-                    Delivery.objects.create(alert=alert, channel=channel, event=Delivery.Event.REPEAT, created_at=now)
-                )
-    _queue(created)
-    return len(created)
-
-
-def send_test_notification(*, channel: Channel) -> Delivery:
-    delivery = Delivery.objects.create(channel=channel, event=Delivery.Event.TEST)
-    _queue([delivery])
-    return delivery

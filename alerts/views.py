@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
-from alerts import configuration, selectors, services
+from alerts import configuration, fanout, selectors, services
 from alerts.forms import AlertFilterForm, ChannelForm, CommentForm, RuleForm, SilenceForm
 from alerts.models import Alert, AlertRule, Channel, Silence
 from core.http import client_ip
@@ -151,7 +151,7 @@ def channel_edit(request, pk: int):
 @require_POST
 def channel_test(request, pk: int):
     channel = get_object_or_404(Channel, pk=pk)
-    services.send_test_notification(channel=channel)
+    fanout.send_test_notification(channel=channel)
     messages.success(
         request, _("Test notification queued for “%(name)s”; its result appears below.") % {"name": channel.name}
     )
