@@ -59,6 +59,12 @@ def source_alerts(*, source_type: str, source_id: str | None = None, include_res
     return alerts.order_by("-last_seen")
 
 
+def rules_for(source_type: str) -> list[AlertRule]:
+    """The enabled rules of a kind of source; pass them to `services.evaluate_metrics` when
+    evaluating many sources at once."""
+    return list(AlertRule.objects.filter(source_type=source_type, enabled=True))
+
+
 def enabled_rule(*, source_type: str, alert_type: str) -> AlertRule | None:
     """The enabled rule that raises `alert_type` for `source_type`, if any."""
     return AlertRule.objects.filter(source_type=source_type, alert_type=alert_type, enabled=True).first()

@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alerts import evaluation, fanout, suppression
-from alerts.defaults import DefaultRule
-from alerts.models import Alert, AlertComment, AlertRule, Scope
+from alerts.models import Alert, AlertComment, AlertRule
+from alerts.selectors import rules_for
 from alerts.vocabulary import SEVERITY_RANK, Severity, Status
 
 
@@ -191,13 +191,9 @@ def add_comment(*, alert: Alert, author, body: str) -> AlertComment:
     return AlertComment.objects.create(alert=alert, author=author, body=body)
 
 
-# --- Rules ----------------------------------------------------------------------------------------
-
-
-def rules_for(source_type: str) -> list[AlertRule]:
-    """The enabled rules of a kind of source; pass them to `evaluate_metrics` when evaluating many
-    sources at once."""
-    return list(AlertRule.objects.filter(source_type=source_type, enabled=True))
+# --- Evaluation ----------------------------------------------------------------------------------
+# The rules are read with `alerts.selectors.rules_for`, imported by name: telemetry/thresholds.py
+# (being rewritten elsewhere) calls it as `alerts.services.rules_for`, which this keeps working.
 
 
 def evaluate_metrics(
@@ -324,30 +320,3 @@ def _on_firing(alert: Alert) -> None:
     alert.silenced, alert.inhibited = _suppression(alert)
     Alert.objects.filter(pk=alert.pk).update(silenced=alert.silenced, inhibited=alert.inhibited)
     fanout.notify_firing(alert=alert)
-
-
-def rule_set_source_threshold(
-    *, source_type: str, source_id: str, threshold: float | None, template: DefaultRule, label: str
-) -> None:
-    """Set (a number) or clear (None) one source's own threshold for `template`'s alert type: a rule
-    scoped to that source, which replaces the general rule of the same type for it only
-    (see `evaluate_metrics`). `label` names the source in the rule's name."""
-    scoped = AlertRule.objects.filter(
-        source_type=source_type, alert_type=template.alert_type, scope=Scope.SOURCE, scope_source_id=source_id
-    )
-    if threshold is None:
-        scoped.delete()
-        return
-    if not scoped.update(threshold=threshold, enabled=True):
-        AlertRule.objects.create(
-            name=f"{template.name} — {label}",
-            source_type=source_type,
-            metric=template.metric,
-            operator=template.operator,
-            severity=template.severity,
-            message=template.message,
-            alert_type=template.alert_type,
-            threshold=threshold,
-            scope=Scope.SOURCE,
-            scope_source_id=source_id,
-        )
