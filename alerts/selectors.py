@@ -113,15 +113,16 @@ def filtered_alerts(
     return alerts.order_by("-last_seen")
 
 
-def open_counts() -> dict:
-    return (
-        Alert.objects.filter(status__in=OPEN_STATUSES)
-        .exclude(status="pending")
-        .aggregate(
-            total=Count("id"),
-            critical=Count("id", filter=Q(severity="critical")),
-            warning=Count("id", filter=Q(severity="warning")),
-        )
+def open_counts(*, source_type: str | None = None) -> dict[str, int]:
+    """How many alerts are open (firing or acknowledged, not pending): in all, critical, warning; of
+    every source, or of the sources of `source_type`."""
+    alerts = Alert.objects.filter(status__in=OPEN_STATUSES).exclude(status="pending")
+    if source_type is not None:
+        alerts = alerts.filter(source_type=source_type)
+    return alerts.aggregate(
+        total=Count("id"),
+        critical=Count("id", filter=Q(severity="critical")),
+        warning=Count("id", filter=Q(severity="warning")),
     )
 
 
