@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.services import audit_actor as _actor
 from accounts.services import audit_value as _shown
-from accounts.services import record_audit
+from accounts.services import person_of, record_audit
 from alerts.models import AlertRule, Channel, Silence
 
 
@@ -105,8 +105,7 @@ def silence_create(
         "source_id": source_id,
         "alert_type": alert_type,
     }
-    author = None if getattr(by, "key", None) is not None else by
-    silence = Silence.objects.create(author=author, **fields)
+    silence = Silence.objects.create(author=person_of(by), **fields)
     record_audit(
         **_actor(by), action="silence.created", target=silence, ip_address=ip_address, fields=_created(silence, fields)
     )
