@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.services import audit_actor, audit_value, person_of, record_audit
 from alerts import evaluation, fanout, suppression
 from alerts.models import Alert, AlertComment, AlertRule
 from alerts.selectors import rules_for
@@ -121,8 +122,8 @@ RETURNING alerts_alert.id, old.previous
 """
 
 
-def _resolve_where(where: str, params: dict, *, by=None) -> list[Alert]:
-    params = {**params, "now": timezone.now(), "by": by.pk if by is not None else None}
+def _resolve_where(where: str, params: dict, *, resolved_by=None) -> list[Alert]:
+    params = {**params, "now": timezone.now(), "by": resolved_by.pk if resolved_by is not None else None}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_RESOLVE.format(where=where), params)
         rows = cursor.fetchall()
@@ -158,33 +159,70 @@ def resolve_condition(*, source: Source, alert_type: str) -> Alert | None:
     return resolved[0] if resolved else None
 
 
-def resolve_alert(*, alert: Alert, by) -> Alert:
-    _resolve_where("id = %(id)s", {"id": alert.pk}, by=by)
+# --- Handled by people ---------------------------------------------------------------------------
+# Each in the tenant's audit log: who (a person, or an API key), what, on which alert. `by` is the
+# user or the API key's principal; an alert or a comment names the person only (none for a key).
+
+
+def alert_resolve(*, alert: Alert, by, ip_address: str | None = None) -> Alert:
+    """Resolved by hand (the channels told it fired are told it is over); an alert already resolved
+    stays as it was, and nothing is recorded."""
+    with transaction.atomic():
+        if _resolve_where("id = %(id)s", {"id": alert.pk}, resolved_by=person_of(by)):
+            record_audit(**audit_actor(by), action="alert.resolved", target=alert, ip_address=ip_address)
     alert.refresh_from_db()
     return alert
 
 
-def acknowledge_alert(*, alert: Alert, by) -> Alert:
-    updated = Alert.objects.filter(pk=alert.pk, status=Status.FIRING).update(
-        status=Status.ACKNOWLEDGED, acknowledged_by=by, acknowledged_at=timezone.now()
-    )
-    alert.refresh_from_db()
-    if updated:
-        fanout.notify_pages(alert=alert, event_type="alert.acknowledged")
+def alert_acknowledge(*, alert: Alert, by, ip_address: str | None = None) -> Alert:
+    """Someone is on it: a firing alert is acknowledged (an alert in any other state is left as it is,
+    and nothing is recorded)."""
+    with transaction.atomic():
+        updated = Alert.objects.filter(pk=alert.pk, status=Status.FIRING).update(
+            status=Status.ACKNOWLEDGED, acknowledged_by=person_of(by), acknowledged_at=timezone.now()
+        )
+        alert.refresh_from_db()
+        if updated:
+            record_audit(**audit_actor(by), action="alert.acknowledged", target=alert, ip_address=ip_address)
+            fanout.notify_pages(alert=alert, event_type="alert.acknowledged")
     return alert
 
 
-def assign_alert(*, alert: Alert, assignee, by) -> Alert:
-    alert.assignee = assignee
-    alert.save(update_fields=["assignee"])
-    add_comment(
-        alert=alert, author=by, body=_("Assigned to %(user)s.") % {"user": assignee} if assignee else _("Unassigned.")
-    )
-    fanout.notify_pages(alert=alert, event_type="alert.updated")
+def alert_assign(*, alert: Alert, assignee, by, ip_address: str | None = None) -> Alert:
+    """Give the alert to `assignee` (None: to nobody), said in a comment on the alert too."""
+    with transaction.atomic():
+        alert.assignee = assignee
+        alert.save(update_fields=["assignee"])
+        _comment(
+            alert=alert,
+            author=person_of(by),
+            body=_("Assigned to %(user)s.") % {"user": assignee} if assignee else _("Unassigned."),
+        )
+        record_audit(
+            **audit_actor(by),
+            action="alert.assigned",
+            target=alert,
+            ip_address=ip_address,
+            assignee=assignee.email if assignee else None,
+        )
+        fanout.notify_pages(alert=alert, event_type="alert.updated")
     return alert
 
 
-def add_comment(*, alert: Alert, author, body: str) -> AlertComment:
+def alert_comment(*, alert: Alert, by, body: str, ip_address: str | None = None) -> AlertComment:
+    with transaction.atomic():
+        comment = _comment(alert=alert, author=person_of(by), body=body)
+        record_audit(
+            **audit_actor(by),
+            action="alert.commented",
+            target=alert,
+            ip_address=ip_address,
+            body=audit_value("body", comment.body),
+        )
+    return comment
+
+
+def _comment(*, alert: Alert, author, body: str) -> AlertComment:
     body = body.strip()
     if not body:
         raise ValidationError({"body": _("Write something.")})
