@@ -81,6 +81,14 @@ def channel_delete(*, channel: Channel, by, ip_address: str | None = None) -> No
     _delete("channel", channel, by, ip_address)
 
 
+def validate_silence(*, starts_at: datetime, ends_at: datetime, comment: str) -> None:
+    """What any silence must be: a window that ends after it starts, with a reason."""
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("The end must come after the start.")})
+    if not comment.strip():
+        raise ValidationError({"comment": _("Say why (e.g. “battery swap at Cesson”).")})
+
+
 def silence_create(
     *,
     by,
@@ -93,10 +101,7 @@ def silence_create(
     ip_address: str | None = None,
 ) -> Silence:
     """A maintenance window; its author is the person who made it (none when an API key did)."""
-    if ends_at <= starts_at:
-        raise ValidationError({"ends_at": _("The end must come after the start.")})
-    if not comment.strip():
-        raise ValidationError({"comment": _("Say why (e.g. “battery swap at Cesson”).")})
+    validate_silence(starts_at=starts_at, ends_at=ends_at, comment=comment)
     fields = {
         "starts_at": starts_at,
         "ends_at": ends_at,
@@ -110,6 +115,16 @@ def silence_create(
         **_actor(by), action="silence.created", target=silence, ip_address=ip_address, fields=_created(silence, fields)
     )
     return silence
+
+
+def silence_update(*, silence: Silence, by, ip_address: str | None = None, **fields) -> Silence:
+    """A window changed (the company's admin site edits them; the portal and the API end them)."""
+    validate_silence(
+        starts_at=fields.get("starts_at", silence.starts_at),
+        ends_at=fields.get("ends_at", silence.ends_at),
+        comment=fields.get("comment", silence.comment),
+    )
+    return _update("silence", silence, by, ip_address, fields)
 
 
 def silence_end(*, silence: Silence, by, ip_address: str | None = None) -> Silence:
