@@ -1,7 +1,9 @@
-"""Raising, resolving and handling alerts: their life from a condition seen to its resolution.
+"""An alert's life, from a condition seen to its resolution: raised, pending or firing, acknowledged,
+assigned, commented on, resolved — by the condition clearing or by a person.
 
-Other apps call `raise_alert` / `resolve_condition` (or `evaluate_metrics` with the rules) and never
-touch the models directly.
+Other apps call `raise_alert` / `resolve_condition` (or `evaluate_metrics` with the rules, inside
+`batch()` for a sweep) and never touch the models. What a rule means is `evaluation`; what keeps an
+alert quiet, `suppression`; who is told, `fanout`.
 """
 
 import hashlib
