@@ -37,7 +37,7 @@ def record_audit(
 ) -> AuditLog:
     return AuditLog.objects.create(
         actor=actor if actor is not None and actor.pk else None,
-        actor_label=str(getattr(actor, "email", "") or "system"),
+        actor_label=_actor_label(actor, details.get("api_key")),
         action=action,
         target_type=type(target).__name__ if target is not None else "",
         target_id=str(getattr(target, "pk", "") or ""),
@@ -45,6 +45,16 @@ def record_audit(
         ip_address=ip_address,
         details=details,
     )
+
+
+def _actor_label(actor: User | None, api_key: str | None) -> str:
+    """Who the audit page says acted: a person's email, an API key's prefix (the keys page shows it
+    beside the key's name), or "system" for the platform's own work."""
+    if getattr(actor, "email", ""):
+        return str(actor.email)
+    if api_key:
+        return f"API key {api_key}"
+    return "system"
 
 
 # Values the audit log shows as changed without showing them.
@@ -58,6 +68,12 @@ def audit_actor(by) -> dict:
     if key is not None:
         return {"actor": None, "api_key": key.prefix}
     return {"actor": by if getattr(by, "pk", None) else None}
+
+
+def person_of(by) -> User | None:
+    """The person behind `by`, or None when an API key (or nobody) acts: who a record names as its
+    author, or as the one who acknowledged it."""
+    return None if by is None or getattr(by, "key", None) is not None else by
 
 
 def audit_value(field: str, value):

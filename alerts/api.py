@@ -9,17 +9,16 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import ApiKeyPrincipal
-from alerts import configuration, selectors, services
+from alerts import configuration, fanout, selectors, services
 from alerts.models import Alert, AlertComment, AlertRule, Channel, Delivery, Severity, Silence, Status
 from core.api.fields import EmailOfField, TimestampField
 from core.api.serializers import ModelSerializer
 from core.http import client_ip
 
 
-def _person(request):
-    """The signed-in user, or None when an API key acts."""
-    return None if isinstance(request.user, ApiKeyPrincipal) else request.user
+def _who(request) -> dict:
+    """The services' actor (a person, or the API key's principal) and where the request came from."""
+    return {"by": request.user, "ip_address": client_ip(request)}
 
 
 class CommentSerializer(ModelSerializer):
@@ -138,9 +137,9 @@ class AlertActionView(APIView):
     def post(self, request, pk: int):
         alert = get_object_or_404(Alert, pk=pk)
         if self.action == "acknowledge":
-            alert = services.acknowledge_alert(alert=alert, by=_person(request))
+            alert = services.alert_acknowledge(alert=alert, **_who(request))
         else:
-            alert = services.resolve_alert(alert=alert, by=_person(request))
+            alert = services.alert_resolve(alert=alert, **_who(request))
         return Response(AlertSerializer(alert).data)
 
 
@@ -160,9 +159,7 @@ class AlertAssignView(APIView):
             assignee = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
             if assignee is None:
                 raise serializers.ValidationError({"assignee": ["No active user with this email."]})
-        return Response(
-            AlertSerializer(services.assign_alert(alert=alert, assignee=assignee, by=_person(request))).data
-        )
+        return Response(AlertSerializer(services.alert_assign(alert=alert, assignee=assignee, **_who(request))).data)
 
 
 class AlertCommentsView(generics.ListCreateAPIView):
@@ -175,9 +172,7 @@ class AlertCommentsView(generics.ListCreateAPIView):
 
     def perform_create(self, serializer):
         alert = get_object_or_404(Alert, pk=self.kwargs["pk"])
-        comment = services.add_comment(
-            alert=alert, author=_person(self.request), body=serializer.validated_data["body"]
-        )
+        comment = services.alert_comment(alert=alert, body=serializer.validated_data["body"], **_who(self.request))
         serializer.instance = comment
 
 
@@ -294,7 +289,7 @@ class ConfigurationWrites:
 
     def _write(self, action: str, **kwargs):
         service = getattr(configuration, f"{self.entity}_{action}")
-        return service(by=self.request.user, ip_address=client_ip(self.request), **kwargs)
+        return service(**_who(self.request), **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = self._write("create", **serializer.validated_data)
@@ -351,7 +346,7 @@ class ChannelTestView(APIView):
         responses={202: inline_serializer("TestDeliveryQueued", {"delivery": serializers.IntegerField()})},
     )
     def post(self, request, pk: int):
-        delivery = services.send_test_notification(channel=get_object_or_404(Channel, pk=pk))
+        delivery = fanout.send_test_notification(channel=get_object_or_404(Channel, pk=pk))
         return Response({"delivery": delivery.pk}, status=status.HTTP_202_ACCEPTED)
 
 

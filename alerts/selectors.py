@@ -59,6 +59,12 @@ def source_alerts(*, source_type: str, source_id: str | None = None, include_res
     return alerts.order_by("-last_seen")
 
 
+def rules_for(source_type: str) -> list[AlertRule]:
+    """The enabled rules of a kind of source; pass them to `services.evaluate_metrics` when
+    evaluating many sources at once."""
+    return list(AlertRule.objects.filter(source_type=source_type, enabled=True))
+
+
 def enabled_rule(*, source_type: str, alert_type: str) -> AlertRule | None:
     """The enabled rule that raises `alert_type` for `source_type`, if any."""
     return AlertRule.objects.filter(source_type=source_type, alert_type=alert_type, enabled=True).first()
@@ -107,15 +113,16 @@ def filtered_alerts(
     return alerts.order_by("-last_seen")
 
 
-def open_counts() -> dict:
-    return (
-        Alert.objects.filter(status__in=OPEN_STATUSES)
-        .exclude(status="pending")
-        .aggregate(
-            total=Count("id"),
-            critical=Count("id", filter=Q(severity="critical")),
-            warning=Count("id", filter=Q(severity="warning")),
-        )
+def open_counts(*, source_type: str | None = None) -> dict[str, int]:
+    """How many alerts are open (firing or acknowledged, not pending): in all, critical, warning; of
+    every source, or of the sources of `source_type`."""
+    alerts = Alert.objects.filter(status__in=OPEN_STATUSES).exclude(status="pending")
+    if source_type is not None:
+        alerts = alerts.filter(source_type=source_type)
+    return alerts.aggregate(
+        total=Count("id"),
+        critical=Count("id", filter=Q(severity="critical")),
+        warning=Count("id", filter=Q(severity="warning")),
     )
 
 

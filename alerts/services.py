@@ -1,7 +1,9 @@
-"""Raising, resolving and handling alerts, and planning their notifications.
+"""An alert's life, from a condition seen to its resolution: raised, pending or firing, acknowledged,
+assigned, commented on, resolved — by the condition clearing or by a person.
 
-Other apps call `raise_alert` / `resolve_condition` (or `evaluate_metrics` with the rules) and never
-touch the models directly.
+Other apps call `raise_alert` / `resolve_condition` (or `evaluate_metrics` with the rules, inside
+`batch()` for a sweep) and never touch the models. What a rule means is `evaluation`; what keeps an
+alert quiet, `suppression`; who is told, `fanout`.
 """
 
 import hashlib
@@ -17,27 +19,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alerts import evaluation
-from alerts.defaults import DefaultRule
-from alerts.delivery import deliver
-from alerts.models import (
-    SEVERITY_RANK,
-    Alert,
-    AlertComment,
-    AlertRule,
-    Channel,
-    Delivery,
-    Scope,
-    Severity,
-    Silence,
-    Status,
-)
-from core.realtime import notify_tenant_after_commit
-from core.tasks import enqueue_if_reachable
-
-# Alert types that speak for everything at their source or site while they fire (an offline site):
-# declared by the apps that raise them (`inhibit_while`), so this engine names none of them.
-_INHIBITING_TYPES: set[str] = set()
+from accounts.services import audit_actor, audit_value, person_of, record_audit
+from alerts import evaluation, fanout, suppression
+from alerts.models import Alert, AlertComment, AlertRule
+from alerts.selectors import rules_for
+from alerts.vocabulary import SEVERITY_RANK, Severity, Status
 
 
 @dataclass(frozen=True)
@@ -138,8 +124,8 @@ RETURNING alerts_alert.id, old.previous
 """
 
 
-def _resolve_where(where: str, params: dict, *, by=None) -> list[Alert]:
-    params = {**params, "now": timezone.now(), "by": by.pk if by is not None else None}
+def _resolve_where(where: str, params: dict, *, resolved_by=None) -> list[Alert]:
+    params = {**params, "now": timezone.now(), "by": resolved_by.pk if resolved_by is not None else None}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_RESOLVE.format(where=where), params)
         rows = cursor.fetchall()
@@ -147,7 +133,7 @@ def _resolve_where(where: str, params: dict, *, by=None) -> list[Alert]:
         for alert_id, previous in rows:
             alert = Alert.objects.get(pk=alert_id)
             if previous != Status.PENDING:  # a pending alert never fired: nobody was told of it
-                _on_resolved(alert)
+                fanout.notify_resolved(alert=alert)
             alerts.append(alert)
     return alerts
 
@@ -175,46 +161,79 @@ def resolve_condition(*, source: Source, alert_type: str) -> Alert | None:
     return resolved[0] if resolved else None
 
 
-def resolve_alert(*, alert: Alert, by) -> Alert:
-    _resolve_where("id = %(id)s", {"id": alert.pk}, by=by)
+# --- Handled by people ---------------------------------------------------------------------------
+# Each in the tenant's audit log: who (a person, or an API key), what, on which alert. `by` is the
+# user or the API key's principal; an alert or a comment names the person only (none for a key).
+
+
+def alert_resolve(*, alert: Alert, by, ip_address: str | None = None) -> Alert:
+    """Resolved by hand (the channels told it fired are told it is over); an alert already resolved
+    stays as it was, and nothing is recorded."""
+    with transaction.atomic():
+        if _resolve_where("id = %(id)s", {"id": alert.pk}, resolved_by=person_of(by)):
+            record_audit(**audit_actor(by), action="alert.resolved", target=alert, ip_address=ip_address)
     alert.refresh_from_db()
     return alert
 
 
-def acknowledge_alert(*, alert: Alert, by) -> Alert:
-    updated = Alert.objects.filter(pk=alert.pk, status=Status.FIRING).update(
-        status=Status.ACKNOWLEDGED, acknowledged_by=by, acknowledged_at=timezone.now()
-    )
-    alert.refresh_from_db()
-    if updated:
-        _broadcast(alert, "alert.acknowledged")
+def alert_acknowledge(*, alert: Alert, by, ip_address: str | None = None) -> Alert:
+    """Someone is on it: a firing alert is acknowledged (an alert in any other state is left as it is,
+    and nothing is recorded)."""
+    with transaction.atomic():
+        updated = Alert.objects.filter(pk=alert.pk, status=Status.FIRING).update(
+            status=Status.ACKNOWLEDGED, acknowledged_by=person_of(by), acknowledged_at=timezone.now()
+        )
+        alert.refresh_from_db()
+        if updated:
+            record_audit(**audit_actor(by), action="alert.acknowledged", target=alert, ip_address=ip_address)
+            fanout.notify_pages(alert=alert, event_type="alert.acknowledged")
     return alert
 
 
-def assign_alert(*, alert: Alert, assignee, by) -> Alert:
-    alert.assignee = assignee
-    alert.save(update_fields=["assignee"])
-    add_comment(
-        alert=alert, author=by, body=_("Assigned to %(user)s.") % {"user": assignee} if assignee else _("Unassigned.")
-    )
-    _broadcast(alert, "alert.updated")
+def alert_assign(*, alert: Alert, assignee, by, ip_address: str | None = None) -> Alert:
+    """Give the alert to `assignee` (None: to nobody), said in a comment on the alert too."""
+    with transaction.atomic():
+        alert.assignee = assignee
+        alert.save(update_fields=["assignee"])
+        _comment(
+            alert=alert,
+            author=person_of(by),
+            body=_("Assigned to %(user)s.") % {"user": assignee} if assignee else _("Unassigned."),
+        )
+        record_audit(
+            **audit_actor(by),
+            action="alert.assigned",
+            target=alert,
+            ip_address=ip_address,
+            assignee=assignee.email if assignee else None,
+        )
+        fanout.notify_pages(alert=alert, event_type="alert.updated")
     return alert
 
 
-def add_comment(*, alert: Alert, author, body: str) -> AlertComment:
+def alert_comment(*, alert: Alert, by, body: str, ip_address: str | None = None) -> AlertComment:
+    with transaction.atomic():
+        comment = _comment(alert=alert, author=person_of(by), body=body)
+        record_audit(
+            **audit_actor(by),
+            action="alert.commented",
+            target=alert,
+            ip_address=ip_address,
+            body=audit_value("body", comment.body),
+        )
+    return comment
+
+
+def _comment(*, alert: Alert, author, body: str) -> AlertComment:
     body = body.strip()
     if not body:
         raise ValidationError({"body": _("Write something.")})
     return AlertComment.objects.create(alert=alert, author=author, body=body)
 
 
-# --- Rules ----------------------------------------------------------------------------------------
-
-
-def rules_for(source_type: str) -> list[AlertRule]:
-    """The enabled rules of a kind of source; pass them to `evaluate_metrics` when evaluating many
-    sources at once."""
-    return list(AlertRule.objects.filter(source_type=source_type, enabled=True))
+# --- Evaluation ----------------------------------------------------------------------------------
+# The rules are read with `alerts.selectors.rules_for`, imported by name: telemetry/thresholds.py
+# (being rewritten elsewhere) calls it as `alerts.services.rules_for`, which this keeps working.
 
 
 def evaluate_metrics(
@@ -286,7 +305,7 @@ def evaluate_metrics(
     return raised
 
 
-def promote_due_pending(now: datetime | None = None) -> int:
+def promote_due_pending(*, now: datetime | None = None) -> int:
     """Pending alerts whose "for at least N minutes" has elapsed start firing."""
     now = now or timezone.now()
     count = 0
@@ -298,32 +317,7 @@ def promote_due_pending(now: datetime | None = None) -> int:
     return count
 
 
-# --- Silences, inhibition, notifications ------------------------------------------------------------
-
-
-def create_silence(
-    *,
-    author,
-    starts_at: datetime,
-    ends_at: datetime,
-    comment: str,
-    site_id: str = "",
-    source_id: str = "",
-    alert_type: str = "",
-) -> Silence:
-    if ends_at <= starts_at:
-        raise ValidationError({"ends_at": _("The end must come after the start.")})
-    if not comment.strip():
-        raise ValidationError({"comment": _("Say why (e.g. “battery swap at Cesson”).")})
-    return Silence.objects.create(
-        author=author,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        comment=comment.strip(),
-        site_id=site_id,
-        source_id=source_id,
-        alert_type=alert_type,
-    )
+# --- Sweeps, silences, inhibition -----------------------------------------------------------------
 
 
 _batch = threading.local()
@@ -331,8 +325,8 @@ _batch = threading.local()
 
 @contextmanager
 def batch():
-    """Raise many alerts at once (a sweep): silences, channels and open offline alerts are read
-    once for the batch instead of once per alert."""
+    """Raise and clear many alerts at once (a sweep): the active silences, the inhibiting alerts and
+    the fingerprints of the open alerts are read once for the batch instead of once per alert."""
     if getattr(_batch, "cache", None) is not None:
         yield
         return
@@ -352,157 +346,17 @@ def _cached(name: str, load):
     return cache[name]
 
 
-def end_silence(*, silence: Silence) -> Silence:
-    now = timezone.now()
-    if silence.ends_at > now:
-        silence.ends_at = max(now, silence.starts_at)
-        silence.save(update_fields=["ends_at"])
-    return silence
-
-
-def _type_matches(pattern: str, alert_type: str) -> bool:
-    return not pattern or pattern == alert_type or alert_type.startswith(pattern + ":")
-
-
-def is_silenced(alert: Alert, at: datetime | None = None) -> bool:
-    at = at or timezone.now()
-    active = _cached("silences", lambda: list(Silence.objects.filter(starts_at__lte=at, ends_at__gt=at)))
-    return any(
-        silence.site_id in ("", alert.site_id)
-        and silence.source_id in ("", alert.source_id)
-        and _type_matches(silence.alert_type, alert.type)
-        for silence in active
+def _suppression(alert: Alert) -> tuple[bool, bool]:
+    """Whether a silence covers the alert, and whether an inhibiting alert speaks for it; in a batch,
+    the silences and the inhibiting alerts are read once for all of its alerts."""
+    silenced = suppression.is_silenced(alert, _cached("silences", suppression.active_silences))
+    inhibited = suppression.may_be_inhibited(alert) and suppression.is_inhibited(
+        alert, _cached("inhibiting", suppression.inhibiting_alerts)
     )
-
-
-def inhibit_while(alert_type: str) -> None:
-    """While an alert of `alert_type` fires (or is acknowledged) on a source, or on a site, the other
-    alerts of that source, or of every source at that site, are recorded but not notified."""
-    _INHIBITING_TYPES.add(alert_type)
-
-
-def is_inhibited(alert: Alert) -> bool:
-    """Whether an inhibiting alert (see `inhibit_while`) speaks for this one."""
-    if alert.source_type == "site" or not _INHIBITING_TYPES:
-        return False
-    offline = _cached(
-        "inhibiting",
-        lambda: list(
-            Alert.objects.filter(
-                type__in=_INHIBITING_TYPES, status__in=[Status.FIRING, Status.ACKNOWLEDGED]
-            ).values_list("pk", "source_type", "source_id")
-        ),
-    )
-    return any(
-        pk != alert.pk
-        and (
-            (source_type == "site" and alert.site_id and source_id == alert.site_id)
-            or (source_type == alert.source_type and source_id == alert.source_id)
-        )
-        for pk, source_type, source_id in offline
-    )
-
-
-def _eligible_channels(alert: Alert) -> list[Channel]:
-    return [
-        channel
-        for channel in Channel.objects.filter(enabled=True)
-        if SEVERITY_RANK[alert.severity] >= SEVERITY_RANK[channel.min_severity]
-    ]
-
-
-def _queue(deliveries: list[Delivery]) -> None:
-    """Deliver now in a worker; a delivery that cannot be queued is due, for alert_housekeeping."""
-    schema = connection.schema_name
-    for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: enqueue_if_reachable(deliver, schema, pk))
+    return silenced, inhibited
 
 
 def _on_firing(alert: Alert) -> None:
-    alert.silenced = is_silenced(alert)
-    alert.inhibited = is_inhibited(alert)
+    alert.silenced, alert.inhibited = _suppression(alert)
     Alert.objects.filter(pk=alert.pk).update(silenced=alert.silenced, inhibited=alert.inhibited)
-    if not (alert.silenced or alert.inhibited):
-        _queue(
-            [
-                Delivery.objects.create(alert=alert, channel=channel, event=Delivery.Event.FIRING)
-                for channel in _eligible_channels(alert)
-            ]
-        )
-    _broadcast(alert, "alert.raised")
-
-
-def _on_resolved(alert: Alert) -> None:
-    told = Channel.objects.filter(enabled=True, deliveries__alert=alert).distinct()
-    _queue([Delivery.objects.create(alert=alert, channel=channel, event=Delivery.Event.RESOLVED) for channel in told])
-    _broadcast(alert, "alert.resolved")
-
-
-def _broadcast(alert: Alert, event_type: str) -> None:
-    payload = {
-        "id": alert.pk,
-        "title": f"{alert.site_label or alert.source_label} — {alert.type}",
-        "message": alert.message,
-        "severity": alert.severity,
-        "status": alert.status,
-        "type": alert.type,
-        "source": alert.source_label or alert.source_id,
-        "site": alert.site_label,
-    }
-    notify_tenant_after_commit(connection.schema_name, event_type, payload)
-
-
-def rule_set_source_threshold(
-    *, source_type: str, source_id: str, threshold: float | None, template: DefaultRule, label: str
-) -> None:
-    """Set (a number) or clear (None) one source's own threshold for `template`'s alert type: a rule
-    scoped to that source, which replaces the general rule of the same type for it only
-    (see `evaluate_metrics`). `label` names the source in the rule's name."""
-    scoped = AlertRule.objects.filter(
-        source_type=source_type, alert_type=template.alert_type, scope=Scope.SOURCE, scope_source_id=source_id
-    )
-    if threshold is None:
-        scoped.delete()
-        return
-    if not scoped.update(threshold=threshold, enabled=True):
-        AlertRule.objects.create(
-            name=f"{template.name} — {label}",
-            source_type=source_type,
-            metric=template.metric,
-            operator=template.operator,
-            severity=template.severity,
-            message=template.message,
-            alert_type=template.alert_type,
-            threshold=threshold,
-            scope=Scope.SOURCE,
-            scope_source_id=source_id,
-        )
-
-
-def send_reminders(now: datetime | None = None) -> int:
-    """Alerts still firing are notified again once the channel's repeat interval has passed."""
-    now = now or timezone.now()
-    created = []
-    firing = Alert.objects.filter(status=Status.FIRING, silenced=False, inhibited=False)
-    for alert in firing:
-        for channel in _eligible_channels(alert):
-            last = (
-                Delivery.objects.filter(
-                    alert=alert, channel=channel, event__in=[Delivery.Event.FIRING, Delivery.Event.REPEAT]
-                )
-                .order_by("-created_at")
-                .values_list("created_at", flat=True)
-                .first()
-            )
-            if last is not None and last + timedelta(minutes=channel.repeat_interval_minutes) <= now:
-                created.append(
-                    Delivery.objects.create(alert=alert, channel=channel, event=Delivery.Event.REPEAT, created_at=now)
-                )
-    _queue(created)
-    return len(created)
-
-
-def send_test_notification(*, channel: Channel) -> Delivery:
-    delivery = Delivery.objects.create(channel=channel, event=Delivery.Event.TEST)
-    _queue([delivery])
-    return delivery
+    fanout.notify_firing(alert=alert)

@@ -1,4 +1,4 @@
-from alerts import delivery, services
+from alerts import delivery, fanout, services
 from alerts.delivery import deliver  # noqa: F401  (registered with the worker through this module)
 from tenants.tasks import tenant_task
 
@@ -7,5 +7,5 @@ from tenants.tasks import tenant_task
 def alert_housekeeping() -> None:
     """Due retries, reminders of alerts still firing, pending alerts whose delay has passed."""
     services.promote_due_pending()
-    services.send_reminders()
+    fanout.send_reminders()
     delivery.attempt_due_deliveries()

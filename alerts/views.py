@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
-from alerts import configuration, selectors, services
+from alerts import configuration, fanout, selectors, services
 from alerts.forms import AlertFilterForm, ChannelForm, CommentForm, RuleForm, SilenceForm
 from alerts.models import Alert, AlertRule, Channel, Silence
 from core.http import client_ip
@@ -69,19 +69,20 @@ def alert_detail(request, pk: int):
 def alert_action(request, pk: int):
     alert = get_object_or_404(Alert, pk=pk)
     action = request.POST.get("action")
+    who = {"by": request.user, "ip_address": client_ip(request)}
     try:
         if action == "acknowledge":
-            services.acknowledge_alert(alert=alert, by=request.user)
+            services.alert_acknowledge(alert=alert, **who)
         elif action == "resolve":
-            services.resolve_alert(alert=alert, by=request.user)
+            services.alert_resolve(alert=alert, **who)
         elif action == "assign":
             assignee = get_user_model().objects.filter(pk=request.POST.get("assignee") or None, is_active=True).first()
-            services.assign_alert(alert=alert, assignee=assignee, by=request.user)
+            services.alert_assign(alert=alert, assignee=assignee, **who)
         elif action == "comment":
             form = CommentForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(_("Write a comment first."))
-            services.add_comment(alert=alert, author=request.user, body=form.cleaned_data["body"])
+            services.alert_comment(alert=alert, body=form.cleaned_data["body"], **who)
         else:
             raise ValidationError(_("Unknown action."))
     except ValidationError as exc:
@@ -151,7 +152,7 @@ def channel_edit(request, pk: int):
 @require_POST
 def channel_test(request, pk: int):
     channel = get_object_or_404(Channel, pk=pk)
-    services.send_test_notification(channel=channel)
+    fanout.send_test_notification(channel=channel)
     messages.success(
         request, _("Test notification queued for “%(name)s”; its result appears below.") % {"name": channel.name}
     )

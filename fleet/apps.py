@@ -8,7 +8,7 @@ class FleetConfig(AppConfig):
 
     def ready(self):
         # Imported here, not at the top: apps.py is loaded before the app registry is ready.
-        from alerts.services import inhibit_while
+        from alerts.suppression import inhibit_while
         from fleet.rules import OFFLINE_TYPE
 
         inhibit_while(OFFLINE_TYPE)  # an offline site or device speaks for its other alerts

@@ -141,7 +141,7 @@ def stats() -> dict:
     warning, critical, offline = (
         by_status.get(status, 0) for status in (DeviceStatus.WARNING, DeviceStatus.CRITICAL, DeviceStatus.OFFLINE)
     )
-    open_alerts = alerts_selectors.source_alerts(source_type=SOURCE_TYPE)
+    open_alerts = alerts_selectors.open_counts(source_type=SOURCE_TYPE)
     averages = (
         MetricSnapshot.objects.exclude(device__status=DeviceStatus.OFFLINE)
         .filter(time=F("device__last_metrics_at"))
@@ -159,7 +159,7 @@ def stats() -> dict:
         "criticalSites": critical,
         "offlineSites": offline,
         "newSites": Device.objects.filter(is_new=True).count(),
-        "totalAlerts": open_alerts.count(),
-        "criticalAlerts": open_alerts.filter(severity="critical").count(),
+        "totalAlerts": open_alerts["total"],
+        "criticalAlerts": open_alerts["critical"],
         "averageMetrics": {key: _fmt(value) for key, value in averages.items()},
     }

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_sites import public_admin_site
+from core.http import client_ip
 from provisioning import services
 from tenants.models import TIMEZONE_CHOICES, Client, Domain
 from tenants.selectors import tenant_url
@@ -102,7 +103,12 @@ class ClientAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            # `obj` holds the form's values already: the service compares them with the stored row.
+            fields = {name: form.cleaned_data[name] for name in form.changed_data}
+            services.client_update(
+                client=Client.objects.get(pk=obj.pk), by=request.user, ip_address=client_ip(request), **fields
+            )
+            return
         data = form.cleaned_data
         result = services.create_client(
             name=data["name"],
@@ -112,12 +118,12 @@ class ClientAdmin(admin.ModelAdmin):
             time_zone=data["timezone"],
             language=data["language"],
             send_invitation=data["send_invitation"],
+            max_users=data.get("max_users"),
+            api_rate=data.get("api_rate", ""),
             created_by=request.user,
+            ip_address=client_ip(request),
         )
         client = result.client
-        if data.get("max_users") is not None or data.get("api_rate"):
-            client.max_users, client.api_rate = data.get("max_users"), data.get("api_rate", "")
-            client.save(update_fields=["max_users", "api_rate"])
         obj.pk, obj.schema_name = client.pk, client.schema_name
         obj._state.adding = False
         if result.admin_password:
@@ -141,8 +147,23 @@ class ClientAdmin(admin.ModelAdmin):
             )
 
     def save_related(self, request, form, formsets, change):
-        if change:
+        if change:  # a new client's domain is made by create_client
             super().save_related(request, form, formsets, change)
+
+    def save_formset(self, request, form, formset, change):
+        """The domains inline, through the services (each addition, change and removal audited)."""
+        who = {"by": request.user, "ip_address": client_ip(request)}
+        for domain in formset.save(commit=False):
+            services.domain_save(domain=domain, **who)
+        for domain in formset.deleted_objects:
+            services.domain_delete(domain=domain, **who)
+
+    def delete_model(self, request, obj):
+        services.client_delete(client=obj, by=request.user, ip_address=client_ip(request))
+
+    def delete_queryset(self, request, queryset):
+        for client in queryset:
+            self.delete_model(request, client)
 
     @admin.display(description=_("status"), ordering="status")
     def status_pill(self, client):
@@ -156,11 +177,13 @@ class ClientAdmin(admin.ModelAdmin):
     @admin.action(description=_("Suspend the selected clients"))
     def suspend(self, request, queryset):
         for client in queryset:
-            services.suspend_client(client=client, reason=_("Suspended by platform staff."), by=request.user)
+            services.suspend_client(
+                client=client, reason=_("Suspended by platform staff."), by=request.user, ip_address=client_ip(request)
+            )
         self.message_user(request, _("%(count)s client(s) suspended.") % {"count": queryset.count()})
 
     @admin.action(description=_("Reactivate the selected clients"))
     def reactivate(self, request, queryset):
         for client in queryset:
-            services.reactivate_client(client=client, by=request.user)
+            services.reactivate_client(client=client, by=request.user, ip_address=client_ip(request))
         self.message_user(request, _("%(count)s client(s) reactivated.") % {"count": queryset.count()})

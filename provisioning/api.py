@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.permissions import IsPlatformStaff
+from core.http import client_ip
 from provisioning import services
 from tenants.models import Client
 from tenants.selectors import primary_domain, tenant_url
@@ -56,11 +57,6 @@ class SuspendSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-def _staff_user(request):
-    user = request.user
-    return user if getattr(user, "pk", None) else None
-
-
 class ClientListView(APIView):
     permission_classes = [IsPlatformStaff]
 
@@ -81,7 +77,8 @@ class ClientListView(APIView):
                 time_zone=data["timezone"],
                 language=data["language"],
                 send_invitation=data["send_invitation"],
-                created_by=_staff_user(request),
+                created_by=request.user,
+                ip_address=client_ip(request),
             )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
@@ -97,7 +94,9 @@ class ClientSuspendView(APIView):
         client = get_object_or_404(Client.objects.exclude(schema_name="public"), schema_name=slug)
         form = SuspendSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.suspend_client(client=client, reason=form.validated_data["reason"], by=_staff_user(request))
+        services.suspend_client(
+            client=client, reason=form.validated_data["reason"], by=request.user, ip_address=client_ip(request)
+        )
         return Response(ClientSerializer(client).data)
 
 
@@ -106,7 +105,7 @@ class ClientReactivateView(APIView):
 
     def post(self, request, slug: str):
         client = get_object_or_404(Client.objects.exclude(schema_name="public"), schema_name=slug)
-        services.reactivate_client(client=client, by=_staff_user(request))
+        services.reactivate_client(client=client, by=request.user, ip_address=client_ip(request))
         return Response(ClientSerializer(client).data)
 
 

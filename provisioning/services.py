@@ -1,4 +1,7 @@
-"""Provisioning and lifecycle of client companies (tenants)."""
+"""Provisioning and lifecycle of client companies (tenants), by platform staff.
+
+Each write is in the public schema's audit log (`accounts.AuditLog`, which staff read in the
+platform admin under Audit log): who, what, which client, and for edits the fields changed."""
 
 import re
 import secrets
@@ -13,7 +16,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from accounts import services as account_services
 from accounts.models import Role, User
-from accounts.services import record_audit
+from accounts.services import audit_actor, record_audit, record_deleted, record_saved
 from tenants.cloning import ensure_template_schema
 from tenants.models import Client, Domain
 from tenants.selectors import host_url
@@ -66,7 +69,10 @@ def create_client(
     language: str = "fr",
     admin_password: str | None = None,
     send_invitation: bool = False,
+    max_users: int | None = None,
+    api_rate: str = "",
     created_by=None,
+    ip_address: str | None = None,
 ) -> ProvisionedClient:
     """Create a ready tenant in one step: schema (cloned from the template), domain and first admin.
 
@@ -84,7 +90,14 @@ def create_client(
 
     password = None if send_invitation else (admin_password or secrets.token_urlsafe(12))
     with transaction.atomic():
-        client = Client(name=name.strip(), schema_name=slug, timezone=time_zone, language=language)
+        client = Client(
+            name=name.strip(),
+            schema_name=slug,
+            timezone=time_zone,
+            language=language,
+            max_users=max_users,
+            api_rate=api_rate,
+        )
         client.save(verbosity=0)
         domain_obj = Domain.objects.create(domain=domain, tenant=client, is_primary=True)
         with schema_context(slug):
@@ -95,24 +108,74 @@ def create_client(
             if send_invitation:
                 account_services.send_invitation(admin)
         account_services.record_audit(
-            actor=created_by, action="client.created", target=client, slug=slug, domain=domain
+            **audit_actor(created_by),
+            action="client.created",
+            target=client,
+            ip_address=ip_address,
+            slug=slug,
+            domain=domain,
+            max_users=max_users,
+            api_rate=api_rate,
         )
     return ProvisionedClient(client, domain_obj, admin_email, password, host_url(domain, "/"))
 
 
-def suspend_client(*, client: Client, reason: str = "", by=None) -> Client:
+# What staff may change on a client in place; its status changes through suspend / reactivate, its
+# schema name never.
+CLIENT_FIELDS = frozenset(
+    {"name", "timezone", "language", "max_users", "api_rate", "raw_retention_days", "suspended_reason"}
+)
+
+
+def client_update(*, client: Client, by, ip_address: str | None = None, **fields) -> Client:
+    """Change a client's name, locale or limits (active users, API rate per key, days of raw data
+    kept), recording the fields that changed; nothing is recorded when nothing did."""
+    if unknown := set(fields) - CLIENT_FIELDS:
+        raise ValueError(f"Not changed through client_update: {', '.join(sorted(unknown))}")
+    before = Client.objects.get(pk=client.pk)
+    for field, value in fields.items():
+        setattr(client, field, value)
+    with transaction.atomic():
+        client.save(update_fields=list(fields))
+        record_saved(entity="client", instance=client, before=before, by=by, ip_address=ip_address)
+    return client
+
+
+def client_delete(*, client: Client, by, ip_address: str | None = None) -> None:
+    """The client goes with its schema and everything in it (its domains too)."""
+    with transaction.atomic():
+        record_deleted(entity="client", instance=client, by=by, ip_address=ip_address)
+        client.delete()
+
+
+def domain_save(*, domain: Domain, by, ip_address: str | None = None) -> Domain:
+    """A client's host name, added or changed (the admin's form filled `domain`)."""
+    before = Domain.objects.filter(pk=domain.pk).first() if domain.pk else None
+    with transaction.atomic():
+        domain.save()
+        record_saved(entity="domain", instance=domain, before=before, by=by, ip_address=ip_address)
+    return domain
+
+
+def domain_delete(*, domain: Domain, by, ip_address: str | None = None) -> None:
+    with transaction.atomic():
+        record_deleted(entity="domain", instance=domain, by=by, ip_address=ip_address)
+        domain.delete()
+
+
+def suspend_client(*, client: Client, reason: str = "", by=None, ip_address: str | None = None) -> Client:
     client.status = Client.Status.SUSPENDED
     client.suspended_reason = reason.strip()
     client.suspended_at = timezone.now()
     client.save(update_fields=["status", "suspended_reason", "suspended_at"])
-    record_audit(actor=by, action="client.suspended", target=client, reason=reason)
+    record_audit(**audit_actor(by), action="client.suspended", target=client, ip_address=ip_address, reason=reason)
     return client
 
 
-def reactivate_client(*, client: Client, by=None) -> Client:
+def reactivate_client(*, client: Client, by=None, ip_address: str | None = None) -> Client:
     client.status = Client.Status.ACTIVE
     client.suspended_reason = ""
     client.suspended_at = None
     client.save(update_fields=["status", "suspended_reason", "suspended_at"])
-    record_audit(actor=by, action="client.reactivated", target=client)
+    record_audit(**audit_actor(by), action="client.reactivated", target=client, ip_address=ip_address)
     return client

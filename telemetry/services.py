@@ -14,6 +14,7 @@ from accounts.services import revoke_api_key
 from alerts import selectors as alerts_selectors
 from alerts import services as alerts
 from alerts.defaults import DefaultRule
+from alerts.source_rules import rule_set_source_threshold
 from core.db import bound_cursor
 from core.moments import EARLIEST, parse_moment
 from telemetry import ingest
@@ -457,7 +458,7 @@ def can_database_for(battery):
 
 # --- Per-asset thresholds -----------------------------------------------------------------------------
 # A threshold set on one asset is an alert rule scoped to that asset: it replaces the tenant's general
-# rule of the same alert type for this asset only (see alerts.services.evaluate_metrics).
+# rule of the same alert type for this asset only (see alerts.source_rules).
 
 THRESHOLD_TYPES = {
     "battery": ("cell_overvoltage", "cell_undervoltage", "temperature", "soc_low"),
@@ -483,7 +484,7 @@ def asset_thresholds(kind: str, asset) -> dict[str, float]:
 def set_asset_thresholds(kind: str, asset, thresholds: dict[str, float | None]) -> None:
     """Set (a number) or clear (None) this asset's own thresholds, by alert type."""
     for alert_type, value in thresholds.items():
-        alerts.rule_set_source_threshold(
+        rule_set_source_threshold(
             source_type=kind,
             source_id=asset_ref(kind, asset),
             threshold=value,

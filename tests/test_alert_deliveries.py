@@ -10,7 +10,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from alerts import delivery as deliveries
-from alerts import services
+from alerts import fanout, services
 from alerts.models import Alert, Channel, Delivery
 from tests.webhooks import WebhookReceiver
 
@@ -46,7 +46,7 @@ class DueDeliveries:
 
 @pytest.fixture
 def due(worlds, monkeypatch):
-    monkeypatch.setattr(services, "enqueue_if_reachable", lambda *args, **kwargs: False)  # the test sends
+    monkeypatch.setattr(fanout, "enqueue_if_reachable", lambda *args, **kwargs: False)  # the test sends
     target = WebhookReceiver(delay=SLOW_S).start()
     helper = DueDeliveries(worlds["alpha"], target)
     yield helper

@@ -13,8 +13,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from alerts import configuration, fanout, services
 from alerts import delivery as deliveries
-from alerts import services
 from alerts.models import Alert, Channel, Delivery
 from tests.webhooks import WebhookReceiver
 
@@ -118,8 +118,8 @@ def test_cooldown_repeats_only_after_the_interval_and_resolution_is_sent_once(em
     raise_temperature()  # a new occurrence while open: no new notification
     assert len(mail.outbox) == 1
 
-    assert services.send_reminders(timezone.now() + timedelta(minutes=30)) == 0
-    assert services.send_reminders(timezone.now() + timedelta(minutes=61)) == 1
+    assert fanout.send_reminders(now=timezone.now() + timedelta(minutes=30)) == 0
+    assert fanout.send_reminders(now=timezone.now() + timedelta(minutes=61)) == 1
     assert len(mail.outbox) == 2 and "RAPPEL" in mail.outbox[1].subject
 
     services.resolve_condition(source=PI, alert_type="temperature")
@@ -139,8 +139,8 @@ def test_channels_below_their_minimum_severity_are_not_notified(email_channel):
 
 def test_silenced_alerts_are_recorded_but_not_notified(email_channel):
     now = timezone.now()
-    services.create_silence(
-        author=None,
+    configuration.silence_create(
+        by=None,
         starts_at=now - timedelta(minutes=1),
         ends_at=now + timedelta(hours=2),
         comment="Remplacement batterie",
@@ -156,7 +156,9 @@ def test_silenced_alerts_are_recorded_but_not_notified(email_channel):
 
 def test_a_silence_for_another_site_does_not_apply(email_channel):
     now = timezone.now()
-    services.create_silence(author=None, starts_at=now, ends_at=now + timedelta(hours=1), comment="x", site_id="rennes")
+    configuration.silence_create(
+        by=None, starts_at=now, ends_at=now + timedelta(hours=1), comment="x", site_id="rennes"
+    )
 
     raise_temperature()
 
@@ -182,8 +184,8 @@ def test_a_rule_waiting_for_n_minutes_fires_only_after_them(email_channel):
     raised = raise_temperature(for_minutes=10)
     assert raised.alert.status == "pending" and mail.outbox == []
 
-    assert services.promote_due_pending(timezone.now() + timedelta(minutes=5)) == 0
-    assert services.promote_due_pending(timezone.now() + timedelta(minutes=11)) == 1
+    assert services.promote_due_pending(now=timezone.now() + timedelta(minutes=5)) == 0
+    assert services.promote_due_pending(now=timezone.now() + timedelta(minutes=11)) == 1
     assert Alert.objects.get().status == "firing"
     assert len(mail.outbox) == 1
 
@@ -299,7 +301,7 @@ def test_every_delivery_attempt_is_shown_on_the_alerts_page(in_alpha, alpha, rec
 def test_a_test_notification_reaches_the_channel(in_alpha):
     channel = Channel.objects.create(name="Support", kind="email", email_recipients="ops@alpha.test")
 
-    services.send_test_notification(channel=channel)
+    fanout.send_test_notification(channel=channel)
 
     assert mail.outbox[0].subject == "[Voltwatch TEST] Notification de test"
     assert Delivery.objects.get(channel=channel).state == "sent"

@@ -131,3 +131,33 @@ def test_deleting_a_meter_through_the_api_is_in_the_audit_log(alpha):
 
     [entry] = entries(alpha, "meter.deleted")
     assert entry.target_label.startswith("Borne 7")
+
+
+def test_a_rule_changed_in_the_company_s_admin_site_is_in_the_audit_log(alpha):
+    with schema_context(alpha.slug):
+        rule = AlertRule.objects.create(**{**RULE, "threshold": 60, "for_minutes": 0, "enabled": True})
+    connection.set_schema_to_public()
+
+    response = alpha.http("admin").post(f"/admin/alerts/alertrule/{rule.pk}/change/", {**RULE, "threshold": "65"})
+
+    assert response.status_code == 302
+    [entry] = entries(alpha, "alert_rule.changed")
+    assert (entry.actor_label, entry.details["changes"]) == ("admin@alpha.test", {"threshold": [60.0, 65.0]})
+    with schema_context(alpha.slug):
+        assert AlertRule.objects.get(pk=rule.pk).threshold == 65
+    connection.set_schema_to_public()
+
+
+def test_a_silence_added_and_deleted_in_the_company_s_admin_site_is_in_the_audit_log(alpha):
+    admin = alpha.http("admin")
+    window = {"starts_at_0": "2026-01-01", "starts_at_1": "08:00", "ends_at_0": "2026-01-01", "ends_at_1": "12:00"}
+
+    backwards = admin.post("/admin/alerts/silence/add/", {**window, "ends_at_1": "07:00", "comment": "Swap"})
+    added = admin.post("/admin/alerts/silence/add/", {**window, "comment": "Swap", "site_id": "cesson"})
+
+    assert backwards.status_code == 200 and "The end must come after the start." in backwards.content.decode()
+    assert added.status_code == 302
+    [created] = entries(alpha, "silence.created")
+    assert (created.actor_label, created.details["fields"]["site_id"]) == ("admin@alpha.test", "cesson")
+    assert admin.post(f"/admin/alerts/silence/{created.target_id}/delete/", {"post": "yes"}).status_code == 302
+    assert [entry.target_id for entry in entries(alpha, "silence.deleted")] == [created.target_id]
