@@ -10,6 +10,8 @@ import pytest
 from django.db import OperationalError
 
 from core.process_cache import ProcessCache
+from tenants import host_cache
+from tenants.host_cache import atenant_for_host, tenant_for_host
 from tests.conftest import run_async
 
 
@@ -132,3 +134,17 @@ def test_zero_seconds_turns_the_cache_off(cache, settings):
 
     assert load.calls == 2
     assert cache.get("slot", lambda: "a") == "a" and cache.get("slot", lambda: "b") == "b"
+
+
+def not_again(*_args):
+    raise AssertionError("looked up again")
+
+
+def test_the_fast_path_finds_the_tenant_django_resolved(alpha, monkeypatch):
+    tenant = tenant_for_host(alpha.host)
+    monkeypatch.setattr(host_cache, "_load", not_again)
+
+    remembered = run_async(atenant_for_host(alpha.host))
+
+    assert remembered.schema_name == tenant.schema_name == "alpha"
+    assert remembered is not tenant  # each caller gets its own copy to annotate
