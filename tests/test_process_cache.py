@@ -8,7 +8,11 @@ import time
 
 import pytest
 from django.db import OperationalError
+from django_tenants.utils import schema_context
 
+from accounts import key_cache
+from accounts.key_cache import afind_key, find_key, forget_revoked
+from accounts.models import hash_api_key
 from core.process_cache import ProcessCache
 from tenants import host_cache
 from tenants.host_cache import atenant_for_host, tenant_for_host
@@ -138,6 +142,20 @@ def test_zero_seconds_turns_the_cache_off(cache, settings):
 
 def not_again(*_args):
     raise AssertionError("looked up again")
+
+
+def test_the_fast_path_finds_the_key_django_remembered_and_forgets_it_for_both(alpha, monkeypatch):
+    key_hash = hash_api_key(alpha.api_token)
+    with schema_context("alpha"):
+        key = find_key(key_hash)
+    monkeypatch.setattr(key_cache, "_active_key_in", not_again)
+
+    assert run_async(afind_key("alpha", key_hash)) is key  # no lookup, no copy of its own
+
+    forget_revoked("alpha", key_hash)
+    monkeypatch.undo()
+    with schema_context("alpha"):
+        assert find_key(key_hash) is not key  # read again
 
 
 def test_the_fast_path_finds_the_tenant_django_resolved(alpha, monkeypatch):
