@@ -11,7 +11,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from fleet.heartbeats import flush_heartbeats
-from tests.conftest import LiveServer, start_uvicorn
+from tests.conftest import LiveServer, build_world, start_uvicorn
 
 
 @pytest.fixture
@@ -179,6 +179,47 @@ def test_a_revoked_key_gets_the_same_refusal_on_both_paths(worlds, asgi_server, 
 
     assert fast.status_code == django.status_code == 401
     assert fast.json() == django.json()
+
+
+@pytest.fixture
+def suspendable(worlds, django_db_blocker):
+    """A tenant of its own with a device, which a test may suspend without touching alpha's answers."""
+    from fleet.models import Device
+    from telemetry.models import Site
+    from tenants.models import Client
+
+    with django_db_blocker.unblock():
+        world = build_world("hbsuspend", "Heartbeat Suspended")
+        world.blocker = django_db_blocker
+        with schema_context(world.slug):
+            site = Site.objects.create(code="suspendville", name="SUSPENDVILLE")
+            Device.objects.create(external_id="suspended-pi", site=site, name="suspended-pi", status="ok")
+    connection.set_schema_to_public()
+    yield world
+    with django_db_blocker.unblock():
+        Client.objects.get(pk=world.tenant.pk).delete(force_drop=True)
+    connection.set_schema_to_public()
+
+
+def test_a_suspended_tenant_is_refused_by_the_fast_path_within_the_cache_time(
+    asgi_server, suspendable, django_db_blocker, settings
+):
+    from tenants.models import Client
+
+    body = {"siteId": "suspended-pi"}
+    assert beat(asgi_server, suspendable, suspendable.api_token, body).status_code == 200  # remembered
+    with django_db_blocker.unblock():
+        Client.objects.filter(pk=suspendable.tenant.pk).update(status=Client.Status.SUSPENDED)  # by another process
+    suspended = time.monotonic()
+
+    while (answer := beat(asgi_server, suspendable, suspendable.api_token, body)).status_code == 200:
+        assert time.monotonic() - suspended < settings.TENANT_CACHE_SECONDS + 1.5, "still answered"
+        time.sleep(0.1)
+
+    django = django_beat(suspendable, suspendable.api_token, body, django_db_blocker)
+    assert answer.status_code == django.status_code == 403
+    assert answer.json() == django.json() and answer.json()["error"] == "tenant_suspended"
+    assert beat(asgi_server, suspendable, suspendable.api_token, body).status_code == 403  # and stays refused
 
 
 def test_the_fast_path_throttles_exactly_as_django_does(worlds, known_device, tight_rate, django_db_blocker):
