@@ -266,15 +266,20 @@ def _close_sockets_of_key(key: ApiKey) -> None:
     transaction.on_commit(lambda: close_sockets(group, code=KEY_REVOKED_CLOSE_CODE))
 
 
-def _active_key(key_hash: str) -> ApiKey | None:
-    return next(iter(ApiKey.objects.filter(key_hash=key_hash, revoked_at__isnull=True).order_by()[:1]), None)
+def key_hash_of(token: str | None) -> str | None:
+    """The hash to look `token` up by, or None when it cannot be one of our keys (and nothing need
+    be looked up)."""
+    if not token or not token.startswith(API_KEY_PREFIX) or len(token) > 128:
+        return None
+    return hash_api_key(token)
 
 
 def authenticate_api_key(token: str) -> ApiKey | None:
     """The active key of the current tenant matching `token`, or None. Notes when it was last used."""
-    if not token or not token.startswith(API_KEY_PREFIX) or len(token) > 128:
+    key_hash = key_hash_of(token)
+    if key_hash is None:
         return None
-    key = find_key(hash_api_key(token), _active_key)
+    key = find_key(key_hash)
     if key is None:
         return None
     now = timezone.now()

@@ -31,6 +31,12 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), seconds
 
 
+def tenant_allowance(tenant: object | None) -> tuple[int, int]:
+    """How many requests one caller of `tenant` may make in how many seconds: the tenant's own rate
+    when staff set one, else the platform's (`API_KEY_RATE`)."""
+    return parse_rate((getattr(tenant, "api_rate", "") or settings.API_KEY_RATE).strip())
+
+
 def throttle_key(*, schema: str, identity: str, period: int, window: int) -> str:
     """The Redis key that counts one caller's requests in one window of one tenant: the same for the
     API (`ApiKeyRateThrottle`) and the heartbeat fast path, so both draw on one allowance."""
@@ -74,9 +80,7 @@ class ApiKeyRateThrottle(BaseThrottle):
         ident = self._identity(request)
         if ident is None:
             return True
-        tenant = getattr(request, "tenant", None)
-        self.rate = (getattr(tenant, "api_rate", "") or settings.API_KEY_RATE).strip()
-        self.limit, self.period = parse_rate(self.rate)
+        self.limit, self.period = tenant_allowance(getattr(request, "tenant", None))
         now = time.time()
         window = int(now // self.period)
         key = throttle_key(schema=connection.schema_name, identity=ident, period=self.period, window=window)

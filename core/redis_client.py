@@ -1,5 +1,6 @@
-"""One Redis client per process, for the hot paths that talk to Redis on every request, and the
-breaker that lets them carry on without Redis.
+"""One Redis client per process (`shared_redis`, and `shared_async_redis` for the event loop), for
+the hot paths that talk to Redis on every request, and the breaker that lets them carry on without
+Redis.
 
 Django's cache handler keeps a cache object per asynchronous context, and under ASGI each request
 is its own context: going through `django.core.cache.cache` opened a new connection (a TCP
@@ -13,15 +14,19 @@ for `REDIS_BREAKER_SECONDS` instead of each waiting on its own timeout. A connec
 stale (Redis restarted) is replaced and the command sent again, once.
 """
 
+import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import TypeVar
 
 import redis
+import redis.asyncio as aioredis
 from django.conf import settings
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -85,15 +90,35 @@ def client_options() -> dict:
     }
 
 
+def _url() -> str:
+    return settings.CACHES["default"]["LOCATION"]
+
+
 @lru_cache(maxsize=1)
 def shared_redis() -> redis.Redis:
     return redis.Redis.from_url(
-        settings.CACHES["default"]["LOCATION"],
+        _url(),
         # One new connection and one more try on a broken connection (stale after a restart);
         # never on a timeout, which would double the wait on a frozen server.
         retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
         **client_options(),
     )
+
+
+# An asyncio connection belongs to the event loop that opened it: one client per loop, which in a
+# server process means one (tests run several loops, one after another).
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
+
+
+def shared_async_redis() -> aioredis.Redis:
+    """`shared_redis` for code on the event loop (the heartbeat fast path)."""
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        client = _async_clients[loop] = aioredis.Redis.from_url(
+            _url(), retry=AsyncRetry(NoBackoff(), 1, supported_errors=(aioredis.ConnectionError,)), **client_options()
+        )
+    return client
 
 
 def guarded(operation: Callable[[redis.Redis], T]) -> T:
@@ -102,6 +127,17 @@ def guarded(operation: Callable[[redis.Redis], T]) -> T:
         raise RedisUnavailable
     try:
         return operation(shared_redis())
+    except UNREACHABLE as error:
+        redis_breaker.trip(error)
+        raise RedisUnavailable from error
+
+
+async def aguarded(operation: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
+    """`guarded` for code on the event loop: `await operation(client)` on its shared client."""
+    if redis_breaker.is_open:
+        raise RedisUnavailable
+    try:
+        return await operation(shared_async_redis())
     except UNREACHABLE as error:
         redis_breaker.trip(error)
         raise RedisUnavailable from error

@@ -18,6 +18,7 @@ from alerts.vocabulary import SEVERITY_RANK, Severity
 from core.realtime import notify_tenant, notify_tenant_after_commit
 from core.redis_client import RedisUnavailable
 from fleet import rules
+from fleet.device_keys import device_binding, may_report_for
 from fleet.heartbeats import flush_heartbeats, mark_offline
 from fleet.models import Device, DeviceStatus, MetricSnapshot, SweepState
 from fleet.payloads import RUNNING_STATES
@@ -27,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 SOURCE_TYPE = rules.SOURCE_TYPE
 OFFLINE_TYPE = rules.OFFLINE_TYPE
-DEVICE_KEY_PREFIX = "fleet.device:"
 AGENT_ALERT_PREFIX = "agent:"
 SWEEP_INTERVAL = timedelta(seconds=30)
 DEFAULT_OFFLINE_AFTER = timedelta(minutes=5)
@@ -49,10 +49,8 @@ def resolve_device(*, key: ApiKey, site_id: str, club_name: str = "") -> tuple[D
     ingest key registers devices it has not seen yet (they show as new)."""
     device = Device.objects.select_related("site").filter(external_id=site_id).order_by()[:1]
     device = device[0] if device else None
-    if key.bound_to:
-        if device is None or key.bound_to != f"{DEVICE_KEY_PREFIX}{device.pk}":
-            raise PermissionDenied(_("This key belongs to another device."))
-        return device, False
+    if not may_report_for(key.bound_to, device.pk if device is not None else None):
+        raise PermissionDenied(_("This key belongs to another device."))
     if device is not None:
         return device, False
     label = club_name.strip() or "Unassigned"  # stored data, not UI text: the same in every language
@@ -69,13 +67,13 @@ def resolve_device(*, key: ApiKey, site_id: str, club_name: str = "") -> tuple[D
 def issue_device_key(*, device: Device, by=None) -> str:
     """A key that can report for this device only; any earlier key of the device is revoked."""
 
-    for old in ApiKey.objects.filter(bound_to=f"{DEVICE_KEY_PREFIX}{device.pk}", revoked_at__isnull=True):
+    for old in ApiKey.objects.filter(bound_to=device_binding(device.pk), revoked_at__isnull=True):
         revoke_api_key(key=old, by=by)
     _key, token = create_api_key(
         name=f"Device {device.external_id}",
         scopes=["ingest"],
         created_by=by,
-        bound_to=f"{DEVICE_KEY_PREFIX}{device.pk}",
+        bound_to=device_binding(device.pk),
     )
     return token
 

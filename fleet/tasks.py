@@ -1,5 +1,6 @@
 import random
 
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import ApiKey
@@ -17,8 +18,6 @@ def detect_offline_devices() -> int:
 
 @tenant_task()
 def flush_heartbeats() -> int:
-    from django.db import connection
-
     try:
         return flush(connection.schema_name)
     except RedisUnavailable:

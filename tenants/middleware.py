@@ -15,7 +15,10 @@ class TenantMiddleware(TenantMainMiddleware):
     Hosts are resolved through a short per-process cache (`tenants.host_cache`)."""
 
     def get_tenant(self, domain_model, hostname):
-        return tenant_for_host(hostname, lambda host: super(TenantMiddleware, self).get_tenant(domain_model, host))
+        tenant = tenant_for_host(hostname)
+        if tenant is None:
+            raise domain_model.DoesNotExist(hostname)  # what django-tenants answers with no_tenant_found
+        return tenant
 
     def process_request(self, request):
         try:

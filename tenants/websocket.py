@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 from django.utils.module_loading import import_string
-from django_tenants.utils import get_tenant_domain_model, remove_www, tenant_context
+from django_tenants.utils import remove_www, tenant_context
 
 from tenants.host_cache import tenant_for_host
 
@@ -20,21 +20,11 @@ def _header(scope, name: bytes) -> str:
     return ""
 
 
-def _load_tenant(hostname: str):
-    domain = get_tenant_domain_model().objects.select_related("tenant").filter(domain=hostname).first()
-    if domain is None:
-        raise LookupError(hostname)
-    return domain.tenant
-
-
 def _resolve_tenant(hostname: str):
     """The tenant of `hostname` through the same per-process cache as HTTP requests; None for an
     unknown host, the public site, or a suspended tenant."""
-    try:
-        tenant = tenant_for_host(hostname, _load_tenant)
-    except LookupError:
-        return None
-    if tenant.schema_name == settings.PUBLIC_SCHEMA_NAME or not tenant.is_active:
+    tenant = tenant_for_host(hostname)
+    if tenant is None or tenant.schema_name == settings.PUBLIC_SCHEMA_NAME or not tenant.is_active:
         return None
     return tenant
 

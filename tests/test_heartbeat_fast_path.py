@@ -1,6 +1,7 @@
 """Routine heartbeats are answered in front of Django; what they record, refuse and hand over must be
 exactly what the Django view would do."""
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,7 +11,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from fleet.heartbeats import flush_heartbeats
-from tests.conftest import LiveServer, start_uvicorn
+from tests.conftest import LiveServer, build_world, start_uvicorn
 
 
 @pytest.fixture
@@ -131,3 +132,117 @@ def test_heartbeats_on_the_fast_path_and_api_calls_draw_on_one_allowance(worlds,
     assert [answer.status_code for answer in answers] == [200, 200, 200, 200, 429]
     assert answers[0].json()["registered"] is False  # answered in front of Django
     assert beat(server, alpha, token).status_code == 429  # the fast path counts what Django counted
+
+
+def django_beat(world, token, body, blocker):
+    """The same heartbeat answered by Django alone (the test client does not pass the fast path),
+    committed as the server's would be."""
+    with blocker.unblock():
+        return world.api(token).post("/api/v1/fleet/heartbeat", json.dumps(body), content_type="application/json")
+
+
+def test_a_key_of_another_device_gets_the_same_refusal_on_both_paths(
+    worlds, asgi_server, committed_device, django_db_blocker
+):
+    from fleet.services import issue_device_key
+
+    alpha = worlds["alpha"]
+    own, other = committed_device("fast-own-pi", "FASTVILLE"), committed_device("fast-other-pi", "FASTVILLE")
+    with django_db_blocker.unblock(), schema_context("alpha"):
+        token = issue_device_key(device=own)
+    connection.set_schema_to_public()
+
+    mine = beat(asgi_server, alpha, token, {"siteId": own.external_id})
+    fast = beat(asgi_server, alpha, token, {"siteId": other.external_id})
+    django = django_beat(alpha, token, {"siteId": other.external_id}, django_db_blocker)
+
+    assert mine.status_code == 200 and mine.json()["registered"] is False
+    assert fast.status_code == django.status_code == 403
+    assert fast.json() == django.json()
+    assert "another device" in fast.json()["detail"]
+
+
+def test_a_revoked_key_gets_the_same_refusal_on_both_paths(worlds, asgi_server, known_device, django_db_blocker):
+    from accounts.models import ApiKey
+    from accounts.services import create_api_key, revoke_api_key
+
+    alpha = worlds["alpha"]
+    with django_db_blocker.unblock(), schema_context("alpha"):
+        key, token = create_api_key(name="revoked on both paths", scopes=["ingest"])
+    assert beat(asgi_server, alpha, token).status_code == 200  # remembered by the fast path
+    with django_db_blocker.unblock(), schema_context("alpha"):
+        revoke_api_key(key=ApiKey.objects.get(pk=key.pk), by=None)
+    connection.set_schema_to_public()
+
+    fast = beat(asgi_server, alpha, token)
+    django = django_beat(alpha, token, {"siteId": "fast-pi-1"}, django_db_blocker)
+
+    assert fast.status_code == django.status_code == 401
+    assert fast.json() == django.json()
+
+
+@pytest.fixture
+def suspendable(worlds, django_db_blocker):
+    """A tenant of its own with a device, which a test may suspend without touching alpha's answers."""
+    from fleet.models import Device
+    from telemetry.models import Site
+    from tenants.models import Client
+
+    with django_db_blocker.unblock():
+        world = build_world("hbsuspend", "Heartbeat Suspended")
+        world.blocker = django_db_blocker
+        with schema_context(world.slug):
+            site = Site.objects.create(code="suspendville", name="SUSPENDVILLE")
+            Device.objects.create(external_id="suspended-pi", site=site, name="suspended-pi", status="ok")
+    connection.set_schema_to_public()
+    yield world
+    with django_db_blocker.unblock():
+        Client.objects.get(pk=world.tenant.pk).delete(force_drop=True)
+    connection.set_schema_to_public()
+
+
+def test_a_suspended_tenant_is_refused_by_the_fast_path_within_the_cache_time(
+    asgi_server, suspendable, django_db_blocker, settings
+):
+    from tenants.models import Client
+
+    body = {"siteId": "suspended-pi"}
+    assert beat(asgi_server, suspendable, suspendable.api_token, body).status_code == 200  # remembered
+    with django_db_blocker.unblock():
+        Client.objects.filter(pk=suspendable.tenant.pk).update(status=Client.Status.SUSPENDED)  # by another process
+    suspended = time.monotonic()
+
+    while (answer := beat(asgi_server, suspendable, suspendable.api_token, body)).status_code == 200:
+        assert time.monotonic() - suspended < settings.TENANT_CACHE_SECONDS + 1.5, "still answered"
+        time.sleep(0.1)
+
+    django = django_beat(suspendable, suspendable.api_token, body, django_db_blocker)
+    assert answer.status_code == django.status_code == 403
+    assert answer.json() == django.json() and answer.json()["error"] == "tenant_suspended"
+    assert beat(asgi_server, suspendable, suspendable.api_token, body).status_code == 403  # and stays refused
+
+
+def test_the_fast_path_throttles_exactly_as_django_does(worlds, known_device, tight_rate, django_db_blocker):
+    """Two keys of one tenant limited to 4 requests a minute: one beats through the server (its fast
+    path), the other through Django alone. Both get the same answers, in the same order."""
+    from accounts.services import create_api_key
+
+    alpha = worlds["alpha"]
+    server, token = tight_rate
+    with django_db_blocker.unblock(), schema_context(alpha.slug):
+        _key, django_token = create_api_key(name="django allowance", scopes=["ingest"])
+    connection.set_schema_to_public()
+    if time.time() % 60 > 45:  # the five requests of each must fall in one minute's window
+        time.sleep(61 - time.time() % 60)
+
+    fast = [beat(server, alpha, token) for _ in range(5)]
+    django = [django_beat(alpha, django_token, {"siteId": "fast-pi-1"}, django_db_blocker) for _ in range(5)]
+
+    assert [answer.status_code for answer in fast] == [answer.status_code for answer in django]
+    assert [answer.status_code for answer in fast] == [200, 200, 200, 200, 429]
+    assert fast[0].json()["registered"] is False  # answered in front of Django
+    refused, expected = fast[-1].json(), django[-1].json()
+    assert refused["error"] == expected["error"] == "throttled"
+    assert refused["limit"] == expected["limit"] == "4 requests per minute"
+    assert abs(refused["retry_after"] - expected["retry_after"]) <= 1  # a second may pass between them
+    assert fast[-1].headers["Retry-After"] == str(refused["retry_after"])

@@ -33,15 +33,20 @@ def proxy():
     proxy.stop()
 
 
-@pytest.fixture
-def server(worlds, proxy):
+def serve_through(proxy, **env: str):
+    """A server reaching the test database through `proxy`, with settings of its own (`env`)."""
     parts = urlsplit(conftest.test_database_url())
     credentials = parts.netloc.rpartition("@")[0]
     netloc = f"{credentials}@127.0.0.1:{proxy.port}" if credentials else f"127.0.0.1:{proxy.port}"
-    process, port = start_uvicorn(DATABASE_URL=urlunsplit(parts._replace(netloc=netloc)))
+    process, port = start_uvicorn(DATABASE_URL=urlunsplit(parts._replace(netloc=netloc)), **env)
     yield LiveServer(port)
     process.terminate()
     process.wait(10)
+
+
+@pytest.fixture
+def server(worlds, proxy):
+    yield from serve_through(proxy)
 
 
 @pytest.fixture
@@ -126,6 +131,26 @@ def test_routine_heartbeats_are_still_answered_while_postgresql_is_down(worlds, 
 
     assert response.status_code == 200
     assert response.json()["siteId"] == "pg-outage-pi" and seconds < 2
+
+
+@pytest.fixture
+def forgetful_server(worlds, proxy):
+    """A server that remembers tenants, keys and devices for one second only."""
+    yield from serve_through(proxy, TENANT_CACHE_SECONDS="1", API_KEY_CACHE_SECONDS="1", FLEET_DEVICE_CACHE_SECONDS="1")
+
+
+def test_routine_heartbeats_are_answered_for_longer_than_the_cache_times_while_postgresql_is_down(
+    worlds, forgetful_server, proxy, known_device
+):
+    alpha = worlds["alpha"]
+    assert beat(forgetful_server, alpha, alpha.api_token, "pg-outage-pi")[0].status_code == 200
+    proxy.cut()
+    time.sleep(1.5)  # what the server remembers has expired: it cannot read it again
+
+    answers = [beat(forgetful_server, alpha, alpha.api_token, "pg-outage-pi") for _ in range(3)]
+
+    assert [response.status_code for response, _seconds in answers] == [200, 200, 200]
+    assert all(seconds < 2 for _response, seconds in answers)
 
 
 def test_healthz_says_down_while_postgresql_is_down(worlds, server, proxy):

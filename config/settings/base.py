@@ -80,6 +80,8 @@ TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CACHE_SECONDS = env_int("TENANT_CACHE_SECONDS", 5)
 # Seconds a process remembers an API key it found (accounts.key_cache; revocations apply at once).
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 10)
+# Seconds the heartbeat fast path remembers a tenant's devices (fleet.heartbeats); 0: ask every time.
+FLEET_DEVICE_CACHE_SECONDS = env_int("FLEET_DEVICE_CACHE_SECONDS", 60)
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_SUBFOLDER_PREFIX = None
 # Set the search path when the schema changes, not before every query (it resets with the connection).
