@@ -185,7 +185,7 @@ def test_a_revoked_key_gets_the_same_refusal_on_both_paths(worlds, asgi_server, 
 def suspendable(worlds, django_db_blocker):
     """A tenant of its own with a device, which a test may suspend without touching alpha's answers."""
     from fleet.models import Device
-    from telemetry.models import Site
+    from sites.models import Site
     from tenants.models import Client
 
     with django_db_blocker.unblock():
