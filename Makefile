@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test bench lint format messages clean-data help chromium wrk lock
+.PHONY: run test bench lint format messages clean-data help chromium wrk lock mysql-headers
 
 help:
 	@echo "make run    start the whole platform on embedded defaults (http://localhost:8000/)"
@@ -16,11 +16,18 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.run-installed: $(BIN)/python requirements/base.txt requirements/embedded.txt
+# mysqlclient (the charging sources' MySQL driver) compiles against MariaDB Connector/C: Debian's
+# libmariadb-dev, installed here when pkg-config does not find it.
+mysql-headers:
+	@pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || { \
+	  echo "Installing MariaDB Connector/C headers from Debian's packages (for mysqlclient)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmariadb-dev pkg-config >/dev/null; }
+
+$(VENV)/.run-installed: $(BIN)/python requirements/base.txt requirements/embedded.txt | mysql-headers
 	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/embedded.txt
 	@touch $@
 
-$(VENV)/.dev-installed: $(BIN)/python requirements/base.txt requirements/embedded.txt requirements/dev.txt
+$(VENV)/.dev-installed: $(BIN)/python requirements/base.txt requirements/embedded.txt requirements/dev.txt | mysql-headers
 	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/dev.txt
 	@touch $(VENV)/.run-installed $@
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("core.api.urls")),
     path("", include("accounts.api")),
     path("", include("alerts.api")),
+    path("", include("charging.api")),
     path("", include("fleet.api")),
     path("", include("telemetry.api")),
 ]

@@ -1,0 +1,3 @@
+"""GET /api/v1/charging/analyses/<name> and the session list (charging.analyses)."""
+
+urlpatterns = []

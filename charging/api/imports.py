@@ -1,0 +1,3 @@
+"""Sources, imports (refresh, upload, job status) over the API."""
+
+urlpatterns = []
