@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("portal.urls")),
     path("alerts/", include("alerts.urls")),
     path("fleet/", include("fleet.urls")),
+    path("charging/", include("charging.urls")),
     path("", include("telemetry.urls")),
     path("accounts/", include("accounts.urls")),
     path("settings/", include("accounts.settings_urls")),

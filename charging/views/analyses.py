@@ -1,0 +1,3 @@
+"""The Charging section: filters, the 13 tabs, exports, the session list."""
+
+urlpatterns = []

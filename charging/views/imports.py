@@ -1,0 +1,3 @@
+"""Charging data sources, their imports, file uploads."""
+
+urlpatterns = []
