@@ -119,6 +119,15 @@ def record_deleted(*, entity: str, instance, by, ip_address: str | None = None) 
     record_audit(**audit_actor(by), action=f"{entity}.deleted", target=instance, ip_address=ip_address)
 
 
+def audited_delete(*, entity: str, instance, by, ip_address: str | None = None, delete=None) -> None:
+    """Delete `instance` (or run `delete()`, when deleting takes more than the row) and log who did,
+    in one transaction: a row its dependents still protect stays, and so does the log without a
+    deletion that did not happen."""
+    with transaction.atomic():
+        record_deleted(entity=entity, instance=instance, by=by, ip_address=ip_address)
+        (delete or instance.delete)()
+
+
 def password_setup_url(user: User) -> str:
     """A one-time link where the user chooses a password (invitation and reset share it)."""
     path = reverse(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.services import audit_actor as _actor
 from accounts.services import audit_value as _shown
-from accounts.services import person_of, record_audit
+from accounts.services import audited_delete, person_of, record_audit
 from alerts.models import AlertRule, Channel, Silence
 
 
@@ -50,8 +50,7 @@ def _update(entity: str, instance, by, ip_address: str | None, fields: dict):
 
 
 def _delete(entity: str, instance, by, ip_address: str | None) -> None:
-    record_audit(**_actor(by), action=f"{entity}.deleted", target=instance, ip_address=ip_address)
-    instance.delete()
+    audited_delete(entity=entity, instance=instance, by=by, ip_address=ip_address)
 
 
 def rule_create(*, by, ip_address: str | None = None, **fields) -> AlertRule:

@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from accounts import services as account_services
 from accounts.models import Role, User
-from accounts.services import audit_actor, record_audit, record_deleted, record_saved
+from accounts.services import audit_actor, audited_delete, record_audit, record_saved
 from tenants.cloning import ensure_template_schema
 from tenants.models import Client, Domain
 from tenants.selectors import host_url
@@ -143,9 +143,7 @@ def client_update(*, client: Client, by, ip_address: str | None = None, **fields
 
 def client_delete(*, client: Client, by, ip_address: str | None = None) -> None:
     """The client goes with its schema and everything in it (its domains too)."""
-    with transaction.atomic():
-        record_deleted(entity="client", instance=client, by=by, ip_address=ip_address)
-        client.delete()
+    audited_delete(entity="client", instance=client, by=by, ip_address=ip_address)
 
 
 def domain_save(*, domain: Domain, by, ip_address: str | None = None) -> Domain:
@@ -158,9 +156,7 @@ def domain_save(*, domain: Domain, by, ip_address: str | None = None) -> Domain:
 
 
 def domain_delete(*, domain: Domain, by, ip_address: str | None = None) -> None:
-    with transaction.atomic():
-        record_deleted(entity="domain", instance=domain, by=by, ip_address=ip_address)
-        domain.delete()
+    audited_delete(entity="domain", instance=domain, by=by, ip_address=ip_address)
 
 
 def suspend_client(*, client: Client, reason: str = "", by=None, ip_address: str | None = None) -> Client:

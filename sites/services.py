@@ -1,9 +1,7 @@
 """Writes to sites. A person's edit, from the portal, the API or the admin, is recorded in the
 tenant's audit log; a site a device's report names is made without one, as its device is."""
 
-from django.db import transaction
-
-from accounts.services import record_deleted, record_saved
+from accounts.services import audited_delete, record_saved
 from sites.models import Site
 
 
@@ -16,10 +14,8 @@ def site_save(*, site: Site, by, ip_address: str | None = None) -> Site:
 
 
 def site_delete(*, site: Site, by, ip_address: str | None = None) -> None:
-    # One transaction: a site its assets still protect stays, and so does the log without a deletion.
-    with transaction.atomic():
-        record_deleted(entity="site", instance=site, by=by, ip_address=ip_address)
-        site.delete()
+    """A site its assets still protect stays (ProtectedError)."""
+    audited_delete(entity="site", instance=site, by=by, ip_address=ip_address)
 
 
 def site_get_or_create(*, code: str, name: str, time_zone: str = "") -> tuple[Site, bool]:

@@ -2,7 +2,7 @@
 alike, each recorded in the tenant's audit log. The forms and serializers validate and fill an
 instance; these store it (with what goes with it: an asset's own thresholds) and say who did."""
 
-from accounts.services import record_deleted, record_saved
+from accounts.services import audited_delete, record_saved
 from telemetry import services
 from telemetry.models import AssetType
 
@@ -23,8 +23,7 @@ def asset_type_save(*, asset_type: AssetType, by, ip_address: str | None = None)
 
 
 def asset_type_delete(*, asset_type: AssetType, by, ip_address: str | None = None) -> None:
-    record_deleted(entity="asset_type", instance=asset_type, by=by, ip_address=ip_address)
-    asset_type.delete()
+    audited_delete(entity="asset_type", instance=asset_type, by=by, ip_address=ip_address)
 
 
 def asset_save(*, kind: str, asset, by, ip_address: str | None = None, thresholds: dict | None = None):
@@ -42,5 +41,10 @@ def asset_save(*, kind: str, asset, by, ip_address: str | None = None, threshold
 
 def asset_delete(*, kind: str, asset, by, ip_address: str | None = None) -> None:
     """The asset with its readings, rollups, own rules and the keys bound to it."""
-    record_deleted(entity=kind, instance=asset, by=by, ip_address=ip_address)
-    services.delete_asset(kind, asset, by=by if getattr(by, "pk", None) else None)
+    audited_delete(
+        entity=kind,
+        instance=asset,
+        by=by,
+        ip_address=ip_address,
+        delete=lambda: services.delete_asset(kind, asset, by=by if getattr(by, "pk", None) else None),
+    )

@@ -3,6 +3,7 @@
 import pytest
 from django_tenants.utils import schema_context
 
+from accounts.models import AuditLog
 from telemetry.models import Battery
 
 MODULE_TYPE = {
@@ -137,3 +138,12 @@ def test_a_type_still_given_to_batteries_is_not_deleted(api, rack_type):
     response = api.delete(f"/api/v1/telemetry/types/{rack_type}/")
 
     assert (response.status_code, response.json()["using"]) == (409, {"batteries": 1})
+
+
+def test_a_type_that_was_not_deleted_leaves_no_deletion_in_the_audit_log(api, rack_type):
+    assert create(api, "batteries", battery(rack_type)).status_code == 201
+
+    assert api.delete(f"/api/v1/telemetry/types/{rack_type}/").status_code == 409
+
+    with schema_context("alpha"):
+        assert not AuditLog.objects.filter(action="asset_type.deleted").exists()
