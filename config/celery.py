@@ -1,7 +1,9 @@
 import contextlib
+import logging
 import os
+import time
 
-from celery import Celery, signals
+from celery import Celery, Task, signals
 from celery.fixups.django import DjangoFixup, DjangoWorkerFixup
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -50,7 +52,31 @@ def django_fixup(app: Celery) -> DjangoFixup:
     return PoolKeepingDjangoFixup(app).install()
 
 
-app = Celery("voltwatch", fixups=[django_fixup])
+class DatabaseOutageTask(Task):
+    """A task that meets PostgreSQL down gives up quietly: one warning line (per task, at most once a
+    minute per process) instead of a traceback on every beat tick, and the work is done next time —
+    the periodic tasks run again on their own, and what must not be lost waits in the database
+    (outbox rows, deliveries, import runs), not in the task's arguments."""
+
+    abstract = True
+    _last_warned: dict[str, float] = {}  # per process, on purpose
+
+    def __call__(self, *args, **kwargs):
+        from core.db import is_database_unavailable
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            now = time.monotonic()
+            if now - self._last_warned.get(self.name, float("-inf")) >= 60:
+                self._last_warned[self.name] = now
+                logging.getLogger(__name__).warning("%s skipped: the database is unavailable (%s)", self.name, error)
+            return None
+
+
+app = Celery("voltwatch", fixups=[django_fixup], task_cls=DatabaseOutageTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
