@@ -422,5 +422,9 @@ LOGGING = {
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # While PostgreSQL is down the pool warns at every reconnection attempt (about once a second per
+        # process); what is down is said once by whoever meets it (503s, "threshold checks paused", a
+        # task skipped), so only its errors are kept.
+        "psycopg.pool": {"level": "ERROR"},
     },
 }
