@@ -5,17 +5,19 @@ import sys
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.db import RETRY_AFTER_S, is_database_unavailable
 
+# Lazy: read in each request's language (a module-level gettext would freeze the first one).
 TITLES = {
-    400: _("Bad request"),
-    403: _("Access denied"),
-    404: _("Page not found"),
-    413: _("Request too large"),
-    429: _("Too many requests"),
-    500: _("Something went wrong"),
-    503: _("Temporarily unavailable"),
+    400: gettext_lazy("Bad request"),
+    403: gettext_lazy("Access denied"),
+    404: gettext_lazy("Page not found"),
+    413: gettext_lazy("Request too large"),
+    429: gettext_lazy("Too many requests"),
+    500: gettext_lazy("Something went wrong"),
+    503: gettext_lazy("Temporarily unavailable"),
 }
 
 

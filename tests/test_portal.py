@@ -144,3 +144,12 @@ def test_french_is_served_to_a_french_browser(alpha):
 
     assert 'lang="fr"' in page
     assert "Se connecter" in page
+
+
+def test_an_error_page_is_titled_in_the_readers_language(alpha):
+    english = alpha.http("viewer").get("/settings/audit-log/")
+    french = alpha.http("viewer", HTTP_ACCEPT_LANGUAGE="fr").get("/settings/audit-log/")
+
+    assert (english.status_code, french.status_code) == (403, 403)
+    assert "<title>Access denied" in english.content.decode()
+    assert "<title>Accès refusé" in french.content.decode()
