@@ -1,0 +1,96 @@
+"""1. General — total, OK, failed, success and failure %; per site: total, OK, failed, failures per
+`moment_avancee`, % OK, % failed, sorted by failures; failures by moment (pie)."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from charging.analyses.base import Chart, Column, Result, Table
+from charging.analyses.sql import fetch, pct, scope, site_labels, with_failed
+from charging.filters import Filters
+from charging.vocabulary import MOMENT_ORDER, Moment, MomentGroup
+
+NAME = "general"
+TITLE = gettext_lazy("General")
+NOTES = [
+    gettext_lazy(
+        "A failure whose error type or moment is not selected counts as OK: it is not dropped from the total."
+    ),
+]
+PARAMS: tuple[str, ...] = ()
+
+_GROUPS = [MomentGroup.BEFORE_CHARGE, MomentGroup.CHARGE, MomentGroup.END_OF_CHARGE]
+
+
+def run(filters: Filters) -> Result:
+    where, params = scope(filters)
+    group_counts = ", ".join(
+        f"count(*) FILTER (WHERE {{failed}} AND s.moment_group = '{group.value}') AS g{index}"
+        for index, group in enumerate(_GROUPS)
+    )
+    sql, params = with_failed(
+        f"SELECT s.site_id, count(*) AS total, count(*) FILTER (WHERE {{failed}}) AS failed, {group_counts} "
+        f"FROM charging_chargingsession s WHERE {where} GROUP BY s.site_id",
+        params,
+    )
+    per_site = fetch(sql, params)
+    labels = site_labels(row["site_id"] for row in per_site)
+    rows = []
+    for row in per_site:
+        ok = row["total"] - row["failed"]
+        rows.append({
+            **labels.get(row["site_id"], {"site": "?", "code": ""}),
+            "total": row["total"], "ok": ok, "failed": row["failed"],
+            **{group.value: row[f"g{index}"] for index, group in enumerate(_GROUPS)},
+            "ok_pct": pct(ok, row["total"]), "failed_pct": pct(row["failed"], row["total"]),
+        })  # fmt: skip
+    rows.sort(key=lambda r: (-r["failed"], r["site"]))
+
+    sql, params = with_failed(
+        f"SELECT s.moment, count(*) AS failed FROM charging_chargingsession s WHERE {where} AND {{failed}} "
+        "GROUP BY s.moment",
+        scope(filters)[1],
+    )
+    by_moment = {row["moment"]: row["failed"] for row in fetch(sql, params)}
+    moments = [{"moment": Moment(m).label, "key": m, "failed": by_moment[m]} for m in MOMENT_ORDER if m in by_moment]
+
+    total = sum(r["total"] for r in rows)
+    failed = sum(r["failed"] for r in rows)
+    sites_table = Table(
+        key="sites",
+        title=_("Per site"),
+        columns=[
+            Column("site", _("Site")), Column("total", _("Sessions"), "int"), Column("ok", _("OK"), "int"),
+            Column("failed", _("Failed"), "int"),
+            *[Column(group.value, _("Failed: %(moment)s") % {"moment": group.label}, "int") for group in _GROUPS],
+            Column("ok_pct", _("% OK"), "pct"), Column("failed_pct", _("% failed"), "pct"),
+        ],
+        rows=rows,
+    )  # fmt: skip
+    moments_table = Table(
+        key="moments",
+        title=_("Failures by moment"),
+        columns=[Column("moment", _("Moment")), Column("failed", _("Failed"), "int")],
+        rows=moments,
+    )
+    return Result(
+        name=NAME,
+        figures={
+            "total": total,
+            "ok": total - failed,
+            "failed": failed,
+            "success_pct": pct(total - failed, total),
+            "failure_pct": pct(failed, total),
+        },  # fmt: skip
+        tables=[sites_table, moments_table],
+        charts=[
+            Chart(
+                key="moments",
+                title=_("Failures by moment"),
+                kind="pie",
+                labels=[m["moment"] for m in moments],
+                datasets=[{"label": _("Failed"), "data": [m["failed"] for m in moments]}],
+                table="moments",
+            ),
+        ],  # fmt: skip
+        notes=[str(note) for note in NOTES],
+    )
