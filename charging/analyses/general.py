@@ -80,7 +80,7 @@ def run(filters: Filters) -> Result:
             "failed": failed,
             "success_pct": pct(total - failed, total),
             "failure_pct": pct(failed, total),
-        },  # fmt: skip
+        },
         tables=[sites_table, moments_table],
         charts=[
             Chart(
@@ -91,6 +91,6 @@ def run(filters: Filters) -> Result:
                 datasets=[{"label": _("Failed"), "data": [m["failed"] for m in moments]}],
                 table="moments",
             ),
-        ],  # fmt: skip
+        ],
         notes=[str(note) for note in NOTES],
     )
