@@ -1,0 +1,96 @@
+"""CSV and XLSX exports of the charging tables: any table of an analysis's Result, and the session
+list (streamed). The file writing is telemetry's (`telemetry.exports`: formula-safe CSV, constant
+memory XlsxWriter); this module only turns our tables into its shape."""
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
+
+from charging import explain
+from charging.analyses.base import Table
+from telemetry import exports
+
+FORMATS = ("csv", "xlsx")
+
+# Our column kinds → telemetry's (text | number | int | datetime).
+_KINDS = {"int": "int", "float": "number", "pct": "number", "datetime": "datetime"}
+
+
+def _cell(value, kind: str):
+    if value is None:
+        return None
+    if kind == "datetime" and isinstance(value, datetime):
+        return value
+    if kind in ("int", "number") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def export_table(table: Table, *, subtitle: str = "", time_zone: str = "UTC") -> exports.Table:
+    """An analysis table as an export table: one column per Column, in order; percentages as
+    numbers (the heading says %)."""
+    typed = [(column, _KINDS.get(column.kind, "text")) for column in table.columns]
+    columns = [exports.Column(str(column.key), str(column.label), kind=kind) for column, kind in typed]
+    rows = ([_cell(row.get(column.key), kind) for column, kind in typed] for row in table.rows)
+    return exports.Table(title=str(table.title), columns=columns, rows=rows, subtitle=subtitle, time_zone=time_zone)
+
+
+def response(table: exports.Table, fmt: str, filename: str):
+    """The download: CSV streamed as rows are read, XLSX built in constant memory."""
+    content_type, extension = exports.EXPORT_FORMATS[fmt]
+    if fmt == "csv":
+        reply = StreamingHttpResponse(exports.csv_lines(table), content_type=content_type)
+    else:
+        reply = HttpResponse(exports.xlsx_bytes(table), content_type=content_type)
+    reply["Content-Disposition"] = exports.content_disposition(f"{filename}.{extension}")
+    return reply
+
+
+def session_columns() -> list[exports.Column]:
+    C = exports.Column
+    return [
+        C("id", _("ID")), C("site", _("Site")), C("charge_point", _("Charge point")),
+        C("start", _("Start"), kind="datetime"), C("end", _("End"), kind="datetime"),
+        C("duration_s", _("Duration (s)"), kind="int"), C("outcome", _("Outcome (0 good, 1 error)"), kind="int"),
+        C("is_ok", _("OK")), C("error_type", _("Error type")), C("moment", _("Moment")),
+        C("moment_group", _("Advanced moment")), C("energy_kwh", _("Energy (kWh)"), kind="number"),
+        C("mean_power_kw", _("Mean power (kW)"), kind="number"), C("max_power_kw", _("Max power (kW)"), kind="number"),
+        C("soc_start", _("SOC start (%)"), kind="number"), C("soc_end", _("SOC end (%)"), kind="number"),
+        C("evi_code", _("EVI error code"), kind="int"), C("downstream_code", _("Downstream code"), kind="int"),
+        C("evi_step", _("EVI step during error"), kind="int"), C("mac", _("MAC address")), C("vehicle", _("Vehicle")),
+        C("charge_900v", _("900 V charge")), C("warning", _("Warnings")), C("derivation", _("Derivation")),
+    ]  # fmt: skip
+
+
+def _yes_no(value) -> str:
+    return "" if value is None else (_("yes") if value else _("no"))
+
+
+def session_row(session, site_names: dict[int, str]) -> list:
+    """One session as the list and its exports show it, in `session_columns()` order."""
+    return [
+        session.external_id, site_names.get(session.site_id, ""), session.charge_point.name,
+        session.started_at, session.ended_at, session.duration_s, session.outcome, _yes_no(session.is_ok),
+        session.error_type, session.moment, session.moment_group, session.energy_kwh, session.mean_power_kw,
+        session.max_power_kw, session.soc_start, session.soc_end, session.evi_code, session.downstream_code,
+        session.evi_step, session.mac, session.vehicle, _yes_no(session.charge_900v), session.warning,
+        explain.derivation(session),
+    ]  # fmt: skip
+
+
+def sessions_table(sessions: Iterable, site_names: dict[int, str], *, subtitle: str = "", time_zone: str = "UTC"):
+    def rows() -> Iterator[list]:
+        for session in sessions:
+            yield session_row(session, site_names)
+
+    return exports.Table(
+        title=_("Charging sessions"), columns=session_columns(), rows=rows(), subtitle=subtitle, time_zone=time_zone
+    )
