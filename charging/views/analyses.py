@@ -229,6 +229,7 @@ def export(request, name: str, table: str, fmt: str):
         exports.export_table(found, subtitle=subtitle, time_zone=selectors.time_zone_name()),
         fmt,
         f"charging-{name}-{table}-{stamp}",
+        request=request,
     )
 
 
@@ -314,7 +315,7 @@ def sessions_export(request, fmt: str):
     names = {pk: label["site"] for pk, label in site_labels(None).items()}
     subtitle = _("Sessions · %(d1)s → %(d2)s") % {"d1": filters.d1, "d2": filters.d2}
     table = exports.sessions_table(found, names, subtitle=subtitle, time_zone=selectors.time_zone_name())
-    return exports.response(table, fmt, f"charging-sessions-{filters.d1:%Y%m%d}-{filters.d2:%Y%m%d}")
+    return exports.response(table, fmt, f"charging-sessions-{filters.d1:%Y%m%d}-{filters.d2:%Y%m%d}", request=request)
 
 
 urlpatterns = [

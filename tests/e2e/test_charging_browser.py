@@ -1,0 +1,97 @@
+"""An operator in a real browser on the Charging page: changes a filter, sees only the tab reload and
+the address follow, sorts a table, exports it; the page logs no error (CSP included)."""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_context
+from playwright.sync_api import expect
+
+from tests.charging_data import charging_load, session
+
+pytestmark = pytest.mark.browser
+
+SITES = ("E2E NORTH", "E2E SOUTH")
+
+
+@pytest.fixture
+def charging_data(worlds):
+    """Three sessions of alpha in March 2026 on two sites, committed (the server is another process)."""
+    from charging.models import ChargePoint, ChargingSource
+    from sites.models import Site
+
+    alpha = worlds["alpha"]
+    with alpha.blocker.unblock(), schema_context(alpha.slug):
+        charging_load(
+            sessions=[
+                session("E2E-OK", site=SITES[0], start="2026-03-02 10:00:00"),
+                session("E2E-EVI", site=SITES[0], start="2026-03-03 10:00:00", outcome=1, ds=8192, step=8),
+                session("E2E-DS", site=SITES[1], start="2026-03-04 10:00:00", outcome=1, ds=1234, step=2),
+            ]
+        )
+    connection.set_schema_to_public()
+    yield alpha
+    with alpha.blocker.unblock(), schema_context(alpha.slug):
+        ChargingSource.objects.all().delete()
+        ChargePoint.objects.filter(site__name__in=SITES).delete()
+        Site.objects.filter(name__in=SITES).delete()
+    connection.set_schema_to_public()
+
+
+def figure(page, key):
+    return page.locator(f'[data-figure="{key}"] .stat')
+
+
+def test_changing_a_filter_reloads_the_tab_and_the_address(asgi_server, page, charging_data):
+    alpha = charging_data
+    problems = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": alpha.session_cookie("operator"),
+                "url": asgi_server.url(alpha),
+            }
+        ]
+    )
+    page.goto(asgi_server.url(alpha, "/charging/?tab=general&period=month&d1=2026-03-01"))
+    expect(figure(page, "total")).to_have_text("3")
+    expect(page.locator("canvas[data-chart]")).to_have_count(1)
+    page.evaluate("() => { window.notReloaded = true; }")
+
+    page.get_by_label("Sites").select_option(["e2e-north"])
+
+    expect(page).to_have_url(re.compile(r"/charging/\?tab=general&period=month&d1=2026-03-01&sites=e2e-north$"))
+    expect(figure(page, "total")).to_have_text("2")
+    expect(figure(page, "failed")).to_have_text("1")
+    assert page.evaluate("() => window.notReloaded") is True  # only the tab was swapped
+    assert page.evaluate("() => !!Chart.getChart(document.querySelector('canvas[data-chart]'))")
+
+    page.get_by_role(
+        "button", name="Before charge", exact=True
+    ).click()  # the shortcut: Init, Lock connector, Cable check
+    expect(page).to_have_url(re.compile(r"moments=Init%2CLock\+Connector%2CCableCheck"))
+    expect(figure(page, "failed")).to_have_text("0")  # the Charge failure now counts as OK
+    expect(page.get_by_label("Charge", exact=True)).not_to_be_checked()
+
+    page.get_by_label("Period").select_option("all")
+    expect(page).to_have_url(re.compile(r"period=all"))
+
+    table = page.locator('[data-table="sites"] table')
+    header = table.locator("th", has_text="Sessions")
+    header.get_by_role("button").click()
+    expect(header).to_have_attribute("aria-sort", "ascending")
+
+    with page.expect_download() as download:
+        page.locator('[data-table="sites"]').get_by_role("link", name=re.compile("^CSV")).click()
+    with open(download.value.path(), encoding="utf-8") as exported:
+        content = exported.read()
+    assert content.splitlines()[1] == "E2E NORTH,2,2,0,0,0,0,100,0"
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"moments=Init"))
+    assert problems == []
