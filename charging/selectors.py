@@ -70,3 +70,12 @@ def run_payload(run: ImportRun) -> dict:
         "rows_rejected": run.rows_rejected,
         "error": run.error,
     }
+
+
+def freshness() -> dict:
+    """How fresh the charging data is, as every charging page and answer says it: the last
+    successful import, and each source's state (unreachable since when, and why)."""
+    sources = list(charging_sources().values("id", "name", "kind", "enabled", "last_success_at",
+                                             "unreachable_since", "last_error"))  # fmt: skip
+    successes = [s["last_success_at"] for s in sources if s["last_success_at"]]
+    return {"data_as_of": max(successes) if successes else None, "sources": sources}
