@@ -93,8 +93,9 @@ def start_own_mariadb() -> MariaDB:
     binary = _install()
     data = Path(tempfile.mkdtemp(prefix="voltwatch-mariadb-"))
     user = ["--user=root"] if os.geteuid() == 0 else []
-    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}/db", "--auth-root-authentication-method=normal",
-                    *user], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    install = ["mariadb-install-db", "--no-defaults", f"--datadir={data}/db"]
+    install.append("--auth-root-authentication-method=normal")
+    subprocess.run([*install, *user], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     port = free_port()
     log = open(data / "error.log", "w")  # noqa: SIM115  (the server writes it for its whole life)
     process = subprocess.Popen(
