@@ -1,6 +1,8 @@
 """Importing from the customer's MariaDB/MySQL itself, with its exact schema (column names with
 spaces and parentheses): what a source that is down or refuses us leaves in place and says."""
 
+import socket
+import time
 import uuid
 
 import MySQLdb
@@ -171,3 +173,18 @@ def test_where_no_mariadb_answers_the_setup_starts_its_own_and_the_import_reads_
     mysql_insert(connection, sessions=[session("S1")])
     run = imported(mysql_source(own, "vw_own"))
     assert (run.status, run.rows_created) == ("succeeded", 1)
+
+
+def test_test_connection_gives_up_within_its_time_on_a_server_that_never_answers(tenant):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts the connection, never says a word
+    port = silent.getsockname()[1]
+    source = ChargingSource.objects.create(name="Silent", host="127.0.0.1", port=port, user="u", database="d")
+    started = time.monotonic()
+    report = source_test_connection(source=source)
+    elapsed = time.monotonic() - started
+    silent.close()
+    assert report.ok is False
+    assert report.reason.startswith("The connection was lost during the query: Lost connection to server")
+    assert elapsed < 5

@@ -126,7 +126,8 @@ def test_connection(source, *, timeout: float = CONNECT_TIMEOUT_S) -> Connection
     session, or the exact reason it failed — within `timeout` seconds."""
     started = time.monotonic()
     try:
-        connection = connect(source, connect_timeout=timeout)
+        # The handshake gets all but a second of the time: the counts need that second.
+        connection = connect(source, connect_timeout=max(1, timeout - 1))
     except SourceUnavailable as error:
         return ConnectionReport(ok=False, reason=str(error))
     report = ConnectionReport(ok=True)
