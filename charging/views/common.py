@@ -95,11 +95,11 @@ def filter_form_context(state: FilterState) -> dict:
 def freshness() -> dict:
     """The banner of every charging page: data as of the last successful import, and every source
     that could not be read lately, since when and why."""
-    states = selectors.source_states()
+    state = selectors.freshness()
     return {
-        "has_sources": bool(states),
-        "data_as_of": selectors.data_as_of(),
-        "unreachable": [s for s in states if s["unreachable_since"]],
+        "has_sources": bool(state["sources"]),
+        "data_as_of": state["data_as_of"],
+        "unreachable": [s for s in state["sources"] if s["unreachable_since"]],
         "zone": selectors.time_zone_name(),
     }
 

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from charging import selectors, services
 from charging.models import ChargingSource, ImportRun, ImportStatus, SourceKind
-from charging.tasks import run_payload
 from charging.views.common import SECTION, freshness
 from core.http import client_ip
 
@@ -64,13 +63,8 @@ def _can(request, roles) -> bool:
     return request.user.role in roles
 
 
-def _runs(source=None):
-    runs = ImportRun.objects.select_related("source", "requested_by").order_by("-created_at")
-    return runs.filter(source=source) if source is not None else runs
-
-
 def _progress(run: ImportRun) -> dict:
-    payload = run_payload(run)
+    payload = selectors.run_payload(run)
     expected = run.rows_expected or 0
     payload["percent"] = min(100, round(run.rows_read / expected * 100)) if expected else None
     payload["open"] = run.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
@@ -79,7 +73,7 @@ def _progress(run: ImportRun) -> dict:
 
 @role_required(*EVERYONE)
 def sources(request):
-    page = Paginator(_runs(), 25).get_page(request.GET.get("page"))
+    page = Paginator(selectors.import_runs(), 25).get_page(request.GET.get("page"))
     for run in page:
         run.progress = _progress(run) if run.status in services.OPEN_STATUSES else None
     return render(
@@ -108,8 +102,7 @@ def source_form(request, pk: int | None = None):
                 source = services.source_create(by=request.user, ip_address=client_ip(request), **fields)
                 messages.success(request, _("Source %(name)s added.") % {"name": source.name})
             else:
-                stored = ChargingSource.objects.get(pk=source.pk)  # the form changed `source` in place
-                services.source_update(source=stored, by=request.user, ip_address=client_ip(request), **fields)
+                services.source_update(source=source, by=request.user, ip_address=client_ip(request), **fields)
                 messages.success(request, _("Source %(name)s saved.") % {"name": source.name})
         except ValidationError as error:
             for field, reasons in error.message_dict.items():
