@@ -277,7 +277,10 @@ def test_a_viewer_cannot_import_upload_or_test(data):
     viewer = data.http("viewer")
     for action in ("import", "upload", "test"):
         assert viewer.post(f"/charging/sources/{pk}/{action}/").status_code == 403
+    with schema_context(data.slug):
+        ChargingSource.objects.create(name="KPI", kind=SourceKind.MYSQL, host="db.example", user="kpi")
     assert "Import now" not in page(viewer.get("/charging/sources/"))
+    assert "Import now" in page(data.http("operator").get("/charging/sources/"))
 
 
 def test_an_operator_queues_an_import_and_a_full_re_import(data):

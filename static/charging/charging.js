@@ -139,6 +139,10 @@
     });
   }
 
+  // The theme toggle changes the colours the charts were drawn with: draw them again.
+  new MutationObserver(function () { drawCharts(document); })
+    .observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+
   document.addEventListener("htmx:afterSettle", function (event) { applied(event.detail.elt || document); });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { applied(document); });

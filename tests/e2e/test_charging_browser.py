@@ -95,3 +95,32 @@ def test_changing_a_filter_reloads_the_tab_and_the_address(asgi_server, page, ch
     page.go_back()
     expect(page).to_have_url(re.compile(r"moments=Init"))
     assert problems == []
+
+
+def test_the_progress_bar_follows_the_import_over_the_websocket(asgi_server, page, charging_data):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from charging.models import ChargingSource, ImportRun
+    from core.realtime import notify_tenant
+
+    alpha = charging_data
+    with alpha.blocker.unblock(), schema_context(alpha.slug):
+        run = ImportRun.objects.create(source=ChargingSource.objects.get(), trigger="portal", status="running")
+    connection.set_schema_to_public()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": alpha.session_cookie("viewer"), "url": asgi_server.url(alpha)}]
+    )
+    page.goto(asgi_server.url(alpha, f"/charging/imports/{run.pk}/"))
+    expect(page.get_by_role("status").first).to_have_text("Live", timeout=10_000)
+    bar = page.get_by_label("Import progress")
+    expect(bar).not_to_have_attribute("value", re.compile("."))
+
+    payload = {"id": run.pk, "source": run.source_id, "status": "running", "rows_read": 250, "rows_expected": 1000,
+               "rows_created": 200, "rows_updated": 40, "rows_rejected": 10, "error": ""}  # fmt: skip
+    with ThreadPoolExecutor(1) as worker:  # server code, off Playwright's event loop
+        worker.submit(notify_tenant, alpha.slug, "charging.import", payload).result()
+
+    expect(bar).to_have_js_property("value", 25)
+    expect(page.locator(f'[data-import-run="{run.pk}"] [data-run-counts]')).to_have_text(
+        "250 read, 200 created, 40 updated, 10 rejected"
+    )
