@@ -372,3 +372,54 @@ def test_the_import_detail_lists_the_rejects_with_id_and_reason(alpha):
     assert "<td>sessions</td><td>BAD</td><td>" in html
     with schema_context(alpha.slug):
         assert list(ChargingSession.objects.values_list("external_id", flat=True)) == ["GOOD"]
+
+
+# --- Any Result renders ------------------------------------------------------------------------------------
+
+
+def test_any_result_renders_its_figures_tables_charts_and_links(alpha):
+    from django.template.loader import render_to_string
+
+    from charging.analyses.base import Chart, Column, Result, Table
+    from charging.views.analyses import result_view
+
+    hours = Table(
+        "hours",
+        "Per hour",
+        [Column("site", "Site"), Column("h10", "10 h", "int"), Column("h11", "11 h", "int")],
+        [{"site": "CESSON", "h10": 4, "h11": 0}, {"site": "RENNES", "h10": 2, "h11": None}],
+    )
+    sessions = Table(
+        "sessions",
+        "Sessions",
+        [Column("id", "ID", "link"), Column("start", "Start", "datetime"), Column("pct", "Share", "pct")],
+        [{"id": "S-9", "start": datetime(2026, 3, 2, 9, 0, tzinfo=UTC), "pct": 33.333}],
+        note="Only OK ones.",
+    )
+    heat = [{"label": "CESSON", "data": [4, 0]}, {"label": "RENNES", "data": [2, None]}]
+    result = Result(
+        name="demo",
+        figures={"count": 2, "share_pct": 12.5, "rows": [1, 2]},
+        tables=[hours, sessions],
+        charts=[
+            Chart("heat", "Site × hour", "heatmap", ["10 h", "11 h"], heat, "hours"),
+            Chart("bars", "Per hour", "stacked-bar", ["10 h", "11 h"], [{"label": "CESSON", "data": [4, 0]}], "hours"),
+        ],
+        notes=["Hours are the clock hours of the start."],
+    )
+    with schema_context(alpha.slug):
+        files_source(link_template="https://console.example/s/{id}")
+        html = render_to_string("charging/_result.html", {"result": result_view(result, "demo", {"period": "all"})})
+    squeezed = " ".join(html.split())
+    assert 'data-figure="count"><div class="muted">Count</div><div class="stat">2</div>' in html
+    assert 'data-figure="share_pct"><div class="muted">Share %</div><div class="stat">12.50 %</div>' in html
+    assert 'data-figure="rows"' not in html  # a list is no headline figure
+    assert "Hours are the clock hours of the start." in html and "Only OK ones." in html
+    cell = '<td class="heat" style="--heat: {}%">{}</td>'
+    assert '<th scope="row">CESSON</th>' + cell.format(70, 4) + cell.format(0, 0) in html  # shade and number
+    assert '<th scope="row">RENNES</th>' + cell.format(35, 2) + cell.format(0, "") in html
+    assert '<script id="chart-demo-bars" type="application/json">' in html
+    assert '<a href="https://console.example/s/S-9" target="_blank" rel="noopener">S-9</a>' in html
+    assert '<td data-sort="2026-03-02T09:00:00+00:00">2026-03-02 10:00</td>' in squeezed  # the source's zone
+    assert '<td data-sort="33.333" class="num">33.33 %</td>' in squeezed
+    assert 'href="/charging/export/demo/sessions.xlsx?period=all"' in html

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -291,7 +292,9 @@ def sessions(request):
         )
     htmx = bool(request.headers.get("HX-Request"))
     template = "charging/_sessions.html" if htmx else "charging/sessions.html"
-    return render(request, template, context, status=400 if state.errors and not htmx else 200)
+    response = render(request, template, context, status=400 if state.errors and not htmx else 200)
+    patch_vary_headers(response, ["HX-Request"])  # one address, a page or its list
+    return response
 
 
 def _next_url(query: dict, last) -> str:
