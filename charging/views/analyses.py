@@ -110,7 +110,12 @@ def _table_view(table: Table, name: str, query: dict, links: dict, zone) -> dict
             numeric = column.kind in NUMERIC_KINDS
             cell = {"text": shown(value, column.kind, zone), "sort": sort_key(value), "numeric": numeric}
             if column.kind == "link" and value:
-                cell["href"] = selectors.session_link(links, value, row.get("source_id"))
+                # The analysis's own address (`<key>_url` or `link`), else the source's template.
+                cell["href"] = (
+                    row.get(f"{column.key}_url")
+                    or row.get("link")
+                    or selectors.session_link(links, value, row.get("source_id"))
+                )
             cells.append(cell)
         rows.append(cells)
     qs = query_string(query)
