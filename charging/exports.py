@@ -19,6 +19,17 @@ FORMATS = ("csv", "xlsx")
 _KINDS = {"int": "int", "float": "number", "pct": "number", "datetime": "datetime"}
 
 
+def _kind(column, rows) -> str:
+    """Telemetry's kind for a column; a datetime column is one only when it holds aware datetimes
+    (an analysis may give local times already written out: those stay text)."""
+    kind = _KINDS.get(column.kind, "text")
+    if kind == "datetime":
+        values = [row.get(column.key) for row in rows if row.get(column.key) is not None]
+        if not all(isinstance(v, datetime) and v.tzinfo is not None for v in values):
+            return "text"
+    return kind
+
+
 def _cell(value, kind: str):
     if value is None:
         return None
@@ -26,6 +37,8 @@ def _cell(value, kind: str):
         return value
     if kind in ("int", "number") and isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -38,7 +51,7 @@ def _cell(value, kind: str):
 def export_table(table: Table, *, subtitle: str = "", time_zone: str = "UTC") -> exports.Table:
     """An analysis table as an export table: one column per Column, in order; percentages as
     numbers (the heading says %)."""
-    typed = [(column, _KINDS.get(column.kind, "text")) for column in table.columns]
+    typed = [(column, _kind(column, table.rows)) for column in table.columns]
     columns = [exports.Column(str(column.key), str(column.label), kind=kind) for column, kind in typed]
     rows = ([_cell(row.get(column.key), kind) for column, kind in typed] for row in table.rows)
     return exports.Table(title=str(table.title), columns=columns, rows=rows, subtitle=subtitle, time_zone=time_zone)

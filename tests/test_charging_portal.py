@@ -423,3 +423,50 @@ def test_any_result_renders_its_figures_tables_charts_and_links(alpha):
     assert '<td data-sort="2026-03-02T09:00:00+00:00">2026-03-02 10:00</td>' in squeezed  # the source's zone
     assert '<td data-sort="33.333" class="num">33.33 %</td>' in squeezed
     assert 'href="/charging/export/demo/sessions.xlsx?period=all"' in html
+
+
+class FakeAnalysis:
+    """An analysis with parameters of its own, as the registry gives modules."""
+
+    NAME = "fake"
+    TITLE = "Fake"
+    NOTES = []
+    PARAMS = ("zoom_site", "month", "points_only")
+    PARAM_HELP = {"month": "YYYY-MM"}
+
+    @staticmethod
+    def run(filters):
+        from charging.analyses.base import Result
+        from charging.filters import InvalidFilter
+
+        if filters.extra.get("month") == "13":
+            raise InvalidFilter({"month": "“13” is not a month: use YYYY-MM."})
+        return Result(name="fake", figures={"asked": ",".join(f"{k}={v}" for k, v in sorted(filters.extra.items()))})
+
+
+@pytest.fixture
+def fake_analysis(monkeypatch):
+    from charging.analyses import NAMES, analysis
+
+    monkeypatch.setattr("charging.views.analyses.NAMES", [*NAMES, "fake"])
+    monkeypatch.setattr(
+        "charging.views.analyses.analysis", lambda name: FakeAnalysis if name == "fake" else analysis(name)
+    )
+
+
+def test_an_analysis_gets_its_own_parameters_as_inputs_of_the_right_kind(data, fake_analysis):
+    html = page(data.http("viewer").get("/charging/?tab=fake&zoom_site=rennes&month=2026-03&points_only=1"))
+    assert '<option value="rennes" selected>RENNES</option>' in html  # a site: chosen among the sites
+    assert 'id="p-month" type="month" name="month" value="2026-03"' in html
+    assert 'id="p-points_only" type="checkbox" name="points_only" value="1" checked' in html
+    assert '<div class="help">YYYY-MM</div>' in html
+    assert '<div class="stat">month=2026-03,points_only=1,zoom_site=rennes</div>' in html
+
+
+def test_an_invalid_parameter_of_an_analysis_shows_its_reason_not_an_error_page(data, fake_analysis):
+    response = data.http("viewer").get("/charging/?tab=fake&month=13")
+    assert response.status_code == 400
+    assert 'data-field="month">Month: “13” is not a month: use YYYY-MM.</li>' in page(response)
+    tab = data.http("viewer").get("/charging/tab/fake/?month=13", HTTP_HX_REQUEST="true")
+    assert tab.status_code == 200 and "HX-Push-Url" not in tab
+    assert data.http("viewer").get("/charging/export/fake/x.csv?month=13").status_code == 400

@@ -21,6 +21,7 @@ from charging import exports, selectors
 from charging.analyses import NAMES, analysis
 from charging.analyses.base import Result, Table
 from charging.analyses.sql import site_labels
+from charging.filters import InvalidFilter
 from charging.views.common import (
     SECTION,
     FilterState,
@@ -32,6 +33,7 @@ from charging.views.common import (
     sort_key,
     zone_of,
 )
+from charging.vocabulary import FILTERABLE_TYPES
 from core.views import error_response
 
 DEFAULT_TAB = "general"
@@ -171,7 +173,26 @@ def result_view(result: Result, name: str, query: dict) -> dict:
 
 
 def _param_label(module, name: str) -> str:
-    return getattr(module, "PARAM_LABELS", {}).get(name) or name.replace("_", " ").capitalize()
+    return str(getattr(module, "PARAM_LABELS", {}).get(name) or name.replace("_", " ").capitalize())
+
+
+def _param_widget(name: str) -> str:
+    """The input an analysis's own parameter gets, by the house naming of parameters: `…site…` a
+    site, `…month` a month, `…day` a date, `…_only` a yes/no, `…_type` an error type, else text."""
+    if "site" in name:
+        return "site"
+    for suffix, widget in (("month", "month"), ("day", "date"), ("_only", "checkbox"), ("_type", "type")):
+        if name.endswith(suffix):
+            return widget
+    return "text"
+
+
+def _params(module, request, errors: dict) -> list[dict]:
+    return [
+        {"name": p, "label": _param_label(module, p), "value": request.GET.get(p, ""), "widget": _param_widget(p),
+         "help": str(getattr(module, "PARAM_HELP", {}).get(p, "")), "error": errors.get(p, "")}
+        for p in getattr(module, "PARAMS", ())
+    ]  # fmt: skip
 
 
 def _tab_context(request, name: str) -> tuple[dict, FilterState]:
@@ -183,12 +204,18 @@ def _tab_context(request, name: str) -> tuple[dict, FilterState]:
         "tab": name,
         "title": module.TITLE,
         "state": state,
-        "params": [{"name": p, "label": _param_label(module, p), "value": request.GET.get(p, "")} for p in params],
         "tab_url": reverse("charging:tab", args=[name]),
         "page_url": page_url(name, state.query),
+        "site_choices": selectors.site_choices(),
+        "type_choices": list(FILTERABLE_TYPES),
     }
     if state.filters is not None:
-        context["result"] = result_view(module.run(state.filters), name, state.query)
+        try:
+            context["result"] = result_view(module.run(state.filters), name, state.query)
+        except InvalidFilter as invalid:  # the analysis's own parameters, checked by the analysis
+            state.errors.update(invalid.fields)
+    state.labels = {p: _param_label(module, p) for p in params}
+    context["params"] = _params(module, request, state.errors)
     return context, state
 
 
@@ -207,7 +234,7 @@ def tab(request, name: str):
     context.update(tabs=tabs(), shared_query=_shared(state.query))
     context["is_htmx"] = True
     response = render(request, "charging/_tab.html", context)
-    if state.filters is not None:
+    if not state.errors:
         response["HX-Push-Url"] = context["page_url"]
     return response
 
@@ -223,7 +250,10 @@ def export(request, name: str, table: str, fmt: str):
     if state.filters is None:
         reasons = "; ".join(f"{e['label']}: {e['reason']}" for e in state.error_list)
         return error_response(request, 400, "invalid_filter", reasons)
-    result = module.run(state.filters)
+    try:
+        result = module.run(state.filters)
+    except InvalidFilter as invalid:
+        return error_response(request, 400, "invalid_filter", "; ".join(f"{k}: {v}" for k, v in invalid.fields.items()))
     try:
         found = result.table(table)
     except StopIteration:

@@ -35,6 +35,7 @@ class FilterState:
     filters: Filters | None
     values: dict
     errors: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)  # the labels of an analysis's own parameters
 
     @property
     def query(self) -> dict[str, str]:
@@ -43,7 +44,7 @@ class FilterState:
     @property
     def error_list(self) -> list[dict]:
         return [
-            {"field": name, "label": FIELD_LABELS.get(name, name), "reason": reason}
+            {"field": name, "label": self.labels.get(name) or FIELD_LABELS.get(name, name), "reason": reason}
             for name, reason in self.errors.items()
         ]
 

@@ -2,6 +2,7 @@
 the address follow, sorts a table, exports it; the page logs no error (CSP included)."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
@@ -23,14 +24,20 @@ def charging_data(worlds):
     from sites.models import Site
 
     alpha = worlds["alpha"]
-    with alpha.blocker.unblock(), schema_context(alpha.slug):
-        charging_load(
-            sessions=[
-                session("E2E-OK", site=SITES[0], start="2026-03-02 10:00:00"),
-                session("E2E-EVI", site=SITES[0], start="2026-03-03 10:00:00", outcome=1, ds=8192, step=8),
-                session("E2E-DS", site=SITES[1], start="2026-03-04 10:00:00", outcome=1, ds=1234, step=2),
-            ]
-        )
+
+    def load():  # in a thread of its own: the import may notify, and Playwright's loop runs in this one
+        with schema_context(alpha.slug):
+            charging_load(
+                sessions=[
+                    session("E2E-OK", site=SITES[0], start="2026-03-02 10:00:00"),
+                    session("E2E-EVI", site=SITES[0], start="2026-03-03 10:00:00", outcome=1, ds=8192, step=8),
+                    session("E2E-DS", site=SITES[1], start="2026-03-04 10:00:00", outcome=1, ds=1234, step=2),
+                ]
+            )
+        connection.close()
+
+    with alpha.blocker.unblock(), ThreadPoolExecutor(1) as worker:
+        worker.submit(load).result()
     connection.set_schema_to_public()
     yield alpha
     with alpha.blocker.unblock(), schema_context(alpha.slug):
@@ -98,8 +105,6 @@ def test_changing_a_filter_reloads_the_tab_and_the_address(asgi_server, page, ch
 
 
 def test_the_progress_bar_follows_the_import_over_the_websocket(asgi_server, page, charging_data):
-    from concurrent.futures import ThreadPoolExecutor
-
     from charging.models import ChargingSource, ImportRun
     from core.realtime import notify_tenant
 
