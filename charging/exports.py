@@ -89,7 +89,7 @@ def response(table: exports.Table, fmt: str, filename: str, *, request=None):
 def session_columns() -> list[exports.Column]:
     C = exports.Column
     return [
-        C("id", _("ID")), C("site", _("Site")), C("charge_point", _("Charge point")),
+        C("id", _("ID")), C("site", _("Site")), C("project", _("Project")), C("charge_point", _("Charge point")),
         C("start", _("Start"), kind="datetime"), C("end", _("End"), kind="datetime"),
         C("duration_s", _("Duration (s)"), kind="int"), C("outcome", _("Outcome (0 good, 1 error)"), kind="int"),
         C("is_ok", _("OK")), C("error_type", _("Error type")), C("moment", _("Moment")),
@@ -109,8 +109,9 @@ def _yes_no(value) -> str:
 def session_row(session, site_names: dict[int, str]) -> list:
     """One session as the list and its exports show it, in `session_columns()` order."""
     return [
-        session.external_id, site_names.get(session.site_id, ""), session.charge_point.name,
-        session.started_at, session.ended_at, session.duration_s, session.outcome, _yes_no(session.is_ok),
+        session.external_id, site_names.get(session.site_id, ""), session.charge_point.project,
+        session.charge_point.name, session.started_at, session.ended_at, session.duration_s, session.outcome,
+        _yes_no(session.is_ok),
         session.error_type, session.moment, session.moment_group, session.energy_kwh, session.mean_power_kw,
         session.max_power_kw, session.soc_start, session.soc_end, session.evi_code, session.downstream_code,
         session.evi_step, session.mac, session.vehicle, _yes_no(session.charge_900v), session.warning,

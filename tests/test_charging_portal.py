@@ -50,7 +50,7 @@ def test_the_navigation_leads_to_the_charging_page_not_the_placeholder(alpha):
 
 def test_the_page_shows_the_general_tab_figures_as_cards(data):
     html = page(data.http("viewer").get("/charging/?tab=general&period=month&d1=2026-03-01"))
-    assert 'data-figure="total"><div class="muted">Sessions</div><div class="stat">5</div>' in html
+    assert 'data-figure="total"><div class="muted">Total</div><div class="stat">5</div>' in html
     assert 'data-figure="failed"><div class="muted">Failed</div><div class="stat">3</div>' in html
     assert 'data-figure="success_pct"><div class="muted">Success rate</div><div class="stat">40.00 %</div>' in html
 
@@ -153,7 +153,7 @@ def test_an_export_of_an_unknown_table_or_format_is_a_404(data):
 def test_beta_sees_nothing_of_alpha_charging(data, beta):
     client = beta.http("admin")
     html = page(client.get("/charging/?tab=general&period=all"))
-    assert 'data-figure="total"><div class="muted">Sessions</div><div class="stat">0</div>' in html
+    assert 'data-figure="total"><div class="muted">Total</div><div class="stat">0</div>' in html
     assert "RENNES" not in html and "CESSON" not in html
     assert "EVI1" not in page(client.get("/charging/sessions/?period=all"))
     with schema_context(data.slug):
@@ -173,8 +173,10 @@ def test_every_charging_page_says_when_the_data_is_from_and_which_source_is_unre
             unreachable_since=datetime(2026, 3, 7, 11, 0, tzinfo=UTC),
             last_error="Access denied for user 'kpi'",
         )
-    for path in ("/charging/", "/charging/sessions/", "/charging/sources/"):
-        html = page(data.http("viewer").get(path))
+    with schema_context(data.slug):
+        pk = ChargingSource.objects.get().pk
+    for path in ("/charging/", "/charging/sessions/", "/charging/sources/", f"/charging/sources/{pk}/"):
+        html = page(data.http("admin").get(path))
         assert "Data as of 2026-03-07 10:30 CET" in html, path
         assert "Source Exports unreachable since 2026-03-07 12:00 CET (Access denied for user &#x27;kpi&#x27;)" in html
 
@@ -216,10 +218,11 @@ def test_the_session_list_pages_by_keyset(data, monkeypatch):
 def test_the_session_export_streams_the_filtered_list(data):
     response = data.http("viewer").get("/charging/sessions/export.csv?period=month&d1=2026-03-01&sites=rennes")
     assert b"".join(response.streaming_content).decode() == (
-        'ID,Site,Charge point,Start,End,Duration (s),"Outcome (0 good, 1 error)",OK,Error type,Moment,'
+        'ID,Site,Project,Charge point,Start,End,Duration (s),"Outcome (0 good, 1 error)",OK,Error type,Moment,'
         "Advanced moment,Energy (kWh),Mean power (kW),Max power (kW),SOC start (%),SOC end (%),EVI error code,"
         "Downstream code,EVI step during error,MAC address,Vehicle,900 V charge,Warnings,Derivation\r\n"
-        "R1,RENNES,PDC1,2026-03-06T14:00:00+01:00,2026-03-06T14:30:00+01:00,1800,1,no,Erreur_EVI,Init,Avant charge,"
+        "R1,RENNES,Borne Express,PDC1,2026-03-06T14:00:00+01:00,2026-03-06T14:30:00+01:00,1800,1,no,Erreur_EVI,Init,"
+        "Avant charge,"
         '20,40,60,20,80,12,0,1,AA:BB:CC:00:00:01,,no,,"DS 0, EVI 12 → EVI error; step 1 → Init (Before charge)"\r\n'
     )
 
@@ -399,7 +402,7 @@ def test_any_result_renders_its_figures_tables_charts_and_links(alpha):
     heat = [{"label": "CESSON", "data": [4, 0]}, {"label": "RENNES", "data": [2, None]}]
     result = Result(
         name="demo",
-        figures={"count": 2, "share_pct": 12.5, "rows": [1, 2]},
+        figures={"count": 2, "rate_pct": 12.5, "rows": [1, 2]},
         tables=[hours, sessions],
         charts=[
             Chart("heat", "Site × hour", "heatmap", ["10 h", "11 h"], heat, "hours"),
@@ -412,7 +415,7 @@ def test_any_result_renders_its_figures_tables_charts_and_links(alpha):
         html = render_to_string("charging/_result.html", {"result": result_view(result, "demo", {"period": "all"})})
     squeezed = " ".join(html.split())
     assert 'data-figure="count"><div class="muted">Count</div><div class="stat">2</div>' in html
-    assert 'data-figure="share_pct"><div class="muted">Share %</div><div class="stat">12.50 %</div>' in html
+    assert 'data-figure="rate_pct"><div class="muted">Rate %</div><div class="stat">12.50 %</div>' in html
     assert 'data-figure="rows"' not in html  # a list is no headline figure
     assert "Hours are the clock hours of the start." in html and "Only OK ones." in html
     cell = '<td class="heat" style="--heat: {}%">{}</td>'

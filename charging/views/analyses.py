@@ -40,7 +40,7 @@ DEFAULT_TAB = "general"
 
 # Headline figures are named fields (as the API gives them); these are their labels on a card.
 FIGURE_LABELS = {
-    "total": gettext_lazy("Sessions"),
+    "total": gettext_lazy("Total"),
     "ok": gettext_lazy("OK"),
     "failed": gettext_lazy("Failed"),
     "success_pct": gettext_lazy("Success rate"),
@@ -49,7 +49,52 @@ FIGURE_LABELS = {
     "groups": gettext_lazy("Groups"),
     "sessions": gettext_lazy("Sessions"),
     "alerts": gettext_lazy("Alerts"),
-    "active": gettext_lazy("Active"),
+    "alerts_level": gettext_lazy("Alerts level"),
+    "active_faults": gettext_lazy("Active faults"),
+    "active_faults_level": gettext_lazy("Active faults level"),
+    "suspicious": gettext_lazy("Suspicious sessions"),
+    "multiple_attempts": gettext_lazy("Multiple-attempt groups"),
+    "sites": gettext_lazy("Sites"),
+    "site": gettext_lazy("Site"),
+    "site2": gettext_lazy("Second site"),
+    "site_name": gettext_lazy("Site name"),
+    "month": gettext_lazy("Month"),
+    "failed_listed": gettext_lazy("Failed sessions listed"),
+    "ok_listed": gettext_lazy("OK sessions listed"),
+    "row_limit": gettext_lazy("Rows listed at most"),
+    "energy_total_kwh": gettext_lazy("Energy, total (kWh)"),
+    "energy_mean_kwh": gettext_lazy("Energy, mean (kWh)"),
+    "energy_max_kwh": gettext_lazy("Energy, max (kWh)"),
+    "mean_power_mean_kw": gettext_lazy("Mean power, mean (kW)"),
+    "mean_power_max_kw": gettext_lazy("Mean power, max (kW)"),
+    "max_power_mean_kw": gettext_lazy("Max power, mean (kW)"),
+    "max_power_max_kw": gettext_lazy("Max power, max (kW)"),
+    "soc_start_mean": gettext_lazy("SOC start, mean (%)"),
+    "soc_end_mean": gettext_lazy("SOC end, mean (%)"),
+    "soc_gain_mean": gettext_lazy("SOC gain, mean (%)"),
+    "duration_mean_min": gettext_lazy("Duration, mean (min)"),
+    "charges_900v": gettext_lazy("900 V charges"),
+    "charges_900v_pct": gettext_lazy("900 V share"),
+    "days": gettext_lazy("Days"),
+    "ok_per_day_mean": gettext_lazy("OK charges per day, mean"),
+    "ok_per_day_median": gettext_lazy("OK charges per day, median"),
+    "busiest_site": gettext_lazy("Busiest site"),
+    "busiest_day": gettext_lazy("Busiest day"),
+    "busiest_ok": gettext_lazy("OK charges on the busiest day"),
+    "failed_evi": gettext_lazy("EVI failures"),
+    "failed_downstream": gettext_lazy("Downstream failures"),
+    "mac": gettext_lazy("MAC"),
+    "code_type": gettext_lazy("Code type"),
+    "mac_sessions": gettext_lazy("Sessions of this MAC"),
+    "mac_ok": gettext_lazy("OK sessions of this MAC"),
+    "mac_failed": gettext_lazy("Failed sessions of this MAC"),
+    "errors": gettext_lazy("Errors"),
+    "matching": gettext_lazy("Matching errors"),
+    "share_pct": gettext_lazy("Share of the errors"),
+    "drill_site": gettext_lazy("Drill-down site"),
+    "drill_month": gettext_lazy("Drill-down month"),
+    "drill_day": gettext_lazy("Drill-down day"),
+    "active": gettext_lazy("In progress"),
     "resolved": gettext_lazy("Resolved"),
     "in_progress": gettext_lazy("In progress"),
     "mean_duration_days": gettext_lazy("Mean duration (days)"),
@@ -89,17 +134,26 @@ def page_url(name: str, query: dict) -> str:
     return reverse("charging:index") + "?" + query_string({"tab": name, **query})
 
 
-def _figure_label(key: str) -> str:
-    return str(FIGURE_LABELS.get(key) or key.replace("_pct", " %").replace("_", " ").capitalize())
+def _figure_label(module, key: str) -> str:
+    own = getattr(module, "FIGURE_LABELS", {}).get(key)
+    return str(own or FIGURE_LABELS.get(key) or key.replace("_pct", " %").replace("_", " ").capitalize())
 
 
-def _figures(result: Result) -> list[dict]:
+LEVEL_PILLS = {"red": "pill-critical", "amber": "pill-warning", "green": "pill-ok"}
+
+
+def _figures(result: Result, module=None) -> list[dict]:
+    """The headline figures as cards: scalars only (a list or a mapping is a table's job); a
+    `…_level` figure (red, amber, green) as a pill that also says its level in words."""
     cards = []
     for key, value in result.figures.items():
-        if isinstance(value, (dict, list, tuple)):
-            continue  # not a headline figure: its table says it
+        if isinstance(value, (dict, list, tuple)) or value == "":
+            continue
         kind = "pct" if key.endswith("_pct") else "float" if isinstance(value, float) else "int"
-        cards.append({"key": key, "label": _figure_label(key), "value": shown(value, kind, None)})
+        card = {"key": key, "label": _figure_label(module, key), "value": shown(value, kind, None)}
+        if key.endswith("_level"):
+            card["pill"] = LEVEL_PILLS.get(str(value), "pill-info")
+        cards.append(card)
     return cards
 
 
@@ -155,7 +209,7 @@ def _chart_view(chart, name: str) -> dict:
     return view
 
 
-def result_view(result: Result, name: str, query: dict) -> dict:
+def result_view(result: Result, name: str, query: dict, module=None) -> dict:
     """A Result as the tab template shows it: each table with the charts that draw it just before
     it (in the analysis's order of tables), then any chart whose table is missing."""
     links = selectors.session_links()
@@ -169,7 +223,7 @@ def result_view(result: Result, name: str, query: dict) -> dict:
         })  # fmt: skip
     keys = {table.key for table in result.tables}
     blocks.extend({"charts": [chart], "table": None} for chart in charts if chart["table"] not in keys)
-    return {"figures": _figures(result), "blocks": blocks, "notes": result.notes}
+    return {"figures": _figures(result, module), "blocks": blocks, "notes": result.notes}
 
 
 def _param_label(module, name: str) -> str:
@@ -211,7 +265,7 @@ def _tab_context(request, name: str) -> tuple[dict, FilterState]:
     }
     if state.filters is not None:
         try:
-            context["result"] = result_view(module.run(state.filters), name, state.query)
+            context["result"] = result_view(module.run(state.filters), name, state.query, module)
         except InvalidFilter as invalid:  # the analysis's own parameters, checked by the analysis
             state.errors.update(invalid.fields)
     state.labels = {p: _param_label(module, p) for p in params}

@@ -112,7 +112,13 @@ def source_form(request, pk: int | None = None):
     return render(
         request,
         "charging/source_form.html",
-        {"section": SECTION, "form": form, "source": source, "has_password": bool(source and source.password)},
+        {
+            "section": SECTION,
+            "freshness": freshness(),
+            "form": form,
+            "source": source,
+            "has_password": bool(source and source.password),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -127,7 +133,7 @@ def source_delete(request, pk: int):
     return render(
         request,
         "charging/source_delete.html",
-        {"section": SECTION, "source": source, "sessions": source.sessions.count()},
+        {"section": SECTION, "freshness": freshness(), "source": source, "sessions": source.sessions.count()},
     )
 
 
@@ -166,7 +172,7 @@ def source_upload(request, pk: int):
         return render(
             request,
             "charging/upload.html",
-            {"section": SECTION, "source": source, "upload_form": form},
+            {"section": SECTION, "freshness": freshness(), "source": source, "upload_form": form},
             status=400,
         )
     messages.success(request, _("Files received: the import is queued."))
