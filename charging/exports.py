@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
 from django.core.handlers.asgi import ASGIRequest
+from django.db.models import F
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
@@ -106,23 +107,55 @@ def _yes_no(value) -> str:
     return "" if value is None else (_("yes") if value else _("no"))
 
 
-def session_row(session, site_names: dict[int, str]) -> list:
-    """One session as the list and its exports show it, in `session_columns()` order."""
+SESSION_VALUES = (
+    "external_id", "site_id", "cp_project", "cp_name", "started_at", "ended_at", "duration_s", "outcome", "is_ok",
+    "error_type", "moment", "moment_group", "energy_kwh", "mean_power_kw", "max_power_kw", "soc_start", "soc_end",
+    "evi_code", "downstream_code", "evi_step", "mac", "vehicle", "charge_900v", "warning", "source_id", "pk",
+)  # fmt: skip
+
+
+def session_values(sessions):
+    """The sessions of a queryset as light rows (attribute access, no model instances): what the
+    list and its exports read, a million of them included."""
+    return sessions.annotate(cp_name=F("charge_point__name"), cp_project=F("charge_point__project")).values_list(
+        *SESSION_VALUES, named=True
+    )
+
+
+class Derivations(dict):
+    """`derivation()` per distinct (outcome, codes, step): a few hundred texts for a million rows."""
+
+    def __missing__(self, key):
+        self[key] = text = explain.derivation(_Raw(*key))
+        return text
+
+
+class _Raw:
+    def __init__(self, outcome, downstream_code, evi_code, evi_step):
+        self.outcome, self.downstream_code, self.evi_code, self.evi_step = outcome, downstream_code, evi_code, evi_step
+
+
+def session_row(session, site_names: dict[int, str], derivations: Derivations | None = None) -> list:
+    """One session (a `session_values` row) as the list and its exports show it, in
+    `session_columns()` order."""
+    derivations = Derivations() if derivations is None else derivations
     return [
-        session.external_id, site_names.get(session.site_id, ""), session.charge_point.project,
-        session.charge_point.name, session.started_at, session.ended_at, session.duration_s, session.outcome,
-        _yes_no(session.is_ok),
+        session.external_id, site_names.get(session.site_id, ""), session.cp_project, session.cp_name,
+        session.started_at, session.ended_at, session.duration_s, session.outcome, _yes_no(session.is_ok),
         session.error_type, session.moment, session.moment_group, session.energy_kwh, session.mean_power_kw,
         session.max_power_kw, session.soc_start, session.soc_end, session.evi_code, session.downstream_code,
         session.evi_step, session.mac, session.vehicle, _yes_no(session.charge_900v), session.warning,
-        explain.derivation(session),
+        derivations[(session.outcome, session.downstream_code, session.evi_code, session.evi_step)],
     ]  # fmt: skip
 
 
 def sessions_table(sessions: Iterable, site_names: dict[int, str], *, subtitle: str = "", time_zone: str = "UTC"):
+    """`sessions`: `session_values` rows."""
+    derivations = Derivations()
+
     def rows() -> Iterator[list]:
         for session in sessions:
-            yield session_row(session, site_names)
+            yield session_row(session, site_names, derivations)
 
     return exports.Table(
         title=_("Charging sessions"), columns=session_columns(), rows=rows(), subtitle=subtitle, time_zone=time_zone

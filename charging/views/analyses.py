@@ -354,7 +354,8 @@ def sessions(request):
     if state.filters is not None and not state.errors:
         after = _cursor(request.GET.get("after", ""))
         found = selectors.sessions_list(state.filters, q, status=status)
-        page = list(selectors.sessions_list(state.filters, q, status=status, after=after)[: PAGE_SIZE + 1])
+        listed = selectors.sessions_list(state.filters, q, status=status, after=after)
+        page = list(exports.session_values(listed)[: PAGE_SIZE + 1])
         more = len(page) > PAGE_SIZE
         page = page[:PAGE_SIZE]
         zone = zone_of(selectors.time_zone_name())
@@ -403,7 +404,8 @@ def sessions_export(request, fmt: str):
         reasons = "; ".join(f"{e['label']}: {e['reason']}" for e in state.error_list) or _("Choose all, ok or failed.")
         return error_response(request, 400, "invalid_filter", reasons)
     filters = state.filters
-    found = selectors.sessions_list(filters, request.GET.get("q", ""), status=status).iterator(chunk_size=2000)
+    listed = selectors.sessions_list(filters, request.GET.get("q", ""), status=status)
+    found = exports.session_values(listed).iterator(chunk_size=5000)
     names = {pk: label["site"] for pk, label in site_labels(None).items()}
     subtitle = _("Sessions · %(d1)s → %(d2)s") % {"d1": filters.d1, "d2": filters.d2}
     table = exports.sessions_table(found, names, subtitle=subtitle, time_zone=selectors.time_zone_name())
