@@ -129,3 +129,27 @@ def test_the_progress_bar_follows_the_import_over_the_websocket(asgi_server, pag
     expect(page.locator(f'[data-import-run="{run.pk}"] [data-run-counts]')).to_have_text(
         "250 read, 200 created, 40 updated, 10 rejected"
     )
+
+
+def test_the_progress_polls_every_2_s_while_the_websocket_is_down(asgi_server, page, charging_data):
+    from charging.models import ChargingSource, ImportRun
+
+    alpha = charging_data
+    with alpha.blocker.unblock(), schema_context(alpha.slug):
+        run = ImportRun.objects.create(source=ChargingSource.objects.get(), trigger="portal", status="running")
+    connection.set_schema_to_public()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": alpha.session_cookie("viewer"), "url": asgi_server.url(alpha)}]
+    )
+    page.goto(asgi_server.url(alpha, f"/charging/imports/{run.pk}/"))
+    expect(page.get_by_role("status").first).to_have_text("Live", timeout=10_000)
+    page.evaluate("() => { const s = window.voltwatch.socket; s.onclose = null; s.close(); }")  # down, for good
+
+    with alpha.blocker.unblock(), schema_context(alpha.slug):  # the worker's progress, with no event sent
+        ImportRun.objects.filter(pk=run.pk).update(rows_read=600, rows_expected=1200, rows_created=600)
+    connection.set_schema_to_public()
+
+    expect(page.get_by_label("Import progress")).to_have_js_property("value", 50, timeout=5_000)
+    expect(page.locator(f'[data-import-run="{run.pk}"] [data-run-counts]')).to_have_text(
+        "600 read, 600 created, 0 updated, 0 rejected"
+    )
