@@ -36,8 +36,6 @@ from charging.views.common import (
 from charging.vocabulary import FILTERABLE_TYPES
 from core.views import error_response
 
-DEFAULT_TAB = "general"
-
 # Headline figures are named fields (as the API gives them); these are their labels on a card.
 FIGURE_LABELS = {
     "total": gettext_lazy("Total"),
@@ -275,9 +273,14 @@ def _tab_context(request, name: str) -> tuple[dict, FilterState]:
 
 @login_required
 def index(request):
-    name = request.GET.get("tab") or DEFAULT_TAB
+    shown_tabs = tabs()
+    name = request.GET.get("tab") or shown_tabs[0]["name"]  # the first tab: the overview
     context, state = _tab_context(request, name)
-    context.update(filter_form_context(state), freshness=freshness(), tabs=tabs(), shared_query=_shared(state.query))
+    shared = _shared(state.query)
+    context.update(
+        filter_form_context(state), freshness=freshness(), tabs=shown_tabs, shared_query=shared,
+        sessions_query=query_string(shared),
+    )  # fmt: skip
     return render(request, "charging/index.html", context, status=400 if state.errors else 200)
 
 

@@ -139,6 +139,16 @@
     });
   }
 
+  // The session list link follows the filters of the address (the shared ones: no tab, no tab parameters).
+  var SHARED = ["period", "d1", "d2", "sites", "types", "moments"];
+  document.addEventListener("htmx:pushedIntoHistory", function (event) {
+    var link = document.querySelector("[data-sessions-link]");
+    if (!link || !event.detail || !event.detail.path) { return; }
+    var url = new URL(event.detail.path, window.location.href), kept = new URLSearchParams();
+    url.searchParams.forEach(function (value, key) { if (SHARED.indexOf(key) !== -1) { kept.append(key, value); } });
+    link.href = link.pathname + (kept.toString() ? "?" + kept.toString() : "");
+  });
+
   // The theme toggle changes the colours the charts were drawn with: draw them again.
   new MutationObserver(function () { drawCharts(document); })
     .observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });

@@ -87,6 +87,8 @@ def test_changing_a_filter_reloads_the_tab_and_the_address(asgi_server, page, ch
 
     page.get_by_label("Period").select_option("all")
     expect(page).to_have_url(re.compile(r"period=all"))
+    sessions = page.get_by_role("navigation", name="Charging").get_by_role("link", name="Sessions")
+    expect(sessions).to_have_attribute("href", re.compile(r"^/charging/sessions/\?period=all&sites=e2e-north&moments="))
 
     table = page.locator('[data-table="sites"] table')
     header = table.locator("th", has_text="Sessions")
