@@ -473,3 +473,12 @@ def test_an_invalid_parameter_of_an_analysis_shows_its_reason_not_an_error_page(
     tab = data.http("viewer").get("/charging/tab/fake/?month=13", HTTP_HX_REQUEST="true")
     assert tab.status_code == 200 and "HX-Push-Url" not in tab
     assert data.http("viewer").get("/charging/export/fake/x.csv?month=13").status_code == 400
+
+
+def test_the_page_speaks_french_to_a_french_reader(data):
+    with schema_context(data.slug):
+        ChargingSource.objects.update(last_success_at=datetime(2026, 3, 7, 9, 30, tzinfo=UTC))
+    html = page(data.http("viewer", HTTP_ACCEPT_LANGUAGE="fr").get("/charging/?tab=general&period=month&d1=2026-03-01"))
+    assert "Données à jour au 2026-03-07 10:30 CET" in html
+    assert '<div class="muted">Taux de réussite</div><div class="stat">40,00 %</div>' in html
+    assert "Un échec dont le type d’erreur ou le moment n’est pas sélectionné compte comme OK." in html
