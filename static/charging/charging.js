@@ -149,6 +149,19 @@
     link.href = link.pathname + (kept.toString() ? "?" + kept.toString() : "");
   });
 
+  // A tab or list that fails to load says so where it would have been (never a silent no-op).
+  function failed(event) {
+    var target = event.detail && event.detail.target;
+    if (!target || !target.dataset || !target.dataset.errorText) { return; }
+    var note = document.createElement("p");
+    note.className = "card errorlist";
+    note.setAttribute("role", "alert");
+    note.textContent = target.dataset.errorText;
+    target.replaceChildren(note);
+  }
+  document.addEventListener("htmx:responseError", failed);
+  document.addEventListener("htmx:sendError", failed);
+
   // The theme toggle changes the colours the charts were drawn with: draw them again.
   new MutationObserver(function () { drawCharts(document); })
     .observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
