@@ -484,3 +484,9 @@ def test_the_page_speaks_french_to_a_french_reader(data):
     assert "Données à jour au 2026-03-07 10:30 CET" in html
     assert '<div class="muted">Taux de réussite</div><div class="stat">40,00 %</div>' in html
     assert "Un échec dont le type d’erreur ou le moment n’est pas sélectionné compte comme OK." in html
+    assert 'data-updated-text="%(title)s : mis à jour."' in html
+    with schema_context(data.slug):
+        run = ImportRun.objects.get()
+    html = page(data.http("viewer", HTTP_ACCEPT_LANGUAGE="fr").get(f"/charging/imports/{run.pk}/"))
+    counts = "%(read)s lues, %(created)s créées, %(updated)s mises à jour, %(rejected)s rejetées"
+    assert f'data-counts-text="{counts}"' in html

@@ -166,7 +166,18 @@
   new MutationObserver(function () { drawCharts(document); })
     .observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
 
-  document.addEventListener("htmx:afterSettle", function (event) { applied(event.detail.elt || document); });
+  // A screen reader hears one short line when a tab or the list is replaced, not the whole region.
+  function announce(target) {
+    var status = document.querySelector("[data-region-status]");
+    if (!status || !target || (target.id !== "tab-region" && target.id !== "sessions-region")) { return; }
+    var heading = target.querySelector("h2");
+    status.textContent = (status.dataset.updatedText || "%(title)s").replace(/%%?\(title\)s/, heading ? heading.textContent.trim() : "");
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    applied(event.detail.elt || document);
+    announce(event.detail.target);
+  });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { applied(document); });
   } else {
