@@ -490,3 +490,15 @@ def test_the_page_speaks_french_to_a_french_reader(data):
     html = page(data.http("viewer", HTTP_ACCEPT_LANGUAGE="fr").get(f"/charging/imports/{run.pk}/"))
     counts = "%(read)s lues, %(created)s créées, %(updated)s mises à jour, %(rejected)s rejetées"
     assert f'data-counts-text="{counts}"' in html
+
+
+def test_a_tab_is_kept_until_an_import_changes_the_data(data, monkeypatch):
+    viewer = data.http("viewer")
+    url = "/charging/tab/general/?period=month&d1=2026-03-01"
+    assert '<div class="stat">5</div>' in page(viewer.get(url))
+    monkeypatch.setattr("charging.analyses.general.run", lambda filters: pytest.fail("computed again"))
+    assert '<div class="stat">5</div>' in page(viewer.get(url))  # from the cache
+    monkeypatch.undo()
+    with schema_context(data.slug):
+        charging_load(sessions=[session("NEW", start="2026-03-09 10:00:00")])
+    assert 'data-figure="total"><div class="muted">Total</div><div class="stat">6</div>' in page(viewer.get(url))

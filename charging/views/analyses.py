@@ -7,15 +7,21 @@ analysis: headline figures as cards, each table sortable with its CSV and XLSX e
 (data in a json_script, drawn by static/charging/charging.js) followed by the table that says the
 same in text, the analysis's notes in one line each."""
 
+import contextlib
+import hashlib
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db import connection
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from charging import exports, selectors
 from charging.analyses import NAMES, analysis
@@ -34,6 +40,7 @@ from charging.views.common import (
     zone_of,
 )
 from charging.vocabulary import FILTERABLE_TYPES
+from core.redis_client import RedisUnavailable, guarded
 from core.views import error_response
 
 # Headline figures are named fields (as the API gives them); these are their labels on a card.
@@ -247,6 +254,27 @@ def _params(module, request, errors: dict) -> list[dict]:
     ]  # fmt: skip
 
 
+def result_html(module, name: str, filters, query: dict) -> str:
+    """The tab's rendered Result, kept in Redis per tenant, data generation, language, filters, time
+    zone and link templates (an import changes the generation: older pages are never served again);
+    Redis down, it is rendered every time."""
+    links = selectors.session_links()
+    zone = selectors.time_zone_name()
+    text = "|".join([connection.schema_name, str(selectors.generation()), get_language() or "", name,
+                     filters.cache_key(), query_string(query), zone, repr(sorted(links.items()))])  # fmt: skip
+    key = "charging:tab:" + hashlib.sha256(text.encode()).hexdigest()
+    try:
+        hit = guarded(lambda client: client.get(key))
+    except RedisUnavailable:
+        hit = None
+    if hit is not None:
+        return mark_safe(hit.decode())
+    html = render_to_string("charging/_result.html", {"result": result_view(module.run(filters), name, query, module)})
+    with contextlib.suppress(RedisUnavailable):
+        guarded(lambda client: client.set(key, html.encode(), ex=settings.CHARGING_CACHE_S))
+    return mark_safe(html)
+
+
 def _tab_context(request, name: str) -> tuple[dict, FilterState]:
     module = _module(name)
     params = tuple(getattr(module, "PARAMS", ()))
@@ -263,7 +291,7 @@ def _tab_context(request, name: str) -> tuple[dict, FilterState]:
     }
     if state.filters is not None:
         try:
-            context["result"] = result_view(module.run(state.filters), name, state.query, module)
+            context["result_html"] = result_html(module, name, state.filters, state.query)
         except InvalidFilter as invalid:  # the analysis's own parameters, checked by the analysis
             state.errors.update(invalid.fields)
     state.labels = {p: _param_label(module, p) for p in params}
