@@ -121,7 +121,9 @@ def code_by_moment(counts: list[dict], code_label: str, key: str, title: str) ->
     )  # fmt: skip
 
 
-def _site_choice(filters: Filters, where: str, params: dict) -> tuple[list[dict], dict | None]:
+def site_choice(filters: Filters, where: str, params: dict) -> tuple[list[dict], dict | None]:
+    """The sites with sessions in the filters' scope, by name ({"id", "site", "code"}), and the one the
+    `site` parameter names, else the first."""
     present = fetch(f"SELECT DISTINCT s.site_id FROM charging_chargingsession s WHERE {where}", params)
     labels = site_labels(r["site_id"] for r in present)
     options = sorted(({"id": pk, **label} for pk, label in labels.items()), key=lambda o: (o["site"], o["code"]))
@@ -132,7 +134,7 @@ def _site_choice(filters: Filters, where: str, params: dict) -> tuple[list[dict]
 
 def run(filters: Filters) -> Result:
     where, params = scope(filters)
-    options, site = _site_choice(filters, where, {k: v for k, v in params.items() if k != "_failed"})
+    options, site = site_choice(filters, where, {k: v for k, v in params.items() if k != "_failed"})
     at_site = f"{where} AND s.site_id = %(focus_site)s"
     params = {**params, "focus_site": site["id"] if site else 0}
 
