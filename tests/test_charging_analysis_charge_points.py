@@ -123,6 +123,15 @@ def test_charge_points_evi_codes_by_moment_include_downstream_8192(tenant):
     ]
 
 
+def test_charge_points_evi_code_reported_by_the_evi_or_through_downstream_8192_is_one_code(tenant):
+    charging_load(sessions=[
+        session("V1", outcome=1, ds=8192, evi=12, step=8),
+        session("V2", outcome=1, ds=0, evi=12, step=8),
+    ])  # fmt: skip
+    rows = run("charge-points", period="month", d1="2026-03-01")["tables"]["evi_codes"]["rows"]
+    assert rows[0] == {"rank": 1, "code": 12, "Charge": 2, "total": 2, "pct": 100.0}
+
+
 def test_charge_points_of_the_chosen_site(tenant):
     charging_load(sessions=SESSIONS)
     result = run("charge-points", period="month", d1="2026-03-01", site="rennes")

@@ -98,7 +98,8 @@ def code_by_moment(counts: list[dict], code_label: str, key: str, title: str) ->
     moments = [m for m in MOMENT_ORDER if any(c["moment"] == m for c in counts)]
     per_code: dict[int, dict[str, int]] = {}
     for c in counts:
-        per_code.setdefault(c["code"], {})[c["moment"]] = c["n"]
+        by_moment = per_code.setdefault(c["code"], {})
+        by_moment[c["moment"]] = by_moment.get(c["moment"], 0) + c["n"]
     whole = sum(c["n"] for c in counts)
     rows = []
     for code, by_moment in per_code.items():
