@@ -29,14 +29,15 @@ PARAMS: tuple[str, ...] = ("site",)
 
 ROW_LIMIT = 500  # sessions listed per table, newest first; the figures give the full counts
 
+# The newest sessions first, limited before the joins; the window counts see every matching session.
 SESSION_SQL = (
-    "SELECT s.external_id AS id, s.source_id, (s.started_at AT TIME ZONE src.time_zone) AS started, "
-    "s.site_id, cp.name AS charge_point, s.is_ok, s.error_type, s.moment, s.soc_start, s.soc_end, s.mac, "
-    "s.vehicle, s.evi_code, s.downstream_code, s.evi_step, s.energy_kwh, {failed} AS failed, "
-    "count(*) OVER () AS matching "
-    "FROM charging_chargingsession s JOIN charging_chargepoint cp ON cp.id = s.charge_point_id "
-    "JOIN charging_chargingsource src ON src.id = s.source_id "
-    "WHERE {where} ORDER BY s.started_at DESC, s.external_id LIMIT %(row_limit)s"
+    "SELECT x.*, (x.started_at AT TIME ZONE src.time_zone) AS started, cp.name AS charge_point FROM ("
+    "SELECT s.external_id AS id, s.source_id, s.started_at, s.site_id, s.charge_point_id, s.is_ok, s.error_type, "
+    "s.moment, s.soc_start, s.soc_end, s.mac, s.vehicle, s.evi_code, s.downstream_code, s.evi_step, s.energy_kwh, "
+    "{failed} AS failed, count(*) OVER () AS matching, count(*) FILTER (WHERE {failed}) OVER () AS matching_failed "
+    "FROM charging_chargingsession s WHERE {where} ORDER BY s.started_at DESC, s.external_id LIMIT %(row_limit)s"
+    ") AS x JOIN charging_chargepoint cp ON cp.id = x.charge_point_id "
+    "JOIN charging_chargingsource src ON src.id = x.source_id ORDER BY x.started_at DESC, x.id"
 )
 
 
@@ -47,9 +48,9 @@ def soc_text(start: float | None, end: float | None) -> str:
     return f"{round(start)}% → {round(end)}%"
 
 
-def session_list(where: str, params: dict, *, limit: int | None = None) -> tuple[list[dict], int]:
+def session_list(where: str, params: dict, *, limit: int | None = None) -> tuple[list[dict], int, int]:
     """The newest `limit` sessions matching `where` (SQL on alias `s`, `{failed}` usable), each with
-    its link to the operator's console; and how many match in all."""
+    its link to the operator's console; how many match in all, and how many of those failed."""
     sql, query = with_failed(SESSION_SQL.replace("{where}", where), {**params, "row_limit": limit or ROW_LIMIT})
     found = fetch(sql, query)
     sources = {source.pk: source for source in ChargingSource.objects.filter(pk__in={r["source_id"] for r in found})}
@@ -66,7 +67,7 @@ def session_list(where: str, params: dict, *, limit: int | None = None) -> tuple
             "mac": r["mac"], "vehicle": r["vehicle"], "evi_code": r["evi_code"],
             "downstream_code": r["downstream_code"], "evi_step": r["evi_step"],
         })  # fmt: skip
-    return rows, (found[0]["matching"] if found else 0)
+    return rows, (found[0]["matching"] if found else 0), (found[0]["matching_failed"] if found else 0)
 
 
 def session_columns(*, site: bool = False) -> list[Column]:
@@ -154,8 +155,8 @@ def run(filters: Filters) -> Result:
     total = sum(p["total"] for p in points)
     failed = sum(p["failed"] for p in points)
 
-    failed_rows, failed_count = session_list(f"{at_site} AND {{failed}}", params)
-    ok_rows, ok_count = session_list(f"{at_site} AND NOT {{failed}}", params)
+    failed_rows, failed_count, _failed = session_list(f"{at_site} AND {{failed}}", params)
+    ok_rows, ok_count, _failed = session_list(f"{at_site} AND NOT {{failed}}", params)
 
     # Failures per (type, moment, EVI code, Downstream code): the three tables below come from it.
     sql, query = with_failed(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from charging.analyses.base import Chart, Column, Result, Table
 from charging.analyses.charge_points import limit_note, session_columns, session_list
-from charging.analyses.sql import fetch, one, pct, scope, site_labels, with_failed
+from charging.analyses.sql import fetch, pct, scope, site_labels, with_failed
 from charging.derivations import mac_digits
 from charging.filters import Filters, InvalidFilter
 from charging.vocabulary import FILTERABLE_TYPES, ErrorType
@@ -36,7 +36,8 @@ PARAMS: tuple[str, ...] = ("mac", "codes", "code_type", "drill_site", "drill_mon
 TOP_PREFIXES = 10
 _MAC = re.compile(r"^[0-9A-Fa-f:\-. ]+$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_DIGITS = "regexp_replace(upper(s.mac), '[^0-9A-F]', '', 'g')"
+# A MAC's hex digits: the import stores MACs upper case, with the source's separators.
+_DIGITS = "translate(s.mac, ':-. ', '')"
 
 
 def mac_text(digits: str) -> str:
@@ -92,32 +93,29 @@ def run(filters: Filters) -> Result:
     if asked["mac"]:
         at_mac = f"{where} AND s.mac <> '' AND {_DIGITS} LIKE %(mac_prefix)s"
         mac_params = {**params, "mac_prefix": asked["mac"] + "%"}
-        sql, query = with_failed(
-            "SELECT count(*) AS total, count(*) FILTER (WHERE {failed}) AS failed "
-            f"FROM charging_chargingsession s WHERE {at_mac}",
-            mac_params,
-        )
-        counts = one(sql, query)
-        mac_rows, mac_count = session_list(at_mac, mac_params)
-        ok = counts["total"] - counts["failed"]
-        mac_figures = {"mac_sessions": counts["total"], "mac_ok": ok, "mac_failed": counts["failed"],
-                       "success_pct": pct(ok, counts["total"])}  # fmt: skip
+        mac_rows, mac_count, mac_failed = session_list(at_mac, mac_params)
+        mac_figures = {"mac_sessions": mac_count, "mac_ok": mac_count - mac_failed, "mac_failed": mac_failed,
+                       "success_pct": pct(mac_count - mac_failed, mac_count)}  # fmt: skip
         if limit_note(len(mac_rows), mac_count):
             notes.append(limit_note(len(mac_rows), mac_count))
     figures.update(mac_figures)
     tables.append(Table(key="mac_sessions", title=_("Sessions of this MAC"), columns=session_columns(site=True),
                         rows=mac_rows, note=limit_note(len(mac_rows), mac_count)))  # fmt: skip
 
-    # The MAC prefixes no vehicle is known for.
+    # The MAC prefixes no vehicle is known for, and (in the same pass) every error of the scope: the
+    # sessions that are not a prefix's are one group, the last.
     sql, query = with_failed(
-        "SELECT p.prefix, count(*) AS total, count(*) FILTER (WHERE p.failed) AS failed FROM ("
-        f"SELECT substr({_DIGITS}, 1, 6) AS prefix, {{failed}} AS failed FROM charging_chargingsession s "
-        f"WHERE {where} AND s.mac <> '' AND s.vehicle = '') AS p WHERE length(p.prefix) = 6 "
-        "GROUP BY p.prefix ORDER BY count(*) DESC, p.prefix LIMIT %(top)s",
-        {**params, "top": TOP_PREFIXES},
+        "SELECT p.prefix, count(*) AS total, count(*) FILTER (WHERE p.failed) AS failed, "
+        "sum(count(*) FILTER (WHERE p.failed)) OVER () AS errors FROM ("
+        f"SELECT CASE WHEN s.vehicle = '' AND length({_DIGITS}) >= 6 THEN substr({_DIGITS}, 1, 6) END AS prefix, "
+        f"{{failed}} AS failed FROM charging_chargingsession s WHERE {where}) AS p "
+        "GROUP BY p.prefix ORDER BY p.prefix IS NULL, count(*) DESC, p.prefix LIMIT %(top)s",
+        {**params, "top": TOP_PREFIXES + 1},
     )
+    found = fetch(sql, query)
+    errors = int(found[0]["errors"]) if found else 0
     prefixes = []
-    for r in fetch(sql, query):
+    for r in [r for r in found if r["prefix"]][:TOP_PREFIXES]:
         ok = r["total"] - r["failed"]
         prefixes.append({"prefix": mac_text(r["prefix"]), "total": r["total"], "ok": ok, "failed": r["failed"],
                          "ok_pct": pct(ok, r["total"])})  # fmt: skip
@@ -134,10 +132,6 @@ def run(filters: Filters) -> Result:
                         table="unknown_prefixes"))  # fmt: skip
 
     # The code search.
-    sql, query = with_failed(
-        f"SELECT count(*) AS n FROM charging_chargingsession s WHERE {where} AND {{failed}}", params
-    )
-    errors = one(sql, query)["n"]
     error_type = FILTERABLE_TYPES[asked["code_type"]]
     code_column = "s.evi_code" if error_type == ErrorType.EVI else "s.downstream_code"
     matching_where = (
@@ -153,7 +147,7 @@ def run(filters: Filters) -> Result:
             code_params,
         )
         groups = fetch(sql, query)
-        matching_rows, matching_count = session_list(matching_where, code_params)
+        matching_rows, matching_count, _failed = session_list(matching_where, code_params)
         if limit_note(len(matching_rows), matching_count):
             notes.append(limit_note(len(matching_rows), matching_count))
     matching = sum(g["n"] for g in groups)

@@ -6,12 +6,15 @@ site and per charge point (sum of OK session durations, negative → 0).
 
 "OK" here is the session's own outcome: the error-type and moment filters do not apply."""
 
+import statistics
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from charging.analyses.base import Chart, Column, Result, Table
 from charging.analyses.sql import fetch, one, pct, rounded, site_labels
 from charging.filters import Filters
+from charging.models import ChargePoint
 from charging.vocabulary import Moment
 
 NAME = "statistics"
@@ -34,7 +37,7 @@ _END = Moment.END_OF_CHARGE.value
 
 def run(filters: Filters) -> Result:
     where, params = filters.session_where("s")
-    params = {**params, "end_of_charge": _END, "unknown": list(_UNKNOWN_VEHICLES)}
+    params = {**params, "end_of_charge": _END}
     energy = "(s.is_ok OR s.moment = %(end_of_charge)s)"
     totals = one(
         "SELECT count(*) AS total, count(*) FILTER (WHERE s.is_ok) AS ok, sum(s.energy_kwh) AS energy_total, "
@@ -52,35 +55,29 @@ def run(filters: Filters) -> Result:
         f"FROM charging_chargingsession s WHERE {where}",
         params,
     )
-    days = one(
-        "WITH site_days AS (SELECT s.site_id, s.local_date, count(*) AS n FROM charging_chargingsession s "
-        f"WHERE {where} AND s.is_ok GROUP BY 1, 2), "
-        "days AS (SELECT local_date, sum(n) AS n FROM site_days GROUP BY 1) "
-        "SELECT (SELECT count(*) FROM days) AS days, (SELECT avg(n) FROM days) AS mean, "
-        "(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n) FROM days) AS median, "
-        "busiest.site_id, busiest.local_date, busiest.n "
-        "FROM (SELECT 1) AS one_row LEFT JOIN LATERAL "
-        "(SELECT * FROM site_days ORDER BY n DESC, local_date, site_id LIMIT 1) AS busiest ON true",
+    # The OK charges per site and day, the vehicles and the charge points' hours, in one pass.
+    groups = fetch(
+        "SELECT GROUPING(s.local_date) = 0 AS per_day, GROUPING(s.vehicle) = 0 AS per_vehicle, s.site_id, "
+        "s.local_date, s.vehicle, s.charge_point_id, count(*) AS total, count(*) FILTER (WHERE s.is_ok) AS ok, "
+        "coalesce(sum(s.duration_s) FILTER (WHERE s.is_ok), 0) AS seconds "
+        f"FROM charging_chargingsession s WHERE {where} "
+        "GROUP BY GROUPING SETS ((s.site_id, s.local_date), (s.vehicle), (s.site_id, s.charge_point_id))",
         params,
     )
+    site_days = [g for g in groups if g["per_day"] and g["ok"]]
+    seconds = [g for g in groups if not g["per_day"] and not g["per_vehicle"]]
     vehicles = []
-    for r in fetch(
-        "SELECT s.vehicle, count(*) AS total, count(*) FILTER (WHERE s.is_ok) AS ok FROM charging_chargingsession s "
-        f"WHERE {where} AND lower(trim(s.vehicle)) <> ALL(%(unknown)s) GROUP BY s.vehicle",
-        params,
-    ):
+    for r in groups:
+        if not r["per_vehicle"] or r["vehicle"].strip().lower() in _UNKNOWN_VEHICLES:
+            continue
         failed = r["total"] - r["ok"]
         vehicles.append({"vehicle": r["vehicle"], "total": r["total"], "ok": r["ok"], "failed": failed,
                          "ok_pct": pct(r["ok"], r["total"]), "failed_pct": pct(failed, r["total"])})  # fmt: skip
     vehicles.sort(key=lambda r: (-r["total"], -r["ok_pct"], r["vehicle"]))
-
-    seconds = fetch(
-        "SELECT s.site_id, cp.name AS charge_point, coalesce(sum(s.duration_s) FILTER (WHERE s.is_ok), 0) AS seconds "
-        "FROM charging_chargingsession s JOIN charging_chargepoint cp ON cp.id = s.charge_point_id "
-        f"WHERE {where} GROUP BY 1, 2",
-        params,
-    )
-    labels = site_labels({r["site_id"] for r in seconds} | ({days["site_id"]} if days.get("site_id") else set()))
+    names = dict(ChargePoint.objects.filter(pk__in={r["charge_point_id"] for r in seconds}).values_list("pk", "name"))
+    for r in seconds:
+        r["charge_point"] = names.get(r["charge_point_id"], "?")
+    labels = site_labels({r["site_id"] for r in groups if r["site_id"] is not None})
     per_site: dict[int, int] = {}
     for r in seconds:
         per_site[r["site_id"]] = per_site.get(r["site_id"], 0) + r["seconds"]
@@ -100,8 +97,11 @@ def run(filters: Filters) -> Result:
         key=lambda r: (r["site"], -r["hours"], r["charge_point"]),
     )
 
+    per_day: dict = {}
+    for r in site_days:
+        per_day[r["local_date"]] = per_day.get(r["local_date"], 0) + r["ok"]
+    busiest = min(site_days, key=lambda r: (-r["ok"], r["local_date"], labels[r["site_id"]]["site"]), default=None)
     total = totals["total"]
-    busiest = days.get("site_id")
     figures = {
         "total": total,
         "ok": totals["ok"],
@@ -118,12 +118,12 @@ def run(filters: Filters) -> Result:
         "duration_mean_min": rounded(totals["duration_mean_s"] / 60) if totals["duration_mean_s"] is not None else None,
         "charges_900v": totals["charges_900v"],
         "charges_900v_pct": pct(totals["charges_900v"], total),
-        "days": days["days"],
-        "ok_per_day_mean": rounded(days["mean"]) or 0.0,
-        "ok_per_day_median": rounded(days["median"]) or 0.0,
-        "busiest_site": labels[busiest]["site"] if busiest else "",
-        "busiest_day": days["local_date"].isoformat() if busiest else "",
-        "busiest_ok": days["n"] if busiest else 0,
+        "days": len(per_day),
+        "ok_per_day_mean": rounded(statistics.mean(per_day.values())) if per_day else 0.0,
+        "ok_per_day_median": rounded(statistics.median(per_day.values())) if per_day else 0.0,
+        "busiest_site": labels[busiest["site_id"]]["site"] if busiest else "",
+        "busiest_day": busiest["local_date"].isoformat() if busiest else "",
+        "busiest_ok": busiest["ok"] if busiest else 0,
     }
     summary = [{"figure": str(label), "value": figures[key]} for key, label in _SUMMARY]
     return Result(
