@@ -21,35 +21,37 @@ PARAMS: tuple[str, ...] = ()
 
 MAX_ROWS = 2000  # the newest groups shown; the figures count them all
 
-# (site, local clock hour, MAC): local_date + local_hour are the start truncated to the hour, in the
-# source's time zone, as the operators read it.
-_GROUPED = (
-    "FROM charging_chargingsession s {joins} WHERE {where} AND s.mac <> '' "
-    "GROUP BY s.site_id, s.local_date, s.local_hour, s.mac HAVING count(*) >= 2"
+# The groups: (site, local clock hour, MAC) with ≥ 2 sessions; local_date + local_hour are the start
+# truncated to the hour in the source's time zone, as the operators read it. Grouped one day at a
+# time (a group never spans two days): each day's few thousand sessions hash in memory, where one
+# GROUP BY over a whole period's million would spill to disk (≈ 1.5 s instead of ≈ 0.4 s).
+_GROUPS = (
+    "SELECT day.d AS local_date, g.site_id, g.local_hour, g.mac, g.sessions "
+    "FROM (SELECT %(d1)s::date + n AS d FROM generate_series(0, %(days)s - 1) AS n) day "
+    "CROSS JOIN LATERAL (SELECT s.site_id, s.local_hour, s.mac, count(*) AS sessions "
+    "FROM charging_chargingsession s WHERE s.local_date = day.d AND {where} AND s.mac <> '' "
+    "GROUP BY s.site_id, s.local_hour, s.mac HAVING count(*) >= 2) g"
 )
 
 
-def _grouped(filters: Filters, joins: str = "") -> tuple[str, dict]:
+def _groups(filters: Filters) -> tuple[str, dict]:
     where, params = scope(filters)
     params.pop("_failed")
-    return _GROUPED.format(joins=joins, where=where), params
+    return _GROUPS.format(where=where), {**params, "days": (filters.end_exclusive - filters.d1).days}
 
 
 def group_count(filters: Filters) -> int:
     """How many groups of ≥ 2 attempts the filters' sites and period have (the overview's card)."""
-    grouped, params = _grouped(filters)
-    return one(f"SELECT count(*) AS n FROM (SELECT 1 {grouped}) g", params)["n"]
+    groups, params = _groups(filters)
+    return one(f"SELECT count(*) AS n FROM ({groups}) g", params)["n"]
 
 
 def run(filters: Filters) -> Result:
-    grouped, params = _grouped(
-        filters,
-        joins="JOIN charging_chargepoint cp ON cp.id = s.charge_point_id "
-        "JOIN charging_chargingsource src ON src.id = s.source_id",
-    )
+    groups_sql, params = _groups(filters)
     start = local_time("s.started_at")
     groups = fetch(
-        "SELECT s.site_id, s.local_date, s.local_hour, s.mac, count(*) AS sessions, "
+        f"WITH g AS ({groups_sql}) "
+        "SELECT g.site_id, g.local_date, g.local_hour, g.mac, count(*) AS sessions, "
         "count(*) FILTER (WHERE s.is_ok) AS ok, "
         "string_agg(DISTINCT cp.name, ', ' ORDER BY cp.name) AS charge_points, "
         f"min({start}) AS first_attempt, max({start}) AS last_attempt, "
@@ -58,7 +60,12 @@ def run(filters: Filters) -> Result:
         "min(s.soc_end) AS soc_end_min, max(s.soc_end) AS soc_end_max, "
         "coalesce(max(NULLIF(s.vehicle, '')), '') AS vehicle, "
         "count(*) OVER () AS groups, sum(count(*)) OVER () AS attempts "
-        f"{grouped} ORDER BY s.local_date DESC, s.local_hour DESC, s.site_id, s.mac LIMIT {MAX_ROWS}",
+        "FROM g JOIN charging_chargingsession s ON s.local_date = g.local_date AND s.site_id = g.site_id "
+        "AND s.local_hour = g.local_hour AND s.mac = g.mac "
+        "JOIN charging_chargepoint cp ON cp.id = s.charge_point_id "
+        "JOIN charging_chargingsource src ON src.id = s.source_id "
+        "GROUP BY g.site_id, g.local_date, g.local_hour, g.mac "
+        f"ORDER BY g.local_date DESC, g.local_hour DESC, g.site_id, g.mac LIMIT {MAX_ROWS}",
         params,
     )
     labels = site_labels(g["site_id"] for g in groups)

@@ -58,20 +58,24 @@ def detect(filters: Filters) -> list[dict]:
     evi_code, downstream_code, detection / last (aware), detection_local / last_local (the source's
     local time), occurrences, session_ids}.
 
-    The grouping runs in Python over the failed sessions only, and only over groups with at least 3
-    of them in the period (a window count in SQL drops the others): failures are a few percent of
-    the sessions, and the consuming walk (a window is opened by the next unused error, which depends
-    on the previous window) is a loop in Python where SQL would need a recursive CTE stepping one
-    window at a time for every group."""
+    The grouping runs in Python over the failed sessions only, and only over those with at least 3
+    errors of their group within 12 h either side (a window count in SQL drops the others: an error
+    with fewer can neither open an alert's window nor fall in one, so the walk is unchanged). The
+    consuming walk (a window is opened by the next unused error, which depends on the previous
+    window) is a short loop in Python, where SQL would need a recursive CTE stepping one window at a
+    time through every group."""
     where, params = scope(filters)
     partition = ", ".join(f"s.{column}" for column in _KEY)
+    span = f"interval '{int(WINDOW.total_seconds())} seconds'"
     sql, params = with_failed(
-        "SELECT e.*, cp.name AS charge_point FROM ("
-        f"SELECT {partition}, s.started_at, {local_time('s.started_at')} AS local_start, s.external_id, "
-        f"count(*) OVER (PARTITION BY {partition}) AS in_group "
-        "FROM charging_chargingsession s JOIN charging_chargingsource src ON src.id = s.source_id "
-        f"WHERE {where} AND {{failed}}) e JOIN charging_chargepoint cp ON cp.id = e.charge_point_id "
-        f"WHERE e.in_group >= {MIN_OCCURRENCES} "
+        f"SELECT e.*, cp.name AS charge_point, {local_time('e.started_at')} AS local_start FROM ("
+        f"SELECT {partition}, s.source_id, s.started_at, s.external_id, "
+        f"count(*) OVER (PARTITION BY {partition} ORDER BY s.started_at "
+        f"RANGE BETWEEN {span} PRECEDING AND {span} FOLLOWING) AS near "
+        f"FROM charging_chargingsession s WHERE {where} AND {{failed}}) e "
+        "JOIN charging_chargepoint cp ON cp.id = e.charge_point_id "
+        "JOIN charging_chargingsource src ON src.id = e.source_id "
+        f"WHERE e.near >= {MIN_OCCURRENCES} "
         "ORDER BY e.site_id, e.charge_point_id, e.error_type, e.moment, e.evi_code NULLS FIRST, "
         "e.downstream_code NULLS FIRST, e.started_at, e.external_id",
         params,
