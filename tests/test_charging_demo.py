@@ -178,9 +178,10 @@ def test_the_demo_is_imported_over_mysql_when_a_database_is_given(tenant):
     from tests.mariadb import mariadb_server
 
     server = mariadb_server()
-    server.fresh_database("voltwatch_test_charging_demo")
+    server.create_database("voltwatch_test_charging_demo")
     try:
-        run = demo.load(NOW, days=3, mysql_url=server.url("voltwatch_test_charging_demo"))
+        url = f"mysql://{server.user}:{server.password}@{server.host}:{server.port}/voltwatch_test_charging_demo"
+        run = demo.load(NOW, days=3, mysql_url=url)
         sessions = demo.dataset(NOW, days=3)[0]
         assert (run.status, run.rows_rejected, run.source.name, run.source.kind) == (
             ImportStatus.SUCCEEDED, 0, "Démo (MySQL)", SourceKind.MYSQL)  # fmt: skip
