@@ -41,7 +41,7 @@ def source_update(*, source: ChargingSource, by, ip_address: str | None = None, 
     """An empty password keeps the stored one (the form never shows it back)."""
     before = ChargingSource.objects.get(pk=source.pk)
     if not changes.get("password"):
-        changes.pop("password", None)
+        changes["password"] = before.password  # a form may have blanked it on the instance already
     for name, value in changes.items():
         setattr(source, name, value)
     return _saved(source, before, by, ip_address)
