@@ -132,6 +132,9 @@ def ceiling(source) -> tuple[float, float, int]:
 # --- pandas: the same headline figures from a DataFrame in memory ----------------------------------
 
 
+SITE_NAMES: dict[int, str] = {}
+
+
 def load_frames():
     import pandas as pd
     from django.db import connection
@@ -147,6 +150,9 @@ def load_frames():
         cursor.execute("SELECT site_id, started_at, ended_at, label, equipment FROM charging_fault")
         names = ["site_id", "started_at", "ended_at", "label", "equipment"]
         faults = pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+    from sites.selectors import sites as site_rows
+
+    SITE_NAMES.update(site_rows().values_list("pk", "name"))
     sessions["local_date"] = pd.to_datetime(sessions["local_date"])
     sessions["started_at"] = pd.to_datetime(sessions["started_at"], utc=True)
     for name in ("error_type", "moment", "moment_group", "mac", "vehicle"):
@@ -193,29 +199,37 @@ def pd_sites(df, faults, filters):
     median_hour = cumulative.ge(cumulative.iloc[:, -1] / 2, axis=0).idxmax(axis=1)
     by_month = sel.assign(failed=failed).groupby(["site_id", sel["local_date"].dt.to_period("M")])["failed"].agg(
         ["size", "sum"])  # fmt: skip
-    return {"sites": len(per_site), "peak_hours": int(peak.mode().iloc[0]), "median": int(median_hour.median()),
+    total, nfailed = len(sel), int(failed.sum())
+    return {"total": total, "ok": total - nfailed, "failed": nfailed,
+            "success_pct": round((total - nfailed) / total * 100, 2) if total else 0.0, "sites": len(per_site),
+            "peak_hours": int(peak.mode().iloc[0]), "median_hour": int(median_hour.median()),
             "months": len(by_month)}  # fmt: skip
 
 
 def pd_statistics(df, faults, filters):
     sel = _period(df, filters)
     ok = sel[sel["is_ok"]]
-    energy_set = sel[sel["is_ok"] | ((~sel["is_ok"]) & (sel["moment"] == "Fin de charge"))]["energy_kwh"]
-    per_day = ok.groupby(["site_id", "local_date"], observed=True).size()
-    vehicles = sel[sel["vehicle"] != ""].groupby("vehicle", observed=True)["is_ok"].mean()
-    hours_site = ok.groupby("site_id", observed=True)["duration_s"].sum() / 3600
-    hours_point = ok.groupby("charge_point_id", observed=True)["duration_s"].sum() / 3600
+    energy_set = sel[sel["is_ok"] | (sel["moment"] == "Fin de charge")]["energy_kwh"]
+    per_site_day = ok.groupby(["site_id", "local_date"], observed=True).size()
+    per_day = per_site_day.groupby(level="local_date").sum()
+    vehicles = sel[sel["vehicle"] != ""].groupby("vehicle", observed=True)["is_ok"].agg(["size", "sum"])
+    ok.groupby("site_id", observed=True)["duration_s"].sum()
+    ok.groupby("charge_point_id", observed=True)["duration_s"].sum()
+
+    def r2(value):
+        return round(float(value), 2)
+
     return {
-        "energy_total_kwh": round(float(sel["energy_kwh"].sum()), 2),
-        "energy_mean_kwh": round(float(energy_set.mean()), 2), "energy_max_kwh": float(energy_set.max()),
-        "mean_power_kw": round(float(ok["mean_power_kw"].mean()), 2), "max_power_kw": float(ok["max_power_kw"].max()),
-        "soc_start": round(float(ok["soc_start"].mean()), 2), "soc_end": round(float(ok["soc_end"].mean()), 2),
-        "soc_gain": round(float((ok["soc_end"] - ok["soc_start"]).mean()), 2),
-        "duration_s": round(float(ok["duration_s"].mean()), 1),
-        "share_900v": round(float(sel["charge_900v"].fillna(False).mean() * 100), 2),
-        "ok_per_day_mean": round(float(per_day.mean()), 2), "ok_per_day_median": float(per_day.median()),
-        "busiest": int(per_day.max()), "vehicles": len(vehicles), "hours": round(float(hours_site.sum()), 1),
-        "points": len(hours_point),
+        "total": len(sel), "ok": len(ok), "energy_total_kwh": r2(sel["energy_kwh"].sum()),
+        "energy_mean_kwh": r2(energy_set.mean()), "energy_max_kwh": r2(energy_set.max()),
+        "mean_power_mean_kw": r2(ok["mean_power_kw"].mean()), "mean_power_max_kw": r2(ok["mean_power_kw"].max()),
+        "max_power_mean_kw": r2(ok["max_power_kw"].mean()), "max_power_max_kw": r2(ok["max_power_kw"].max()),
+        "soc_start_mean": r2(ok["soc_start"].mean()), "soc_end_mean": r2(ok["soc_end"].mean()),
+        "soc_gain_mean": r2((ok["soc_end"] - ok["soc_start"]).mean()),
+        "duration_mean_min": r2(ok["duration_s"].mean() / 60),
+        "charges_900v": int(sel["charge_900v"].fillna(False).sum()),
+        "days": len(per_day), "ok_per_day_mean": r2(per_day.mean()), "ok_per_day_median": r2(per_day.median()),
+        "busiest_ok": int(per_site_day.max()), "vehicles": len(vehicles),
     }  # fmt: skip
 
 
@@ -295,8 +309,11 @@ def pd_errors_by_moment(df, faults, filters):
     evi = failed[failed["error_type"] == EVI].groupby(["moment", "evi_step", "evi_code"], observed=True).size()
     ds = failed[failed["error_type"] == DS].groupby(["moment", "evi_step", "downstream_code"], observed=True).size()
     failed.groupby(["site_id", "moment_group"], observed=True).size()
-    return {"top_evi": int(evi.nlargest(3).iloc[0]) if len(evi) else 0,
-            "top_ds": int(ds.nlargest(3).iloc[0]) if len(ds) else 0}  # fmt: skip
+    evi.nlargest(3), ds.nlargest(3)
+    total, nfailed = len(sel), len(failed)
+    return {"total": total, "failed": nfailed, "failed_evi": int((failed["error_type"] == EVI).sum()),
+            "failed_downstream": int((failed["error_type"] == DS).sum()),
+            "success_pct": round((total - nfailed) / total * 100, 2) if total else 0.0}  # fmt: skip
 
 
 def pd_pivot(df, faults, filters):
@@ -315,14 +332,16 @@ def pd_charge_points(df, faults, filters):
     import pandas as pd
 
     sel = _period(df, filters)
-    site = sel["site_id"].value_counts().index[0]
+    site = min(sel["site_id"].unique(), key=lambda pk: SITE_NAMES[pk])  # as ours: the first by name
     part = sel[sel["site_id"] == site]
     failed = _failed(part)
     per_point = part.assign(failed=failed).groupby("charge_point_id", observed=True)["failed"].agg(["size", "sum"])
     failures = part[failed]
     pd.crosstab(failures["downstream_code"], failures["moment"])
     pd.crosstab(failures["evi_code"], failures["moment"])
-    return {"points": len(per_point), "failed": int(failed.sum())}
+    total, nfailed = len(part), int(failed.sum())
+    return {"points": len(per_point), "total": total, "ok": total - nfailed, "failed": nfailed,
+            "success_pct": round((total - nfailed) / total * 100, 2) if total else 0.0}  # fmt: skip
 
 
 def pd_specific_error(df, faults, filters):
