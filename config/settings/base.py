@@ -237,6 +237,10 @@ if DEMO_SCHEMAS:
     CELERY_BEAT_SCHEDULE["demo-telemetry"] = every_tenant(
         "telemetry.tasks.simulate_demo_telemetry", env_int("DEMO_TELEMETRY_EVERY_S", 5), DEMO_SCHEMAS
     )
+    # Demo charging sessions that ended since the last import (a tenant without the demo source: nothing).
+    CELERY_BEAT_SCHEDULE["demo-charging"] = every_tenant(
+        "charging.tasks.simulate_demo_charging", env_int("DEMO_CHARGING_EVERY_S", 600), DEMO_SCHEMAS
+    )
 
 # --- Kafka --------------------------------------------------------------------------------------
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS")
