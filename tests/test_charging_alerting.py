@@ -57,6 +57,15 @@ def test_recurring_errors_raise_one_alert_per_charge_point_and_error_key(tenant)
     assert first.labels["sessions"] == ["A1", "A2", "A3"]
 
 
+def test_a_missing_code_is_part_of_the_key_and_left_empty_in_the_alert_type(tenant):
+    charging_load(sessions=[*three("N", ds=1234, evi=None), *three("Z", ds=1234, evi=0, pdc="PDC2")])
+    assert sorted((a.source_label, a.type) for a in recurring()) == [
+        ("CESSON / PDC1", "charging_recurring:Erreur_DownStream:Charge::1234"),
+        ("CESSON / PDC2", "charging_recurring:Erreur_DownStream:Charge:0:1234"),
+    ]
+    assert "EVI —, Downstream 1234" in recurring()[0].message
+
+
 def test_a_reimport_raises_nothing_again(tenant):
     rows = three("A")
     charging_load(sessions=rows)
