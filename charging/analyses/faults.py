@@ -20,6 +20,15 @@ NOTES = [
 ]  # fmt: skip
 PARAMS: tuple[str, ...] = ()
 
+# The headline figures of the answer, as the OpenAPI describes them.
+FIGURES = {
+    "active": "Faults in progress.",
+    "resolved": "Faults resolved.",
+    "total": "Faults overlapping the period.",
+    "mean_duration_days": "Mean duration, days (in progress: until now).",
+}
+
+
 TOP = 5
 
 

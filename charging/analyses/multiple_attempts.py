@@ -19,6 +19,13 @@ NOTES = [
 ]
 PARAMS: tuple[str, ...] = ()
 
+# The headline figures of the answer, as the OpenAPI describes them.
+FIGURES = {
+    "count": "Groups of 2+ sessions of one MAC in one clock hour at one site.",
+    "sessions": "Sessions in those groups.",
+}
+
+
 MAX_ROWS = 2000  # the newest groups shown; the figures count them all
 
 # The groups: (site, local clock hour, MAC) with ≥ 2 sessions; local_date + local_hour are the start

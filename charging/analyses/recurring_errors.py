@@ -27,6 +27,13 @@ NOTES = [
 ]  # fmt: skip
 PARAMS: tuple[str, ...] = ()
 
+# The headline figures of the answer, as the OpenAPI describes them.
+FIGURES = {
+    "count": "Recurring-error alerts (3+ same errors of a charge point within 12 h).",
+    "sessions": "Errors in those alerts.",
+}
+
+
 WINDOW = timedelta(hours=12)
 MIN_OCCURRENCES = 3
 

@@ -17,6 +17,12 @@ NOTES = [
 ]
 PARAMS: tuple[str, ...] = ()
 
+# The headline figures of the answer, as the OpenAPI describes them.
+FIGURES = {
+    "count": "Sessions reported OK with less than 1 kWh.",
+}
+
+
 MAX_ROWS = 2000  # the newest sessions shown; the figure counts them all
 
 
