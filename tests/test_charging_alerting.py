@@ -103,6 +103,17 @@ def test_only_the_last_7_days_of_the_source_data_are_alerted_on(tenant):
     assert [a.source_label for a in recurring()] == ["CESSON / PDC2"]
 
 
+def test_what_the_moving_7_days_still_show_of_an_alerted_window_is_not_raised_again(tenant):
+    charging_load(sessions=[
+        failure("E1", "2026-03-02 23:00:00"), failure("E2", "2026-03-03 01:00:00"),
+        failure("E3", "2026-03-03 02:00:00"), failure("E4", "2026-03-03 03:00:00"),
+        session("LATEST", start="2026-03-08 12:00:00"),  # 7 days: 03-02 … 03-08
+    ])  # fmt: skip
+    assert [a.labels["sessions"] for a in recurring()] == [["E1", "E2", "E3", "E4"]]
+    charging_load(sessions=[session("NEXT", start="2026-03-09 12:00:00")])  # 03-03 … 03-09: E2, E3, E4 alone
+    assert [(a.occurrences, a.labels["sessions"]) for a in recurring()] == [(1, ["E1", "E2", "E3", "E4"])]
+
+
 def test_raise_charging_alerts_returns_how_many_it_raised(tenant, monkeypatch):
     import charging.alerting
 

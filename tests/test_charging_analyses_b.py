@@ -178,8 +178,12 @@ def test_alerts_group_by_charge_point_type_moment_and_codes(tenant):
     assert [a["session_ids"] for a in detect(filters_of(**MARCH))] == [["P1", "P3", "P4"]]
 
 
-def test_alerts_count_only_failures_of_the_selected_types_and_moments(tenant):
-    charging_load(sessions=[failure(f"E{i}", f"2026-03-02 10:0{i}:00") for i in range(3)])
+def test_alerts_count_only_failures_of_the_selected_sites_period_types_and_moments(tenant):
+    charging_load(
+        sessions=[*[failure(f"E{i}", f"2026-03-02 10:0{i}:00") for i in range(3)], session("R", site="RENNES")]
+    )
+    assert run("alerts", **MARCH, sites="rennes")["count"] == 0
+    assert run("alerts", period="month", d1="2026-04-01")["count"] == 0
     assert run("alerts", **MARCH, types="DownStream")["count"] == 0
     assert run("alerts", **MARCH, moments="Avant charge")["count"] == 0
     assert run("alerts", **MARCH, types="EVI", moments="Charge")["count"] == 1
