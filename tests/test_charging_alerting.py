@@ -124,6 +124,17 @@ def test_raise_charging_alerts_returns_how_many_it_raised(tenant, monkeypatch):
     assert raise_charging_alerts(source=files_source()) == 0
 
 
+def test_an_import_alerts_on_the_sites_of_its_own_source(tenant, monkeypatch):
+    import charging.alerting
+
+    monkeypatch.setattr(charging.alerting, "raise_charging_alerts", lambda **kwargs: 0)  # the import's own call
+    charging_load(sessions=three("A"))
+    other = files_source("Other exports")
+    charging_load(sessions=[session("R", site="RENNES")], source=other)
+    assert raise_charging_alerts(source=other) == 0
+    assert raise_charging_alerts(source=files_source()) == 1
+
+
 # --- Faults --------------------------------------------------------------------------------------
 
 
