@@ -384,3 +384,18 @@ def test_every_analysis_of_this_module_says_zero_on_no_data(tenant):
     assert (run("multiple-attempts", **MARCH)["count"], run("suspicious", **MARCH)["count"]) == (0, 0)
     assert (run("alerts", **MARCH)["count"], run("evolution", **MARCH)["months"]) == (0, [])
     assert (run("faults", **MARCH)["total"], run("faults", **MARCH)["mean_duration_days"]) == (0, None)
+
+
+def test_every_answer_is_plain_json(tenant):
+    import json
+
+    charging_load(
+        sessions=[
+            *[failure(f"E{i}", f"2026-03-02 10:0{i}:00", energy=0.5) for i in range(3)],
+            session("OK", start="2026-03-02 10:30:00", energy=0.2),
+        ],
+        faults=[fault(1, start="2026-03-01 08:00:00"), fault(2, start="2026-03-01 08:00", end="2026-03-02 08:00")],
+    )
+    for name in ("overview", "multiple-attempts", "suspicious", "alerts", "evolution", "faults"):
+        result = run(name, **MARCH)
+        assert json.loads(json.dumps(result)) == result, name
