@@ -24,6 +24,8 @@ FIGURES = {
     "count": "Groups of 2+ sessions of one MAC in one clock hour at one site.",
     "sessions": "Sessions in those groups.",
 }
+# The cards' labels (the portal's generic ones otherwise).
+FIGURE_LABELS = {"count": gettext_lazy("Groups"), "sessions": gettext_lazy("Attempts in those groups")}
 
 
 MAX_ROWS = 2000  # the newest groups shown; the figures count them all

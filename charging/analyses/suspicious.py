@@ -21,6 +21,8 @@ PARAMS: tuple[str, ...] = ()
 FIGURES = {
     "count": "Sessions reported OK with less than 1 kWh.",
 }
+# The cards' labels (the portal's generic ones otherwise).
+FIGURE_LABELS = {"count": gettext_lazy("Suspicious sessions")}
 
 
 MAX_ROWS = 2000  # the newest sessions shown; the figure counts them all
