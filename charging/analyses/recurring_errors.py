@@ -32,6 +32,8 @@ FIGURES = {
     "count": "Recurring-error alerts (3+ same errors of a charge point within 12 h).",
     "sessions": "Errors in those alerts.",
 }
+# The cards' labels (the portal's generic ones otherwise).
+FIGURE_LABELS = {"count": gettext_lazy("Alerts"), "sessions": gettext_lazy("Errors in those alerts")}
 
 
 WINDOW = timedelta(hours=12)
