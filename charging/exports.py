@@ -1,5 +1,5 @@
 """CSV and XLSX exports of the charging tables: any table of an analysis's Result, and the session
-list (streamed). The file writing is telemetry's (`telemetry.exports`: formula-safe CSV, constant
+list (streamed). The file writing is the platform's (`core.exports`: formula-safe CSV, constant
 memory XlsxWriter); this module only turns our tables into its shape."""
 
 from collections.abc import Iterable, Iterator
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from charging import explain
 from charging.analyses.base import Table
-from telemetry import exports
+from core import exports
 
 FORMATS = ("csv", "xlsx")
 

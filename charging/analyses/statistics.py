@@ -1,0 +1,239 @@
+"""4. Statistics (sites and period only) — energy total (all sessions); energy mean/max over OK
+sessions plus failures at Fin de charge; mean/max of mean and max power, mean SOC start/end, mean
+SOC gain, mean duration (OK sessions); share of 900 V charges; OK charges per day (days, mean,
+median, busiest site-day); success % per vehicle (unknown vehicles excluded); operating hours per
+site and per charge point (sum of OK session durations, negative → 0).
+
+"OK" here is the session's own outcome: the error-type and moment filters do not apply."""
+
+import statistics
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from charging.analyses.base import Chart, Column, Result, Table
+from charging.analyses.sql import fetch, one, pct, rounded, site_labels
+from charging.filters import Filters
+from charging.models import ChargePoint
+from charging.vocabulary import Moment
+
+NAME = "statistics"
+TITLE = gettext_lazy("Statistics")
+NOTES = [
+    gettext_lazy(
+        "Statistics use the sites and the period only: the error type and moment filters do not apply, "
+        "and OK is the session's own outcome."
+    ),
+    gettext_lazy("Energy mean and maximum count OK sessions and the failures at Fin de charge."),
+    gettext_lazy("Operating hours add up the durations of OK sessions; a session ending before its start counts 0."),
+    gettext_lazy("Sessions of an unknown vehicle are left out of the per-vehicle success rates."),
+]
+PARAMS: tuple[str, ...] = ()
+
+# The headline figures of the answer, as the OpenAPI describes them.
+FIGURES = {
+    "total": "Sessions.",
+    "ok": "OK sessions.",
+    "energy_total_kwh": "Energy of all sessions.",
+    "energy_mean_kwh": "Mean energy of OK sessions and failures at Fin de charge.",
+    "energy_max_kwh": "Largest energy of the same.",
+    "mean_power_mean_kw": "Mean of the mean power (OK).",
+    "mean_power_max_kw": "Largest mean power (OK).",
+    "max_power_mean_kw": "Mean of the max power (OK).",
+    "max_power_max_kw": "Largest max power (OK).",
+    "soc_start_mean": "Mean SOC at start (OK), %.",
+    "soc_end_mean": "Mean SOC at end (OK), %.",
+    "soc_gain_mean": "Mean SOC gain (OK), points.",
+    "duration_mean_min": "Mean duration of OK sessions, minutes.",
+    "charges_900v": "900 V charges.",
+    "charges_900v_pct": "Their share of all sessions, %.",
+    "days": "Days with OK charges.",
+    "ok_per_day_mean": "OK charges per day, mean.",
+    "ok_per_day_median": "OK charges per day, median.",
+    "busiest_site": "The site of the busiest site-day.",
+    "busiest_day": "Its date.",
+    "busiest_ok": "Its OK charges.",
+}
+
+
+# Vehicles that are no vehicle: none found for the MAC, or the source's own placeholders.
+_UNKNOWN_VEHICLES = ("", "unknown", "none", "null", "nan")
+_END = Moment.END_OF_CHARGE.value
+
+
+def run(filters: Filters) -> Result:
+    where, params = filters.session_where("s")
+    params = {**params, "end_of_charge": _END}
+    energy = "(s.is_ok OR s.moment = %(end_of_charge)s)"
+    totals = one(
+        "SELECT count(*) AS total, count(*) FILTER (WHERE s.is_ok) AS ok, sum(s.energy_kwh) AS energy_total, "
+        f"avg(s.energy_kwh) FILTER (WHERE {energy}) AS energy_mean, "
+        f"max(s.energy_kwh) FILTER (WHERE {energy}) AS energy_max, "
+        "avg(s.mean_power_kw) FILTER (WHERE s.is_ok) AS mean_power_mean, "
+        "max(s.mean_power_kw) FILTER (WHERE s.is_ok) AS mean_power_max, "
+        "avg(s.max_power_kw) FILTER (WHERE s.is_ok) AS max_power_mean, "
+        "max(s.max_power_kw) FILTER (WHERE s.is_ok) AS max_power_max, "
+        "avg(s.soc_start) FILTER (WHERE s.is_ok) AS soc_start_mean, "
+        "avg(s.soc_end) FILTER (WHERE s.is_ok) AS soc_end_mean, "
+        "avg(s.soc_end - s.soc_start) FILTER (WHERE s.is_ok) AS soc_gain_mean, "
+        "avg(s.duration_s) FILTER (WHERE s.is_ok) AS duration_mean_s, "
+        "count(*) FILTER (WHERE s.charge_900v) AS charges_900v "
+        f"FROM charging_chargingsession s WHERE {where}",
+        params,
+    )
+    # The OK charges per site and day, the vehicles and the charge points' hours, in one pass.
+    groups = fetch(
+        "SELECT GROUPING(s.local_date) = 0 AS per_day, GROUPING(s.vehicle) = 0 AS per_vehicle, s.site_id, "
+        "s.local_date, s.vehicle, s.charge_point_id, count(*) AS total, count(*) FILTER (WHERE s.is_ok) AS ok, "
+        "coalesce(sum(s.duration_s) FILTER (WHERE s.is_ok), 0) AS seconds "
+        f"FROM charging_chargingsession s WHERE {where} "
+        "GROUP BY GROUPING SETS ((s.site_id, s.local_date), (s.vehicle), (s.site_id, s.charge_point_id))",
+        params,
+    )
+    site_days = [g for g in groups if g["per_day"] and g["ok"]]
+    seconds = [g for g in groups if not g["per_day"] and not g["per_vehicle"]]
+    vehicles = []
+    for r in groups:
+        if not r["per_vehicle"] or r["vehicle"].strip().lower() in _UNKNOWN_VEHICLES:
+            continue
+        failed = r["total"] - r["ok"]
+        vehicles.append({"vehicle": r["vehicle"], "total": r["total"], "ok": r["ok"], "failed": failed,
+                         "ok_pct": pct(r["ok"], r["total"]), "failed_pct": pct(failed, r["total"])})  # fmt: skip
+    vehicles.sort(key=lambda r: (-r["total"], -r["ok_pct"], r["vehicle"]))
+    names = dict(ChargePoint.objects.filter(pk__in={r["charge_point_id"] for r in seconds}).values_list("pk", "name"))
+    for r in seconds:
+        r["charge_point"] = names.get(r["charge_point_id"], "?")
+    labels = site_labels({r["site_id"] for r in groups if r["site_id"] is not None})
+    per_site: dict[int, int] = {}
+    for r in seconds:
+        per_site[r["site_id"]] = per_site.get(r["site_id"], 0) + r["seconds"]
+    site_hours = sorted(
+        ({"site": labels[pk]["site"], "hours": rounded(total / 3600)} for pk, total in per_site.items()),
+        key=lambda r: (-r["hours"], r["site"]),
+    )
+    point_hours = sorted(
+        (
+            {
+                "site": labels[r["site_id"]]["site"],
+                "charge_point": r["charge_point"],
+                "hours": rounded(r["seconds"] / 3600),
+            }
+            for r in seconds
+        ),
+        key=lambda r: (r["site"], -r["hours"], r["charge_point"]),
+    )
+
+    per_day: dict = {}
+    for r in site_days:
+        per_day[r["local_date"]] = per_day.get(r["local_date"], 0) + r["ok"]
+    busiest = min(site_days, key=lambda r: (-r["ok"], r["local_date"], labels[r["site_id"]]["site"]), default=None)
+    total = totals["total"]
+    figures = {
+        "total": total,
+        "ok": totals["ok"],
+        "energy_total_kwh": rounded(totals["energy_total"]) or 0.0,
+        "energy_mean_kwh": rounded(totals["energy_mean"]),
+        "energy_max_kwh": rounded(totals["energy_max"]),
+        "mean_power_mean_kw": rounded(totals["mean_power_mean"]),
+        "mean_power_max_kw": rounded(totals["mean_power_max"]),
+        "max_power_mean_kw": rounded(totals["max_power_mean"]),
+        "max_power_max_kw": rounded(totals["max_power_max"]),
+        "soc_start_mean": rounded(totals["soc_start_mean"]),
+        "soc_end_mean": rounded(totals["soc_end_mean"]),
+        "soc_gain_mean": rounded(totals["soc_gain_mean"]),
+        "duration_mean_min": rounded(totals["duration_mean_s"] / 60) if totals["duration_mean_s"] is not None else None,
+        "charges_900v": totals["charges_900v"],
+        "charges_900v_pct": pct(totals["charges_900v"], total),
+        "days": len(per_day),
+        "ok_per_day_mean": rounded(statistics.mean(per_day.values())) if per_day else 0.0,
+        "ok_per_day_median": rounded(statistics.median(per_day.values())) if per_day else 0.0,
+        "busiest_site": labels[busiest["site_id"]]["site"] if busiest else "",
+        "busiest_day": busiest["local_date"].isoformat() if busiest else "",
+        "busiest_ok": busiest["ok"] if busiest else 0,
+    }
+    summary = [{"figure": str(label), "value": figures[key]} for key, label in _SUMMARY]
+    return Result(
+        name=NAME,
+        figures=figures,
+        tables=[
+            Table(
+                key="summary",
+                title=_("Figures"),
+                columns=[Column("figure", _("Figure")), Column("value", _("Value"))],
+                rows=summary,
+            ),
+            Table(
+                key="vehicles",
+                title=_("Success rate per vehicle"),
+                columns=[
+                    Column("vehicle", _("Vehicle")),
+                    Column("total", _("Sessions"), "int"),
+                    Column("ok", _("OK"), "int"),
+                    Column("failed", _("Failed"), "int"),
+                    Column("ok_pct", _("% OK"), "pct"),
+                    Column("failed_pct", _("% failed"), "pct"),
+                ],
+                rows=vehicles,
+            ),
+            Table(
+                key="site_hours",
+                title=_("Operating hours per site"),
+                columns=[Column("site", _("Site")), Column("hours", _("Hours"), "float")],
+                rows=site_hours,
+            ),
+            Table(
+                key="point_hours",
+                title=_("Operating hours per charge point"),
+                columns=[
+                    Column("site", _("Site")),
+                    Column("charge_point", _("Charge point")),
+                    Column("hours", _("Hours"), "float"),
+                ],
+                rows=point_hours,
+            ),
+        ],
+        charts=[
+            Chart(
+                key="vehicles",
+                title=_("Success rate per vehicle"),
+                kind="bar",
+                labels=[v["vehicle"] for v in vehicles],
+                datasets=[{"label": _("% OK"), "data": [v["ok_pct"] for v in vehicles]}],
+                table="vehicles",
+            ),
+            Chart(
+                key="site_hours",
+                title=_("Operating hours per site"),
+                kind="bar",
+                labels=[r["site"] for r in site_hours],
+                datasets=[{"label": _("Hours"), "data": [r["hours"] for r in site_hours]}],
+                table="site_hours",
+            ),
+        ],
+        notes=[str(note) for note in NOTES],
+    )
+
+
+_SUMMARY = [
+    ("total", gettext_lazy("Sessions")),
+    ("ok", gettext_lazy("OK sessions")),
+    ("energy_total_kwh", gettext_lazy("Energy, all sessions (kWh)")),
+    ("energy_mean_kwh", gettext_lazy("Energy, mean (kWh)")),
+    ("energy_max_kwh", gettext_lazy("Energy, maximum (kWh)")),
+    ("mean_power_mean_kw", gettext_lazy("Mean power, mean (kW)")),
+    ("mean_power_max_kw", gettext_lazy("Mean power, maximum (kW)")),
+    ("max_power_mean_kw", gettext_lazy("Maximum power, mean (kW)")),
+    ("max_power_max_kw", gettext_lazy("Maximum power, maximum (kW)")),
+    ("soc_start_mean", gettext_lazy("SOC at start, mean (%)")),
+    ("soc_end_mean", gettext_lazy("SOC at end, mean (%)")),
+    ("soc_gain_mean", gettext_lazy("SOC gained, mean (%)")),
+    ("duration_mean_min", gettext_lazy("Duration, mean (min)")),
+    ("charges_900v", gettext_lazy("900 V charges")),
+    ("charges_900v_pct", gettext_lazy("900 V charges (%)")),
+    ("days", gettext_lazy("Days with OK charges")),
+    ("ok_per_day_mean", gettext_lazy("OK charges per day, mean")),
+    ("ok_per_day_median", gettext_lazy("OK charges per day, median")),
+    ("busiest_site", gettext_lazy("Busiest site-day: site")),
+    ("busiest_day", gettext_lazy("Busiest site-day: day")),
+    ("busiest_ok", gettext_lazy("Busiest site-day: OK charges")),
+]

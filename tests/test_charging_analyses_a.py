@@ -1,0 +1,63 @@
+"""What analyses 2, 3, 4, 5, 8 and 9 share: the module shape of `charging.analyses.general`, answers
+that are plain JSON, and every chart backed by a table saying the same in text."""
+
+import json
+
+import pytest
+from django_tenants.utils import schema_context
+
+from charging import selectors
+from charging.analyses import analysis
+from charging.filters import parse_filters
+from tests.charging_data import charging_load, session, vehicle
+
+NAMES = ["sites", "charge-points", "statistics", "pivot", "errors-by-moment", "specific-error"]
+OWN = {
+    "sites": {"site": "cesson", "month": "2026-03"},
+    "pivot": {"site": "cesson", "site2": "rennes"},
+    "specific-error": {"mac": "AA:BB", "codes": "12,1234", "drill_site": "cesson", "drill_month": "2026-03",
+                       "drill_day": "2026-03-02"},
+}  # fmt: skip
+SESSIONS = [
+    session("J1", start="2026-03-02 10:00:00"),
+    session("J2", start="2026-03-02 11:00:00", outcome=1, ds=8192, evi=12, step=8),
+    session("J3", pdc="PDC2", start="2026-03-03 12:00:00", outcome=1, ds=1234, step=3, soc_end=None),
+    session("J4", site="RENNES", start="2026-03-04 13:00:00", outcome=1, ds=0, evi=5, step=-1, mac="11:22:33:44:55:66"),
+    session("J5", site="RENNES", start="2026-03-05 14:00:00", outcome=None, energy=None, v900=None, mac=""),
+]
+
+
+def plain(value) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(plain(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_analysis_has_the_shape_of_the_pattern(name):
+    module = analysis(name)
+    assert name == module.NAME
+    assert str(module.TITLE) and all(str(note) for note in module.NOTES)
+    assert isinstance(module.PARAMS, tuple)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_analysis_answers_plain_json_with_every_chart_backed_by_a_table(alpha, name):
+    with schema_context(alpha.slug):
+        charging_load(sessions=SESSIONS, vehicles=[vehicle("AA:BB:CC", "Model A")])
+        module = analysis(name)
+        filters = parse_filters(
+            {"period": "month", "d1": "2026-03-01", **OWN.get(name, {})},
+            bounds=selectors.data_bounds(),
+            site_ids_by_code=selectors.site_ids_by_code(),
+            extra=module.PARAMS,
+        )
+        result = module.run(filters).as_json()
+    assert plain(result), result
+    json.dumps(result)  # no encoder needed
+    for chart in result["charts"]:
+        assert chart["table"] in result["tables"], chart["key"]
+    for table in result["tables"].values():
+        assert all(set(table["columns"]) <= set(row) for row in table["rows"]), table["title"]
