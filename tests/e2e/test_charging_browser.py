@@ -90,6 +90,15 @@ def test_changing_a_filter_reloads_the_tab_and_the_address(asgi_server, page, ch
     sessions = page.get_by_role("navigation", name="Charging").get_by_role("link", name="Sessions")
     expect(sessions).to_have_attribute("href", re.compile(r"^/charging/sessions/\?period=all&sites=e2e-north&moments="))
 
+    analyses = page.get_by_role("navigation", name="Analyses")
+    analyses.get_by_role("link", name="Site comparison").click()  # another tab, the same filters
+    expect(page).to_have_url(re.compile(r"\?tab=sites&period=all&sites=e2e-north&moments="))
+    expect(page.get_by_role("heading", level=2, name="Site comparison")).to_be_visible()
+    expect(analyses.get_by_role("link", name="Site comparison")).to_have_attribute("aria-current", "page")
+    analyses.get_by_role("link", name="General", exact=True).click()
+    expect(page).to_have_url(re.compile(r"\?tab=general&"))
+    assert page.evaluate("() => window.notReloaded") is True
+
     table = page.locator('[data-table="sites"] table')
     header = table.locator("th", has_text="Sessions")
     header.get_by_role("button").click()
