@@ -502,3 +502,13 @@ def test_a_tab_is_kept_until_an_import_changes_the_data(data, monkeypatch):
     with schema_context(data.slug):
         charging_load(sessions=[session("NEW", start="2026-03-09 10:00:00")])
     assert 'data-figure="total"><div class="muted">Total</div><div class="stat">6</div>' in page(viewer.get(url))
+
+
+def test_each_source_has_its_upload_form_with_ids_of_its_own(data):
+    with schema_context(data.slug):
+        other = files_source(name="Other exports")
+        first = ChargingSource.objects.exclude(pk=other.pk).get()
+    html = page(data.http("operator").get("/charging/sources/"))
+    for source in (first, other):
+        assert f'action="/charging/sources/{source.pk}/upload/"' in html
+        assert f'<label for="upload-{source.pk}-sessions">' in html and f'id="upload-{source.pk}-sessions"' in html

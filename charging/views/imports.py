@@ -86,7 +86,10 @@ def sources(request):
             "runs": page,
             "can_admin": _can(request, ADMIN),
             "can_import": _can(request, IMPORTERS),
-            "upload_form": UploadForm(),
+            # One form per source, each with ids of its own (the labels point at the right file input).
+            "uploads": [
+                (source, UploadForm(auto_id=f"upload-{source.pk}-%s")) for source in selectors.charging_sources()
+            ],
         },
     )
 
