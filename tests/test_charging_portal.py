@@ -512,3 +512,17 @@ def test_each_source_has_its_upload_form_with_ids_of_its_own(data):
     for source in (first, other):
         assert f'action="/charging/sources/{source.pk}/upload/"' in html
         assert f'<label for="upload-{source.pk}-sessions">' in html and f'id="upload-{source.pk}-sessions"' in html
+
+
+def test_a_signed_out_htmx_request_sends_the_page_to_the_sign_in(data):
+    from django.test import Client
+
+    anonymous = Client(HTTP_HOST=data.host)
+    response = anonymous.get(
+        "/charging/tab/general/?period=all",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://{data.host}/charging/?tab=general&period=all",
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/accounts/login/?next=/charging/%3Ftab%3Dgeneral%26period%3Dall"
+    assert anonymous.get("/charging/tab/general/").status_code == 302  # a plain request: the usual redirect

@@ -33,6 +33,7 @@ from charging.views.common import (
     FilterState,
     filter_form_context,
     freshness,
+    htmx_login,
     query_string,
     read_filters,
     shown,
@@ -306,6 +307,7 @@ def index(request):
     return render(request, "charging/index.html", context, status=400 if state.errors else 200)
 
 
+@htmx_login
 @login_required
 def tab(request, name: str):
     """One tab's content (HTMX); the address bar gets the page's address with the same filters."""
@@ -362,6 +364,7 @@ def _cursor(value: str) -> tuple | None:
         return None
 
 
+@htmx_login
 @login_required
 def sessions(request):
     state = read_filters(request.GET, extra=SESSION_PARAMS)

@@ -3,9 +3,12 @@ form's state and the reasons of an invalid one), the freshness banner, how value
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from urllib.parse import urlencode
+from functools import wraps
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +28,24 @@ FIELD_LABELS = {
     "types": _("Error types"),
     "moments": _("Moments"),
 }
+
+
+def htmx_login(view):
+    """An HTMX request of a signed-out reader (the session expired on an open page) sends the whole
+    page to the sign-in, back to that page after: never the sign-in form swapped into a tab."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.headers.get("HX-Request") and not request.user.is_authenticated:
+            current = urlsplit(request.headers.get("HX-Current-URL") or request.get_full_path())
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = redirect_to_login(
+                current.path + (f"?{current.query}" if current.query else "")
+            ).url
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 @dataclass

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from charging import selectors, services
 from charging.models import ChargingSource, ImportRun, ImportStatus, SourceKind
-from charging.views.common import SECTION, freshness
+from charging.views.common import SECTION, freshness, htmx_login
 from core.http import client_ip
 
 ADMIN = ("admin",)
@@ -140,6 +140,7 @@ def source_delete(request, pk: int):
     )
 
 
+@htmx_login
 @role_required(*IMPORTERS)
 @require_POST
 def source_test(request, pk: int):
@@ -193,6 +194,7 @@ def import_detail(request, pk: int):
     )
 
 
+@htmx_login
 @role_required(*EVERYONE)
 def import_progress(request, pk: int):
     """The progress fragment of one run: what the poll (socket down) swaps in."""
