@@ -4,6 +4,7 @@ memory XlsxWriter); this module only turns our tables into its shape."""
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import F
@@ -34,6 +35,8 @@ def _kind(column, rows) -> str:
 def _cell(value, kind: str):
     if value is None:
         return None
+    if isinstance(value, Decimal):  # a SQL sum or average
+        value = float(value)
     if kind == "datetime" and isinstance(value, datetime):
         return value
     if kind in ("int", "number") and isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -3,6 +3,7 @@ exports, the session list, the sources and their imports, per role and per tenan
 
 import io
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -397,8 +398,13 @@ def test_any_result_renders_its_figures_tables_charts_and_links(alpha):
     sessions = Table(
         "sessions",
         "Sessions",
-        [Column("id", "ID", "link"), Column("start", "Start", "datetime"), Column("pct", "Share", "pct")],
-        [{"id": "S-9", "start": datetime(2026, 3, 2, 9, 0, tzinfo=UTC), "pct": 33.333}],
+        [
+            Column("id", "ID", "link"),
+            Column("start", "Start", "datetime"),
+            Column("pct", "Share", "pct"),
+            Column("kwh", "Energy", "float"),
+        ],
+        [{"id": "S-9", "start": datetime(2026, 3, 2, 9, 0, tzinfo=UTC), "pct": 33.333, "kwh": Decimal("12.3456")}],
         note="Only OK ones.",
     )
     heat = [{"label": "CESSON", "data": [4, 0]}, {"label": "RENNES", "data": [2, None]}]
@@ -427,6 +433,7 @@ def test_any_result_renders_its_figures_tables_charts_and_links(alpha):
     assert '<a href="https://console.example/s/S-9" target="_blank" rel="noopener">S-9</a>' in html
     assert '<td data-sort="2026-03-02T09:00:00+00:00">2026-03-02 10:00</td>' in squeezed  # the source's zone
     assert '<td data-sort="33.333" class="num">33.33 %</td>' in squeezed
+    assert '<td data-sort="12.3456" class="num">12.35</td>' in squeezed  # a SQL Decimal, as a number
     assert 'href="/charging/export/demo/sessions.xlsx?period=all"' in html
 
 

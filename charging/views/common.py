@@ -3,6 +3,7 @@ form's state and the reasons of an invalid one), the freshness banner, how value
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
@@ -140,9 +141,16 @@ def zone_of(name: str):
         return timezone.get_current_timezone()
 
 
+def _two_decimals(value: float) -> str:
+    """Rounded (Django's number_format alone cuts: 12.3456 → "12.34"), in the reader's format."""
+    return formats.number_format(round(value, 2), 2)
+
+
 def shown(value, kind: str, zone) -> str:
     if value is None or value == "":
         return "—"
+    if isinstance(value, Decimal):  # a SQL sum or average
+        value = float(value)
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if kind == "datetime" and isinstance(value, datetime):
@@ -151,11 +159,11 @@ def shown(value, kind: str, zone) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if kind == "pct" and isinstance(value, (int, float)):
-        return f"{formats.number_format(value, 2)} %"
+        return f"{_two_decimals(value)} %"
     if kind == "float" and isinstance(value, (int, float)):
-        return formats.number_format(value, 2)
+        return _two_decimals(value)
     if isinstance(value, float):
-        return formats.number_format(value, 2)
+        return _two_decimals(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -167,8 +175,8 @@ def sort_key(value) -> str:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, (int, float)):
-        return repr(value)
+    if isinstance(value, (int, float, Decimal)):
+        return repr(float(value)) if isinstance(value, Decimal) else repr(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return str(value)
