@@ -10,6 +10,8 @@ same in text, the analysis's notes in one line each."""
 import contextlib
 import hashlib
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -249,13 +251,32 @@ def _params(module, request, errors: dict) -> list[dict]:
     ]  # fmt: skip
 
 
+def _code_version() -> str:
+    """What the cached tabs were rendered with: a deployment that changes the templates or this
+    module never serves a tab rendered by the previous one."""
+    here = Path(__file__).resolve()
+    templates = here.parent.parent / "templates" / "charging"
+    parts = [here.read_bytes(), *(path.read_bytes() for path in sorted(templates.glob("_*.html")))]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
+CODE_VERSION = _code_version()
+
+
+@lru_cache(maxsize=64)
+def _analysis_version(path: str) -> str:
+    """The analysis's own code, likewise: a new version of it computes its figures afresh."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
 def result_html(module, name: str, filters, query: dict) -> str:
     """The tab's rendered Result, kept in Redis per tenant, data generation, language, filters, time
     zone and link templates (an import changes the generation: older pages are never served again);
     Redis down, it is rendered every time."""
     links = selectors.session_links()
     zone = selectors.time_zone_name()
-    text = "|".join([connection.schema_name, str(selectors.generation()), get_language() or "", name,
+    version = CODE_VERSION + _analysis_version(getattr(module, "__file__", None) or __file__)
+    text = "|".join([version, connection.schema_name, str(selectors.generation()), get_language() or "", name,
                      filters.cache_key(), query_string(query), zone, repr(sorted(links.items()))])  # fmt: skip
     key = "charging:tab:" + hashlib.sha256(text.encode()).hexdigest()
     try:
