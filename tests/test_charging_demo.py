@@ -188,3 +188,12 @@ def test_the_demo_is_imported_over_mysql_when_a_database_is_given(tenant):
         assert ChargingSession.objects.count() == len(sessions)
     finally:
         server.drop_database("voltwatch_test_charging_demo")
+
+
+def test_a_demo_mysql_that_does_not_answer_leaves_a_failed_import_not_a_failed_seed(tenant):
+    from tests.conftest import free_port
+
+    run = demo.load(NOW, days=1, mysql_url=f"mysql://root@127.0.0.1:{free_port()}/nowhere")
+    assert (run.status, run.source.kind) == (ImportStatus.FAILED, SourceKind.MYSQL)
+    assert run.error.startswith("Nothing answers at this host and port")
+    assert run.source.unreachable_since is not None
