@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from charging.analyses import NAMES, analysis
 from charging.models import ChargingSession, ImportRun, ImportStatus
 from tests.charging_data import charging_load, files_of, files_source, session
 from tests.test_celery_worker import wait_for, worker  # noqa: F401  (the real worker fixture)
@@ -143,3 +144,19 @@ def test_an_upload_is_imported_by_a_real_worker_through_the_broker(worlds, worke
         with alpha.blocker.unblock(), schema_context(alpha.slug):
             source.delete()
         connection.set_schema_to_public()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_analysis_answers_the_figures_its_openapi_names(data, name):
+    response = data.api().get(f"/api/v1/charging/analyses/{name}", {"period": "all"})
+    assert response.status_code == 200
+    body = response.json()
+    declared = set(analysis(name).FIGURES)
+    assert declared <= set(body), declared - set(body)
+    assert set(body) - declared == {"analysis", "filters", "data_as_of", "sources", "tables", "charts", "notes"}
+
+
+def test_the_openapi_documents_one_operation_per_analysis(data):
+    schema = data.api().get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    paths = schema.json()["paths"] if schema.status_code == 200 else {}
+    assert {f"/api/v1/charging/analyses/{name}" for name in NAMES} <= set(paths)

@@ -267,7 +267,9 @@ CELERY_BEAT_SCHEDULE["telemetry-retention"] = every_tenant("telemetry.tasks.appl
 # --- Charging -----------------------------------------------------------------------------------
 # The seed's hourly cache refresh: an incremental import of every enabled charging source.
 CHARGING_IMPORT_EVERY_S = float(env_str("CHARGING_IMPORT_EVERY_S", "3600"))
-CELERY_BEAT_SCHEDULE["charging-import"] = every_tenant("charging.tasks.import_charging_sources", CHARGING_IMPORT_EVERY_S)
+CELERY_BEAT_SCHEDULE["charging-import"] = every_tenant(
+    "charging.tasks.import_charging_sources", CHARGING_IMPORT_EVERY_S
+)
 # How long an analysis's answer is kept for one filter set (an import that changes data drops it sooner).
 CHARGING_CACHE_S = env_int("CHARGING_CACHE_S", 24 * 3600)
 
