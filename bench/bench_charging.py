@@ -239,14 +239,20 @@ def pd_suspicious(df, faults, filters):
     return {"count": len(suspicious)}
 
 
+def pd_suspicious_count(df, faults, filters):
+    return pd_suspicious(df, faults, filters)["count"]
+
+
 def pd_evolution(df, faults, filters):
     import pandas as pd
 
     month = df["local_date"].dt.to_period("M")
     last_complete = (pd.Timestamp(date.today()).to_period("M")) - 1
     good = df["is_ok"] | ((~df["is_ok"]) & (df["moment"] == "Fin de charge"))
-    rates = good.groupby(month).mean()[lambda s: s.index <= last_complete] * 100
-    return {"months": len(rates), "last_rate": round(float(rates.iloc[-1]), 2) if len(rates) else None}
+    grouped = good.groupby(month).agg(["sum", "size"])
+    grouped = grouped[grouped.index <= last_complete]
+    return {"months": [{"month": str(index), "rate": round(int(r["sum"]) / int(r["size"]) * 100, 2),
+                        "sessions": int(r["size"])} for index, r in grouped.iterrows()]}  # fmt: skip
 
 
 def pd_faults(df, faults, filters):
@@ -254,12 +260,12 @@ def pd_faults(df, faults, filters):
 
     d1 = pd.Timestamp(filters.d1, tz="Europe/Paris").tz_convert("UTC")
     d2x = pd.Timestamp(filters.d2 + timedelta(days=1), tz="Europe/Paris").tz_convert("UTC")
-    sel = faults[(faults["started_at"] < d2x) & (faults["ended_at"].isna() | (faults["ended_at"] >= d1))]
+    sel = faults[(faults["started_at"] < d2x) & (faults["ended_at"].isna() | (faults["ended_at"] > d1))]
     now = pd.Timestamp(datetime.now(tz=UTC))
     days = (sel["ended_at"].fillna(now) - sel["started_at"]).dt.total_seconds() / 86400
     return {
-        "faults": len(sel), "in_progress": int(sel["ended_at"].isna().sum()),
-        "resolved": int(sel["ended_at"].notna().sum()), "mean_days": round(float(days.mean()), 2) if len(sel) else 0,
+        "total": len(sel), "active": int(sel["ended_at"].isna().sum()), "resolved": int(sel["ended_at"].notna().sum()),
+        "mean_duration_days": round(float(days.round(2).mean()), 2) if len(sel) else None,
         "top_equipment": sel["equipment"].value_counts().head(5).index.tolist(),
         "top_faults": sel["label"].value_counts().head(5).index.tolist(),
     }  # fmt: skip
@@ -271,7 +277,7 @@ def pd_multiple_attempts(df, faults, filters):
     keys = [sel["site_id"], sel["local_date"], sel["local_hour"], sel["mac"].astype(str)]
     sizes = sel.groupby(keys, observed=True).size()
     groups = sizes[sizes >= 2]
-    return {"groups": len(groups), "sessions": int(groups.sum())}
+    return {"count": len(groups), "sessions": int(groups.sum())}
 
 
 def pd_alerts(df, faults, filters):
@@ -295,12 +301,14 @@ def pd_alerts(df, faults, filters):
                 i = j
             else:
                 i += 1
-    return {"alerts": alerts, "occurrences": occurrences}
+    return {"count": alerts, "sessions": occurrences}
 
 
 def pd_overview(df, faults, filters):
-    return {"active_faults": int(faults["ended_at"].isna().sum()), **pd_suspicious(df, faults, filters),
-            **pd_multiple_attempts(df, faults, filters), **pd_alerts(df, faults, filters)}  # fmt: skip
+    return {"active_faults": int(faults["ended_at"].isna().sum()),
+            "suspicious": pd_suspicious_count(df, faults, filters),
+            "multiple_attempts": pd_multiple_attempts(df, faults, filters)["count"],
+            "alerts": pd_alerts(df, faults, filters)["count"]}  # fmt: skip
 
 
 def pd_errors_by_moment(df, faults, filters):
@@ -554,8 +562,9 @@ def main() -> None:
             theirs = PANDAS[name](sessions_df, faults_df, month)
             common = {k: (ours_fig[k], theirs[k]) for k in theirs if k in ours_fig}
             if common:
-                agree = all(a == b for a, b in common.values())
-                checks.append(f"  {name}: {'agree' if agree else 'DIFFER'} on {common}")
+                differ = {k: pair for k, pair in common.items() if pair[0] != pair[1]}
+                checks.append(f"  {name}: DIFFER (ours, pandas) on {differ}" if differ
+                              else f"  {name}: agree on {', '.join(common)}")  # fmt: skip
 
     print("\n" + "=" * 100)
     print("\n".join(lines))
