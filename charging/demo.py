@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
 import os
 import random
@@ -39,6 +40,8 @@ from urllib.parse import unquote, urlsplit
 
 from charging import derivations
 from charging.sources import mysql_schema
+
+logger = logging.getLogger(__name__)
 
 SEED = 12
 ZONE = "Europe/Paris"
@@ -620,13 +623,20 @@ def load(now: datetime | None = None, *, days: int = HISTORY_DAYS, seed: int = S
         if not sessions and not faults:
             return None
     if source.kind == "mysql":
+        import MySQLdb
+
         params = {f: getattr(source, f) for f in ("host", "port", "user", "password", "database")}
-        mysql_prepare(params)
-        connection = mysql_connect(params)
         try:
-            mysql_write(connection, sessions=sessions, faults=faults, vehicles=vehicles or ())
-        finally:
-            connection.close()
+            mysql_prepare(params)
+            connection = mysql_connect(params)
+            try:
+                mysql_write(connection, sessions=sessions, faults=faults, vehicles=vehicles or ())
+            finally:
+                connection.close()
+        except MySQLdb.Error as error:
+            # The import below fails the way a real source that is down does (its state, one alert).
+            logger.warning("demo charging: cannot write into %s:%s/%s: %s", params["host"], params["port"],
+                           params["database"], error)  # fmt: skip
         return charging_import_now(source=source, trigger=ImportTrigger.DEMO)
     return charging_import_now(source=source, trigger=ImportTrigger.DEMO,
                                files=files(sessions=sessions, faults=faults, vehicles=vehicles))  # fmt: skip

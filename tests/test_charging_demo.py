@@ -186,5 +186,19 @@ def test_the_demo_is_imported_over_mysql_when_a_database_is_given(tenant):
         assert (run.status, run.rows_rejected, run.source.name, run.source.kind) == (
             ImportStatus.SUCCEEDED, 0, "Démo (MySQL)", SourceKind.MYSQL)  # fmt: skip
         assert ChargingSession.objects.count() == len(sessions)
+        later = NOW + timedelta(hours=3)
+        new = [r for r in demo.dataset(later, days=1)[0] if r["Datetime end"] > str(NOW)]
+        tick = demo.load(later, days=3, mysql_url=url)  # the live demo: into the MySQL, then imported from it
+        assert (tick.status, tick.rows_rejected) == (ImportStatus.SUCCEEDED, 0)
+        assert ChargingSession.objects.count() == len(sessions) + len(new)
     finally:
         server.drop_database("voltwatch_test_charging_demo")
+
+
+def test_a_demo_mysql_that_does_not_answer_leaves_a_failed_import_not_a_failed_seed(tenant):
+    from tests.conftest import free_port
+
+    run = demo.load(NOW, days=1, mysql_url=f"mysql://root@127.0.0.1:{free_port()}/nowhere")
+    assert (run.status, run.source.kind) == (ImportStatus.FAILED, SourceKind.MYSQL)
+    assert run.error.startswith("Nothing answers at this host and port")
+    assert run.source.unreachable_since is not None
