@@ -62,7 +62,7 @@ def test_charge_points_failed_sessions_newest_first_with_their_console_link(tena
     assert [r["id"] for r in rows] == ["B4", "B2", "A4", "A3", "A2"]
     b4 = rows[0]
     assert (b4["started"], b4["charge_point"], b4["error"], b4["soc"], b4["mac"], b4["link"]) == (
-        "2026-03-08T11:00:00",
+        "2026-03-08T11:00:00+01:00",  # the source's local time, with its offset
         "PDC2",
         "Erreur_EVI — Fin de charge",  # step -1
         "20% → 80%",

@@ -6,6 +6,9 @@ code × moment.
 Own parameter: `site` (a site code; default the first site by name among the filtered ones with
 sessions in the period)."""
 
+import zoneinfo
+from datetime import UTC, tzinfo
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -31,13 +34,12 @@ ROW_LIMIT = 500  # sessions listed per table, newest first; the figures give the
 
 # The newest sessions first, limited before the joins; the window counts see every matching session.
 SESSION_SQL = (
-    "SELECT x.*, (x.started_at AT TIME ZONE src.time_zone) AS started, cp.name AS charge_point FROM ("
+    "SELECT x.*, cp.name AS charge_point FROM ("
     "SELECT s.external_id AS id, s.source_id, s.started_at, s.site_id, s.charge_point_id, s.is_ok, s.error_type, "
     "s.moment, s.soc_start, s.soc_end, s.mac, s.vehicle, s.evi_code, s.downstream_code, s.evi_step, s.energy_kwh, "
     "{failed} AS failed, count(*) OVER () AS matching, count(*) FILTER (WHERE {failed}) OVER () AS matching_failed "
     "FROM charging_chargingsession s WHERE {where} ORDER BY s.started_at DESC, s.external_id LIMIT %(row_limit)s"
-    ") AS x JOIN charging_chargepoint cp ON cp.id = x.charge_point_id "
-    "JOIN charging_chargingsource src ON src.id = x.source_id ORDER BY x.started_at DESC, x.id"
+    ") AS x JOIN charging_chargepoint cp ON cp.id = x.charge_point_id ORDER BY x.started_at DESC, x.id"
 )
 
 
@@ -50,17 +52,20 @@ def soc_text(start: float | None, end: float | None) -> str:
 
 def session_list(where: str, params: dict, *, limit: int | None = None) -> tuple[list[dict], int, int]:
     """The newest `limit` sessions matching `where` (SQL on alias `s`, `{failed}` usable), each with
-    its link to the operator's console; how many match in all, and how many of those failed."""
+    its link to the operator's console and its start in its source's time zone (ISO 8601, with the
+    offset); how many match in all, and how many of those failed."""
     sql, query = with_failed(SESSION_SQL.replace("{where}", where), {**params, "row_limit": limit or ROW_LIMIT})
     found = fetch(sql, query)
     sources = {source.pk: source for source in ChargingSource.objects.filter(pk__in={r["source_id"] for r in found})}
+    zones = {pk: _zone(source.time_zone) for pk, source in sources.items()}
     labels = site_labels(r["site_id"] for r in found)
     rows = []
     for r in found:
         source = sources.get(r["source_id"])
         rows.append({
             "id": r["id"], "link": source.session_link(r["id"]) if source else "",
-            "started": r["started"].isoformat(), "site": labels.get(r["site_id"], {}).get("site", "?"),
+            "started": r["started_at"].astimezone(zones.get(r["source_id"], UTC)).isoformat(),
+            "site": labels.get(r["site_id"], {}).get("site", "?"),
             "charge_point": r["charge_point"], "status": _("Failed") if r["failed"] else _("OK"),
             "error": "" if r["is_ok"] else f"{r['error_type']} — {r['moment']}",
             "soc": soc_text(r["soc_start"], r["soc_end"]), "energy_kwh": rounded(r["energy_kwh"]),
@@ -68,6 +73,13 @@ def session_list(where: str, params: dict, *, limit: int | None = None) -> tuple
             "downstream_code": r["downstream_code"], "evi_step": r["evi_step"],
         })  # fmt: skip
     return rows, (found[0]["matching"] if found else 0), (found[0]["matching_failed"] if found else 0)
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def session_columns(*, site: bool = False) -> list[Column]:
