@@ -7,12 +7,13 @@ into a temporary table with COPY and merged with one INSERT … ON CONFLICT per 
 its own transaction: an import that dies keeps whole batches, and the next one carries on."""
 
 import logging
+import secrets
 import zoneinfo
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -252,6 +253,7 @@ def _failed(run: ImportRun, reason: str, progress: Progress | None) -> ImportRun
 
 
 def generation_bump() -> None:
-    """Every cached analysis of the tenant is stale from now on."""
-    if not ChargingGeneration.objects.filter(pk=1).update(value=F("value") + 1):
-        ChargingGeneration.objects.get_or_create(pk=1, defaults={"value": 1})
+    """Every cached analysis of the tenant is stale from now on. A random value, not a counter: a
+    database restored from a backup (or a rolled-back transaction) must never meet its old keys."""
+    value = secrets.randbits(62)
+    ChargingGeneration.objects.update_or_create(pk=1, defaults={"value": value, "changed_at": timezone.now()})

@@ -1,21 +1,29 @@
 """Writes to charging: the data sources (audited: who changed which source; never the password) and
 the imports a person, the schedule or a file upload asks for."""
 
+import time
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audited_delete, record_saved
-from charging import importing
+from charging import importing, selectors
 from charging.models import ChargingSource, ImportRun, ImportStatus, ImportTrigger, SourceKind, UploadedTable
 from charging.sources.base import ConnectionReport
 from charging.sources.files import EXTENSIONS
 from charging.sources.mysql import test_connection
-from charging.tasks import import_charging
+from core.realtime import notify_tenant
+from core.tasks import enqueue_if_reachable
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 UPLOAD_TABLES = [choice.value for choice in UploadedTable.Table]
 OPEN_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+# A run still queued after this long was lost on the way to a worker (the broker was down): queue it again.
+REQUEUE_AFTER = timedelta(minutes=10)
+PROGRESS_EVERY_S = 0.3
 
 
 def _saved(source: ChargingSource, before: ChargingSource | None, by, ip_address: str | None) -> ChargingSource:
@@ -33,7 +41,7 @@ def source_update(*, source: ChargingSource, by, ip_address: str | None = None, 
     """An empty password keeps the stored one (the form never shows it back)."""
     before = ChargingSource.objects.get(pk=source.pk)
     if not changes.get("password"):
-        changes.pop("password", None)
+        changes["password"] = before.password  # a form may have blanked it on the instance already
     for name, value in changes.items():
         setattr(source, name, value)
     return _saved(source, before, by, ip_address)
@@ -55,8 +63,12 @@ def _open_run(source: ChargingSource) -> ImportRun | None:
 
 
 def _queue(run: ImportRun) -> None:
+    """After commit, hand the run to a worker; while the broker is down it stays queued in the
+    database and the next scheduled round queues it again."""
+    from charging.tasks import import_charging  # the task module calls these services
+
     schema = connection.schema_name
-    transaction.on_commit(lambda: import_charging.delay(schema, run.pk))
+    transaction.on_commit(lambda: enqueue_if_reachable(import_charging, schema, run.pk))
 
 
 def import_request(*, source: ChargingSource, trigger: str, full: bool = False, by=None) -> ImportRun:
@@ -67,6 +79,8 @@ def import_request(*, source: ChargingSource, trigger: str, full: bool = False, 
     with transaction.atomic():
         ChargingSource.objects.select_for_update().get(pk=source.pk)
         if (pending := _open_run(source)) is not None:
+            if pending.status == ImportStatus.QUEUED and pending.created_at < timezone.now() - REQUEUE_AFTER:
+                _queue(pending)
             return pending
         run = ImportRun.objects.create(source=source, trigger=trigger, full=full, requested_by=_person(by))
         _queue(run)
@@ -97,6 +111,45 @@ def import_upload(*, source: ChargingSource, files: dict, by) -> ImportRun:
             UploadedTable.objects.create(run=run, table=table, filename=upload.name[:255], content=upload.read())
         _queue(run)
     return run
+
+
+def import_request_scheduled() -> int:
+    """Queue an incremental import of every enabled source (the hourly schedule): how many."""
+    sources = list(ChargingSource.objects.filter(enabled=True))
+    for source in sources:
+        import_request(source=source, trigger=ImportTrigger.SCHEDULE)
+    return len(sources)
+
+
+def _publisher():
+    """Progress of a run to the tenant's open pages (the progress bar), at most every 0.3 s."""
+    last = [0.0]
+
+    def publish(run: ImportRun) -> None:
+        now = time.monotonic()
+        if run.status == ImportStatus.RUNNING and now - last[0] < PROGRESS_EVERY_S:
+            return
+        last[0] = now
+        notify_tenant(connection.tenant, "charging.import", selectors.run_payload(run))
+
+    return publish
+
+
+def import_run_queued(*, run_id: int) -> ImportRun | None:
+    """Run a queued import (the worker's side); None when it already ran (a redelivered task) or
+    went with its source."""
+    with transaction.atomic():
+        run = (
+            ImportRun.objects.select_for_update(skip_locked=True)
+            .select_related("source")
+            .filter(pk=run_id, status=ImportStatus.QUEUED)
+            .first()
+        )
+        if run is None:
+            return None
+        run.status = ImportStatus.RUNNING
+        run.save(update_fields=["status"])
+    return importing.run_import(run=run, progress=_publisher())
 
 
 def charging_import_now(

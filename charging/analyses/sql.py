@@ -49,3 +49,17 @@ def with_failed(sql: str, params: dict) -> tuple[str, dict]:
     params = dict(params)
     failed = params.pop("_failed")
     return sql.replace("{failed}", failed), params
+
+
+# A session's start (or any timestamp column) as its source's operators read it: local, naive,
+# "YYYY-MM-DD HH:MM:SS". Needs the source joined as `src` (`JOIN charging_chargingsource src ON
+# src.id = s.source_id`).
+def local_time(column: str, source: str = "src") -> str:
+    return f"to_char({column} AT TIME ZONE {source}.time_zone, 'YYYY-MM-DD HH24:MI:SS')"
+
+
+def session_link(alias: str = "s", source: str = "src") -> str:
+    """SQL for the address of a session in the operator's console (the source's template, {id}
+    replaced by the session ID); '' when the source has no template. A `link` column's row holds the
+    ID under the column's key and this address under `<key>_url`."""
+    return f"replace({source}.link_template, '{{id}}', {alias}.external_id)"

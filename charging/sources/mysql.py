@@ -21,10 +21,10 @@ _IDENTIFIER = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 # MySQL's error numbers worth a sentence of our own; the server's own message follows it.
 _REASONS = {
     1045: "The server refused the user name or password",
-    1044: "The user may not read this database",
+    1044: "The user may not read this database (or it does not exist)",
     1049: "The database does not exist on this server",
     1146: "A table is missing",
-    2002: "Nothing answers at this address",
+    2002: "Nothing answers at this host and port",
     2003: "Nothing answers at this host and port",
     2005: "The host name is unknown",
     2006: "The server went away",
@@ -126,7 +126,8 @@ def test_connection(source, *, timeout: float = CONNECT_TIMEOUT_S) -> Connection
     session, or the exact reason it failed — within `timeout` seconds."""
     started = time.monotonic()
     try:
-        connection = connect(source, connect_timeout=timeout)
+        # The handshake gets all but a second of the time: the counts need that second.
+        connection = connect(source, connect_timeout=max(1, timeout - 1))
     except SourceUnavailable as error:
         return ConnectionReport(ok=False, reason=str(error))
     report = ConnectionReport(ok=True)

@@ -260,6 +260,13 @@ CELERY_BEAT_SCHEDULE["telemetry-rollups"] = every_tenant("telemetry.tasks.comput
 CELERY_BEAT_SCHEDULE["telemetry-silence"] = every_tenant("telemetry.tasks.detect_tenant_silent_assets", 60.0)
 CELERY_BEAT_SCHEDULE["telemetry-retention"] = every_tenant("telemetry.tasks.apply_tenant_retention", 3600.0)
 
+# --- Charging -----------------------------------------------------------------------------------
+# The seed's hourly cache refresh: an incremental import of every enabled charging source.
+CHARGING_IMPORT_EVERY_S = float(env_str("CHARGING_IMPORT_EVERY_S", "3600"))
+CELERY_BEAT_SCHEDULE["charging-import"] = every_tenant("charging.tasks.import_charging_sources", CHARGING_IMPORT_EVERY_S)
+# How long an analysis's answer is kept for one filter set (an import that changes data drops it sooner).
+CHARGING_CACHE_S = env_int("CHARGING_CACHE_S", 24 * 3600)
+
 # --- Authentication and security ----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [

@@ -1,0 +1,145 @@
+"""The charging API: the analyses with filters as query parameters (cached per data generation),
+the imports it queues and reports, the uploads it takes, and nothing of another tenant."""
+
+import io
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from charging.models import ChargingSession, ImportRun, ImportStatus
+from tests.charging_data import charging_load, files_of, files_source, session
+from tests.test_celery_worker import wait_for, worker  # noqa: F401  (the real worker fixture)
+
+
+@pytest.fixture
+def data(alpha):
+    with schema_context(alpha.slug):
+        charging_load(sessions=[
+            session("OK1", start="2026-03-02 10:00:00"),
+            session("OK2", start="2026-03-03 11:00:00", site="RENNES"),
+            session("EVI", start="2026-03-04 12:00:00", outcome=1, ds=8192, step=8),
+            session("FEB", start="2026-02-10 09:00:00", outcome=1, ds=1234, step=1),
+        ])  # fmt: skip
+    connection.set_schema_to_public()
+    return alpha
+
+
+def test_an_analysis_answers_its_headline_figures_as_named_fields(data):
+    response = data.api().get("/api/v1/charging/analyses/general", {"period": "month", "d1": "2026-03-01"})
+    assert response.status_code == 200
+    body = response.json()
+    assert {k: body[k] for k in ("analysis", "total", "ok", "failed", "success_pct")} == {
+        "analysis": "general", "total": 3, "ok": 2, "failed": 1, "success_pct": 66.67}  # fmt: skip
+    assert body["filters"] == {"period": "month", "d1": "2026-03-01", "d2": "2026-03-31"}
+    assert [row["site"] for row in body["tables"]["sites"]["rows"]] == ["CESSON", "RENNES"]
+    assert body["data_as_of"] is not None
+
+
+def test_the_default_period_is_the_month_of_the_newest_session(data):
+    body = data.api().get("/api/v1/charging/analyses/general").json()
+    assert (body["filters"]["d1"], body["total"]) == ("2026-03-01", 3)
+
+
+def test_a_bad_filter_is_a_400_naming_it(data):
+    response = data.api().get("/api/v1/charging/analyses/general", {"period": "fortnight", "sites": "NOWHERE"})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "period": "Choose one of: day, month, yesterday, week, all, range.",
+        "sites": "Unknown site: NOWHERE.",
+    }
+
+
+def test_a_repeated_request_is_answered_from_the_cache_until_an_import_changes_the_data(data):
+    api = data.api()
+    query = {"period": "all", "sites": "cesson"}
+    assert api.get("/api/v1/charging/analyses/general", query).json()["total"] == 3
+    with schema_context(data.slug):
+        ChargingSession.objects.filter(external_id="OK1").delete()  # behind the import's back
+    connection.set_schema_to_public()
+    assert api.get("/api/v1/charging/analyses/general", query).json()["total"] == 3
+    with schema_context(data.slug):
+        charging_load(sessions=[session("NEW", start="2026-03-05 10:00:00")])
+    connection.set_schema_to_public()
+    assert api.get("/api/v1/charging/analyses/general", query).json()["total"] == 3  # 2 left + NEW
+
+
+def test_another_tenants_analysis_shows_none_of_this_ones_sessions(data, beta):
+    body = beta.api().get("/api/v1/charging/analyses/general", {"period": "all"}).json()
+    assert (body["total"], body["tables"]["sites"]["rows"]) == (0, [])
+    assert beta.api().get("/api/v1/charging/analyses/general", {"sites": "cesson"}).status_code == 400
+
+
+def test_a_read_only_key_may_read_analyses_but_not_start_an_import(data):
+    reader = data.api(data.read_token)
+    assert reader.get("/api/v1/charging/analyses/general").status_code == 200
+    assert reader.post("/api/v1/charging/refresh", {}, content_type="application/json").status_code == 403
+
+
+def test_an_upload_is_queued_then_imported_with_its_report(data, django_capture_on_commit_callbacks):
+    with schema_context(data.slug):
+        source = files_source()
+    connection.set_schema_to_public()
+    name, content = files_of(sessions=[session("UP1"), session("UP2", energy=-1)])["sessions"]
+    upload = io.BytesIO(content)
+    upload.name = name
+    with django_capture_on_commit_callbacks(execute=True):
+        response = data.api().post("/api/v1/charging/uploads", {"source": source.pk, "sessions": upload})
+    assert response.status_code == 202
+    job = data.api().get(f"/api/v1/charging/imports/{response.json()['id']}").json()
+    assert {k: job[k] for k in ("status", "rows_read", "rows_created", "rows_rejected")} == {
+        "status": "succeeded", "rows_read": 2, "rows_created": 1, "rows_rejected": 1}  # fmt: skip
+    assert job["rejects"] == [{"table": "sessions", "id": "UP2", "reason": "Energy (Kwh): -1.0 is negative"}]
+
+
+def test_an_upload_of_a_pdf_is_refused_naming_the_file(data):
+    with schema_context(data.slug):
+        source = files_source()
+    connection.set_schema_to_public()
+    upload = io.BytesIO(b"%PDF-1.4")
+    upload.name = "sessions.pdf"
+    response = data.api().post("/api/v1/charging/uploads", {"source": source.pk, "sessions": upload})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"sessions": "sessions.pdf: only .csv and .xlsx files can be imported."}
+
+
+def test_refresh_of_an_unknown_source_is_a_400(data):
+    response = data.api().post("/api/v1/charging/refresh", {"source": 999999}, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"source": "No charging source 999999 here."}
+
+
+def test_an_import_of_another_tenant_is_not_found(data, beta):
+    with schema_context(data.slug):
+        run_id = ImportRun.objects.order_by("-pk").values_list("pk", flat=True).first()
+    connection.set_schema_to_public()
+    assert beta.api().get(f"/api/v1/charging/imports/{run_id}").status_code == 404
+
+
+def test_an_upload_is_imported_by_a_real_worker_through_the_broker(worlds, worker):  # noqa: F811
+    alpha = worlds["alpha"]
+    with alpha.blocker.unblock(), schema_context(alpha.slug):
+        source = files_source("Worker exports")
+    connection.set_schema_to_public()
+    name, content = files_of(sessions=[session("W1"), session("W2", pdc="PDC9")])["sessions"]
+    upload = io.BytesIO(content)
+    upload.name = name
+    with alpha.blocker.unblock():
+        response = alpha.api().post("/api/v1/charging/uploads", {"source": source.pk, "sessions": upload})
+    assert response.status_code == 202
+    run_id = response.json()["id"]
+
+    def finished():
+        with alpha.blocker.unblock(), schema_context(alpha.slug):
+            run = ImportRun.objects.get(pk=run_id)
+        connection.set_schema_to_public()
+        return run if run.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED) else None
+
+    run = wait_for(finished, worker)
+    try:
+        assert (run.status, run.rows_created, run.error) == ("succeeded", 2, "")
+        assert "Traceback" not in worker.log.read_text()
+    finally:
+        with alpha.blocker.unblock(), schema_context(alpha.slug):
+            source.delete()
+        connection.set_schema_to_public()
