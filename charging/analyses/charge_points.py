@@ -52,8 +52,9 @@ def soc_text(start: float | None, end: float | None) -> str:
 
 def session_list(where: str, params: dict, *, limit: int | None = None) -> tuple[list[dict], int, int]:
     """The newest `limit` sessions matching `where` (SQL on alias `s`, `{failed}` usable), each with
-    its link to the operator's console and its start in its source's time zone (ISO 8601, with the
-    offset); how many match in all, and how many of those failed."""
+    its link to the operator's console (`id_url`, as `sql.session_link` gives it) and its start as its
+    source's operators read it (local "YYYY-MM-DD HH:MM:SS", as `sql.local_time`); how many match in
+    all, and how many of those failed."""
     sql, query = with_failed(SESSION_SQL.replace("{where}", where), {**params, "row_limit": limit or ROW_LIMIT})
     found = fetch(sql, query)
     sources = {source.pk: source for source in ChargingSource.objects.filter(pk__in={r["source_id"] for r in found})}
@@ -63,8 +64,8 @@ def session_list(where: str, params: dict, *, limit: int | None = None) -> tuple
     for r in found:
         source = sources.get(r["source_id"])
         rows.append({
-            "id": r["id"], "link": source.session_link(r["id"]) if source else "",
-            "started": r["started_at"].astimezone(zones.get(r["source_id"], UTC)).isoformat(),
+            "id": r["id"], "id_url": source.session_link(r["id"]) if source else "",
+            "start": r["started_at"].astimezone(zones.get(r["source_id"], UTC)).strftime("%Y-%m-%d %H:%M:%S"),
             "site": labels.get(r["site_id"], {}).get("site", "?"),
             "charge_point": r["charge_point"], "status": _("Failed") if r["failed"] else _("OK"),
             "error": "" if r["is_ok"] else f"{r['error_type']} — {r['moment']}",
@@ -84,7 +85,7 @@ def _zone(name: str) -> tzinfo:
 
 def session_columns(*, site: bool = False) -> list[Column]:
     return [
-        Column("started", _("Start"), "datetime"),
+        Column("start", _("Start"), "datetime"),
         *([Column("site", _("Site"))] if site else []),
         Column("charge_point", _("Charge point")),
         Column("status", _("Status")),
