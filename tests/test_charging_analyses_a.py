@@ -61,3 +61,19 @@ def test_analysis_answers_plain_json_with_every_chart_backed_by_a_table(alpha, n
         assert chart["table"] in result["tables"], chart["key"]
     for table in result["tables"].values():
         assert all(set(table["columns"]) <= set(row) for row in table["rows"]), table["title"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_analysis_documents_each_of_its_headline_figures(alpha, name):
+    with schema_context(alpha.slug):
+        charging_load(sessions=SESSIONS)
+        module = analysis(name)
+        filters = parse_filters(
+            {"period": "month", "d1": "2026-03-01"},
+            bounds=selectors.data_bounds(),
+            site_ids_by_code=selectors.site_ids_by_code(),
+            extra=module.PARAMS,
+        )
+        figures = module.run(filters).figures
+    assert set(module.FIGURES) == set(figures)
+    assert all(str(description) for description in module.FIGURES.values())

@@ -29,6 +29,18 @@ NOTES = [
     gettext_lazy("EVI step 0, 3, -1 or above 8 counts as Fin de charge."),
 ]
 PARAMS: tuple[str, ...] = ("site",)
+FIGURES = {
+    "site": gettext_lazy("The site's code."),
+    "site_name": gettext_lazy("The site's name."),
+    "site_options": gettext_lazy("The sites with sessions in the period: code and name, by name."),
+    "total": gettext_lazy("Sessions of the site."),
+    "ok": gettext_lazy("Sessions counted as OK (a failure filtered out included)."),
+    "failed": gettext_lazy("Failures of the selected types and moments."),
+    "success_pct": gettext_lazy("OK / sessions × 100, rounded to 2 decimals."),
+    "failed_listed": gettext_lazy("Failed sessions listed (the newest)."),
+    "ok_listed": gettext_lazy("OK sessions listed (the newest)."),
+    "row_limit": gettext_lazy("At most this many sessions are listed per table."),
+}
 
 ROW_LIMIT = 500  # sessions listed per table, newest first; the figures give the full counts
 

@@ -28,6 +28,17 @@ NOTES = [
     ),
 ]
 PARAMS: tuple[str, ...] = ("site", "month")
+FIGURES = {
+    "sites": gettext_lazy("Sites with sessions in the period."),
+    "total": gettext_lazy("Sessions."),
+    "ok": gettext_lazy("Sessions counted as OK (a failure filtered out included)."),
+    "failed": gettext_lazy("Failures of the selected types and moments."),
+    "success_pct": gettext_lazy("OK / sessions × 100, rounded to 2 decimals."),
+    "site": gettext_lazy("The zoomed site's code."),
+    "month": gettext_lazy("The zoomed month (YYYY-MM)."),
+    "site_options": gettext_lazy("The sites one can zoom on: code and name, busiest first."),
+    "month_options": gettext_lazy("The months of the zoomed site."),
+}
 
 HOURS = list(range(24))
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

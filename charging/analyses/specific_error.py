@@ -32,6 +32,21 @@ NOTES = [
     gettext_lazy("Unidentified prefixes: the first 3 bytes of MACs that the MAC → vehicle table does not name."),
 ]
 PARAMS: tuple[str, ...] = ("mac", "codes", "code_type", "drill_site", "drill_month", "drill_day")
+FIGURES = {
+    "mac": gettext_lazy("The MAC (or prefix) searched, as AA:BB:…; empty when none."),
+    "mac_sessions": gettext_lazy("Sessions of that MAC or prefix."),
+    "mac_ok": gettext_lazy("Of which counted as OK (a failure filtered out included)."),
+    "mac_failed": gettext_lazy("Of which failures of the selected types and moments."),
+    "success_pct": gettext_lazy("The MAC's success rate; null when no MAC is searched."),
+    "codes": gettext_lazy("The codes searched."),
+    "code_type": gettext_lazy("EVI or DownStream: which code the codes are."),
+    "errors": gettext_lazy("Every failure of the selected types and moments."),
+    "matching": gettext_lazy("Failures with one of the codes."),
+    "share_pct": gettext_lazy("matching / errors × 100."),
+    "drill_site": gettext_lazy("The drilled site's code."),
+    "drill_month": gettext_lazy("The drilled month."),
+    "drill_day": gettext_lazy("The drilled day."),
+}
 
 TOP_PREFIXES = 10
 _MAC = re.compile(r"^[0-9A-Fa-f:\-. ]+$")
