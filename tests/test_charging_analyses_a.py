@@ -4,6 +4,7 @@ that are plain JSON, and every chart backed by a table saying the same in text."
 import json
 
 import pytest
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from charging import selectors
@@ -77,3 +78,14 @@ def test_analysis_documents_each_of_its_headline_figures(alpha, name):
         figures = module.run(filters).figures
     assert set(module.FIGURES) == set(figures)
     assert all(str(description) for description in module.FIGURES.values())
+
+
+def test_an_analysis_parameter_it_cannot_read_is_a_400_naming_it(alpha):
+    with schema_context(alpha.slug):
+        charging_load(sessions=SESSIONS)
+    connection.set_schema_to_public()
+    response = alpha.api().get("/api/v1/charging/analyses/specific-error", {"codes": "12,x", "month": "2026-03"})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"codes": "Codes are whole numbers separated by commas."}
+    response = alpha.api().get("/api/v1/charging/analyses/sites", {"month": "March"})
+    assert (response.status_code, list(response.json()["fields"])) == (400, ["month"])
