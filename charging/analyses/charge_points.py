@@ -44,15 +44,17 @@ FIGURES = {
 
 ROW_LIMIT = 500  # sessions listed per table, newest first; the figures give the full counts
 
-# The newest sessions first, limited before the joins; the window counts see every matching session.
+# The newest sessions first, limited before the joins; the window counts (when asked: they make
+# PostgreSQL keep every matching session, not only the newest) see every matching session.
 SESSION_SQL = (
     "SELECT x.*, cp.name AS charge_point FROM ("
     "SELECT s.external_id AS id, s.source_id, s.started_at, s.site_id, s.charge_point_id, s.is_ok, s.error_type, "
     "s.moment, s.soc_start, s.soc_end, s.mac, s.vehicle, s.evi_code, s.downstream_code, s.evi_step, s.energy_kwh, "
-    "{failed} AS failed, count(*) OVER () AS matching, count(*) FILTER (WHERE {failed}) OVER () AS matching_failed "
+    "{failed} AS failed{counts} "
     "FROM charging_chargingsession s WHERE {where} ORDER BY s.started_at DESC, s.external_id LIMIT %(row_limit)s"
     ") AS x JOIN charging_chargepoint cp ON cp.id = x.charge_point_id ORDER BY x.started_at DESC, x.id"
 )
+_COUNTS = ", count(*) OVER () AS matching, count(*) FILTER (WHERE {failed}) OVER () AS matching_failed"
 
 
 def soc_text(start: float | None, end: float | None) -> str:
@@ -62,12 +64,15 @@ def soc_text(start: float | None, end: float | None) -> str:
     return f"{round(start)}% → {round(end)}%"
 
 
-def session_list(where: str, params: dict, *, limit: int | None = None) -> tuple[list[dict], int, int]:
+def session_list(
+    where: str, params: dict, *, limit: int | None = None, counted: bool = True
+) -> tuple[list[dict], int | None, int | None]:
     """The newest `limit` sessions matching `where` (SQL on alias `s`, `{failed}` usable), each with
     its link to the operator's console (`id_url`, as `sql.session_link` gives it) and its start as its
     source's operators read it (local "YYYY-MM-DD HH:MM:SS", as `sql.local_time`); how many match in
-    all, and how many of those failed."""
-    sql, query = with_failed(SESSION_SQL.replace("{where}", where), {**params, "row_limit": limit or ROW_LIMIT})
+    all, and how many of those failed (None unless `counted`)."""
+    sql = SESSION_SQL.replace("{counts}", _COUNTS if counted else "").replace("{where}", where)
+    sql, query = with_failed(sql, {**params, "row_limit": limit or ROW_LIMIT})
     found = fetch(sql, query)
     sources = {source.pk: source for source in ChargingSource.objects.filter(pk__in={r["source_id"] for r in found})}
     zones = {pk: _zone(source.time_zone) for pk, source in sources.items()}
@@ -85,6 +90,8 @@ def session_list(where: str, params: dict, *, limit: int | None = None) -> tuple
             "mac": r["mac"], "vehicle": r["vehicle"], "evi_code": r["evi_code"],
             "downstream_code": r["downstream_code"], "evi_step": r["evi_step"],
         })  # fmt: skip
+    if not counted:
+        return rows, None, None
     return rows, (found[0]["matching"] if found else 0), (found[0]["matching_failed"] if found else 0)
 
 
@@ -180,8 +187,10 @@ def run(filters: Filters) -> Result:
     total = sum(p["total"] for p in points)
     failed = sum(p["failed"] for p in points)
 
-    failed_rows, failed_count, _failed = session_list(f"{at_site} AND {{failed}}", params)
-    ok_rows, ok_count, _failed = session_list(f"{at_site} AND NOT {{failed}}", params)
+    # The counts are the charge points' above.
+    failed_rows, _n, _failed = session_list(f"{at_site} AND {{failed}}", params, counted=False)
+    ok_rows, _n, _failed = session_list(f"{at_site} AND NOT {{failed}}", params, counted=False)
+    failed_count, ok_count = failed, total - failed
 
     # Failures per (type, moment, EVI code, Downstream code): the three tables below come from it.
     sql, query = with_failed(
