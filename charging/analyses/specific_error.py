@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from charging.analyses.base import Chart, Column, Result, Table
 from charging.analyses.charge_points import limit_note, session_columns, session_list
-from charging.analyses.sql import fetch, pct, scope, site_labels, with_failed
+from charging.analyses.sql import fetch, one, pct, scope, site_labels, with_failed
 from charging.derivations import mac_digits
 from charging.filters import Filters, InvalidFilter
 from charging.vocabulary import FILTERABLE_TYPES, ErrorType
@@ -117,20 +117,21 @@ def run(filters: Filters) -> Result:
     tables.append(Table(key="mac_sessions", title=_("Sessions of this MAC"), columns=session_columns(site=True),
                         rows=mac_rows, note=limit_note(len(mac_rows), mac_count)))  # fmt: skip
 
-    # The MAC prefixes no vehicle is known for, and (in the same pass) every error of the scope: the
-    # sessions that are not a prefix's are one group, the last.
+    # Every error of the scope, and the MAC prefixes no vehicle is known for (grouping only those
+    # sessions: grouping them all in one pass sorted the whole period on disk).
     sql, query = with_failed(
-        "SELECT p.prefix, count(*) AS total, count(*) FILTER (WHERE p.failed) AS failed, "
-        "sum(count(*) FILTER (WHERE p.failed)) OVER () AS errors FROM ("
-        f"SELECT CASE WHEN s.vehicle = '' AND length({_DIGITS}) >= 6 THEN substr({_DIGITS}, 1, 6) END AS prefix, "
-        f"{{failed}} AS failed FROM charging_chargingsession s WHERE {where}) AS p "
-        "GROUP BY p.prefix ORDER BY p.prefix IS NULL, count(*) DESC, p.prefix LIMIT %(top)s",
-        {**params, "top": TOP_PREFIXES + 1},
+        f"SELECT count(*) AS n FROM charging_chargingsession s WHERE {where} AND {{failed}}", params
+    )
+    errors = one(sql, query)["n"]
+    sql, query = with_failed(
+        f"SELECT substr({_DIGITS}, 1, 6) AS prefix, count(*) AS total, count(*) FILTER (WHERE {{failed}}) AS failed "
+        f"FROM charging_chargingsession s WHERE {where} AND s.vehicle = '' AND s.mac <> '' "
+        f"AND length({_DIGITS}) >= 6 GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %(top)s",
+        {**params, "top": TOP_PREFIXES},
     )
     found = fetch(sql, query)
-    errors = int(found[0]["errors"]) if found else 0
     prefixes = []
-    for r in [r for r in found if r["prefix"]][:TOP_PREFIXES]:
+    for r in found:
         ok = r["total"] - r["failed"]
         prefixes.append({"prefix": mac_text(r["prefix"]), "total": r["total"], "ok": ok, "failed": r["failed"],
                          "ok_pct": pct(ok, r["total"])})  # fmt: skip
