@@ -89,3 +89,26 @@ def test_an_analysis_parameter_it_cannot_read_is_a_400_naming_it(alpha):
     assert response.json()["fields"] == {"codes": "Codes are whole numbers separated by commas."}
     response = alpha.api().get("/api/v1/charging/analyses/sites", {"month": "March"})
     assert (response.status_code, list(response.json()["fields"])) == (400, ["month"])
+
+
+ODD_VALUES = ["", " ", "x", "-1", "0", "2026-02-30", "9999-12", "AA:BB:CC:DD:EE:FF:00:11", "é€", "1" * 40, "12,,13,"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_analysis_answers_odd_parameters_with_a_200_or_a_400(alpha, name):
+    with schema_context(alpha.slug):
+        charging_load(sessions=SESSIONS)
+        params = analysis(name).PARAMS
+    connection.set_schema_to_public()
+    client = alpha.api()
+    for value in ODD_VALUES:
+        for param in params or ("unknown",):
+            response = client.get(f"/api/v1/charging/analyses/{name}", {"period": "month", "d1": "2026-03-01",
+                                                                       param: value})  # fmt: skip
+            assert response.status_code in (200, 400), (param, value, response.status_code)
+
+
+@pytest.mark.parametrize("name", ["sites", "charge-points", "pivot", "specific-error"])
+def test_an_analysis_documents_each_of_its_parameters(name):
+    module = analysis(name)
+    assert set(module.PARAM_HELP) == set(module.PARAMS)

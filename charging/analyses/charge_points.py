@@ -29,6 +29,9 @@ NOTES = [
     gettext_lazy("EVI step 0, 3, -1 or above 8 counts as Fin de charge."),
 ]
 PARAMS: tuple[str, ...] = ("site",)
+PARAM_HELP = {
+    "site": gettext_lazy("The site's code (default: the first by name with sessions in the period)."),
+}
 FIGURES = {
     "site": gettext_lazy("The site's code."),
     "site_name": gettext_lazy("The site's name."),

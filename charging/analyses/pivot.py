@@ -31,6 +31,10 @@ NOTES = [
     ),
 ]
 PARAMS: tuple[str, ...] = ("site", "site2")
+PARAM_HELP = {
+    "site": gettext_lazy("The first site's code (default: the first by name with sessions in the period)."),
+    "site2": gettext_lazy("A second site's code (optional)."),
+}
 FIGURES = {
     "site": gettext_lazy("The first site's code."),
     "site2": gettext_lazy("The second site's code, if any."),

@@ -28,6 +28,10 @@ NOTES = [
     ),
 ]
 PARAMS: tuple[str, ...] = ("site", "month")
+PARAM_HELP = {
+    "site": gettext_lazy("The code of the site to zoom on (default: the busiest)."),
+    "month": gettext_lazy("The month to show day by day, YYYY-MM (default: the zoomed site's last)."),
+}
 FIGURES = {
     "sites": gettext_lazy("Sites with sessions in the period."),
     "total": gettext_lazy("Sessions."),

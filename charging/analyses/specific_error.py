@@ -32,6 +32,14 @@ NOTES = [
     gettext_lazy("Unidentified prefixes: the first 3 bytes of MACs that the MAC → vehicle table does not name."),
 ]
 PARAMS: tuple[str, ...] = ("mac", "codes", "code_type", "drill_site", "drill_month", "drill_day")
+PARAM_HELP = {
+    "mac": gettext_lazy("A MAC address or its first digits, any separators (AA:BB:CC, aabbcc)."),
+    "codes": gettext_lazy("Error codes, comma-separated integers."),
+    "code_type": gettext_lazy("EVI (default) or DownStream: which code the codes are."),
+    "drill_site": gettext_lazy("A site's code: its matching errors per month."),
+    "drill_month": gettext_lazy("YYYY-MM: the drilled site's matching errors per day of that month."),
+    "drill_day": gettext_lazy("YYYY-MM-DD: the drilled site's matching errors per hour of that day."),
+}
 FIGURES = {
     "mac": gettext_lazy("The MAC (or prefix) searched, as AA:BB:…; empty when none."),
     "mac_sessions": gettext_lazy("Sessions of that MAC or prefix."),
@@ -71,9 +79,13 @@ def _params(filters: Filters) -> dict:
         if not part:
             continue
         try:
-            codes.append(int(part))
+            code = int(part)
         except ValueError:
+            code = None
+        if code is None or not -(2**31) <= code < 2**31:  # the codes are 32-bit integers
             errors["codes"] = _("Codes are whole numbers separated by commas.")
+        else:
+            codes.append(code)
     code_type = extra.get("code_type", "") or "EVI"
     if code_type not in FILTERABLE_TYPES:
         errors["code_type"] = _("Choose among: %s.") % ", ".join(FILTERABLE_TYPES)
