@@ -190,9 +190,9 @@ def run(filters: Filters) -> Result:
     total = sum(p["total"] for p in points)
     failed = sum(p["failed"] for p in points)
 
-    # The counts are the charge points' above.
-    failed_rows, _n, _failed = session_list(f"{at_site} AND {{failed}}", params, counted=False)
-    ok_rows, _n, _failed = session_list(f"{at_site} AND NOT {{failed}}", params, counted=False)
+    # The newest sessions; how many there are is the charge points' sums above.
+    failed_rows = session_list(f"{at_site} AND {{failed}}", params, counted=False)[0]
+    ok_rows = session_list(f"{at_site} AND NOT {{failed}}", params, counted=False)[0]
     failed_count, ok_count = failed, total - failed
 
     # Failures per (type, moment, EVI code, Downstream code): the three tables below come from it.

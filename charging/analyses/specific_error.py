@@ -175,7 +175,7 @@ def run(filters: Filters) -> Result:
             code_params,
         )
         groups = fetch(sql, query)
-        matching_rows, _n, _failed = session_list(matching_where, code_params, counted=False)
+        matching_rows = session_list(matching_where, code_params, counted=False)[0]
         matching_count = sum(g["n"] for g in groups)
         if limit_note(len(matching_rows), matching_count):
             notes.append(limit_note(len(matching_rows), matching_count))
