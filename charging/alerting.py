@@ -2,11 +2,11 @@
 alert per charge point and error key) and new active faults.
 
 Recurring errors: analysis 10 over the last 7 days of the source's data (from its newest session's
-local date back 6 days, every type and moment, every site). Of each charge point and error key only
-the latest window counts; it is raised once: an import that finds only sessions already alerted on
-(the same window, or what the moving 7 days still show of it) raises nothing; a window that grew or
-a new window raises again — which updates the open alert of that charge point and key (its message,
-value and occurrences) rather than opening a second one.
+local date back 6 days, every type and moment, the sites the source has sessions of in those days).
+Of each charge point and error key only the latest window counts; it is raised once: an import that
+finds only sessions already alerted on (the same window, or what the moving 7 days still show of it)
+raises nothing; a window that grew or a new window raises again — which updates the open alert of
+that charge point and key (its message, value and occurrences) rather than opening a second one.
 
 Faults: each active fault of the source is raised once (source "charging_fault", the fault's id); an
 alert of it, open or resolved, is never raised again; it is resolved when the fault gets an end date.
@@ -43,7 +43,14 @@ def _recent_filters(source: ChargingSource) -> Filters | None:
     newest = ChargingSession.objects.filter(source=source).aggregate(newest=Max("local_date"))["newest"]
     if newest is None:
         return None
-    return Filters(period="range", d1=newest - timedelta(days=RECENT_DAYS - 1), d2=newest)
+    first = newest - timedelta(days=RECENT_DAYS - 1)
+    site_ids = (
+        ChargingSession.objects.filter(source=source, local_date__gte=first, local_date__lte=newest)
+        .order_by()
+        .values_list("site_id", flat=True)
+        .distinct()
+    )
+    return Filters(period="range", d1=first, d2=newest, site_ids=tuple(sorted(site_ids)))
 
 
 def _raise_recurring(source: ChargingSource) -> int:

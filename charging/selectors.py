@@ -79,3 +79,60 @@ def freshness() -> dict:
                                              "unreachable_since", "last_error"))  # fmt: skip
     successes = [s["last_success_at"] for s in sources if s["last_success_at"]]
     return {"data_as_of": max(successes) if successes else None, "sources": sources}
+
+
+def session_links() -> dict[int, str]:
+    """{source id: its session-link template} for the sources that have one."""
+    return {pk: template for pk, template in charging_sources().values_list("pk", "link_template") if template}
+
+
+def session_link(links: dict[int, str], external_id: str, source_id: int | None = None) -> str:
+    """The address of a session in the operator's console: its own source's template, else the only
+    (or first) one there is."""
+    template = links.get(source_id) if source_id is not None else None
+    template = template or next(iter(links.values()), "")
+    return template.replace("{id}", str(external_id)) if template else ""
+
+
+SESSION_LIST_ORDER = ("-started_at", "-pk")
+
+
+def sessions_list(filters, q: str = "", *, status: str = "", after: tuple | None = None):
+    """The sessions of the filters' sites and period, newest first, optionally matching `q` (part of
+    the ID, the MAC or the vehicle, any case) and `status`: "failed" (counted as failed under the
+    filters: not OK, its type and moment both selected) or "ok" (everything else, failures filtered
+    out included). `after` = (started_at, pk) of the last row of the previous page (keyset paging).
+
+    A queryset: pages slice it, exports iterate it."""
+    from django.db.models import Q
+
+    queryset = ChargingSession.objects.filter(
+        local_date__gte=filters.d1, local_date__lt=filters.end_exclusive
+    ).select_related("charge_point")
+    if filters.site_ids:
+        queryset = queryset.filter(site_id__in=filters.site_ids)
+    q = (q or "").strip()
+    if q:
+        queryset = queryset.filter(Q(external_id__icontains=q) | Q(mac__icontains=q) | Q(vehicle__icontains=q))
+    counted_failed = Q(is_ok=False, error_type__in=filters.types, moment__in=filters.moments)
+    if status == "failed":
+        queryset = queryset.filter(counted_failed)
+    elif status == "ok":
+        queryset = queryset.exclude(counted_failed)
+    if after is not None:
+        started_at, pk = after
+        queryset = queryset.filter(Q(started_at__lt=started_at) | Q(started_at=started_at, pk__lt=pk))
+    return queryset.order_by(*SESSION_LIST_ORDER)
+
+
+def time_zone_name() -> str:
+    """The zone the charging pages show times in: the (first) source's, the operators' local time."""
+    from django.conf import settings
+
+    zone = charging_sources().values_list("time_zone", flat=True).first()
+    return zone if zone and _zone(zone) else settings.TIME_ZONE
+
+
+def site_choices() -> list[dict]:
+    """The sites the filters offer (those with charge points): code and name, by name."""
+    return list(sites().filter(charge_points__isnull=False).distinct().order_by("name").values("code", "name"))

@@ -16,7 +16,7 @@ from charging.sources.base import ConnectionReport
 from charging.sources.files import EXTENSIONS
 from charging.sources.mysql import test_connection
 from core.realtime import notify_tenant
-from core.tasks import enqueue_if_reachable
+from core.tasks import enqueue_named
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 UPLOAD_TABLES = [choice.value for choice in UploadedTable.Table]
@@ -24,6 +24,7 @@ OPEN_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 # A run still queued after this long was lost on the way to a worker (the broker was down): queue it again.
 REQUEUE_AFTER = timedelta(minutes=10)
 PROGRESS_EVERY_S = 0.3
+IMPORT_TASK = "charging.tasks.import_charging"
 
 
 def _saved(source: ChargingSource, before: ChargingSource | None, by, ip_address: str | None) -> ChargingSource:
@@ -65,10 +66,8 @@ def _open_run(source: ChargingSource) -> ImportRun | None:
 def _queue(run: ImportRun) -> None:
     """After commit, hand the run to a worker; while the broker is down it stays queued in the
     database and the next scheduled round queues it again."""
-    from charging.tasks import import_charging  # the task module calls these services
-
     schema = connection.schema_name
-    transaction.on_commit(lambda: enqueue_if_reachable(import_charging, schema, run.pk))
+    transaction.on_commit(lambda: enqueue_named(IMPORT_TASK, schema, run.pk))
 
 
 def import_request(*, source: ChargingSource, trigger: str, full: bool = False, by=None) -> ImportRun:

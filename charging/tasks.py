@@ -11,6 +11,14 @@ def import_charging(run_id: int) -> str | None:
     return run.status if run else None
 
 
+@tenant_task(time_limit=300)
+def simulate_demo_charging() -> int:
+    """`make run`'s live charging data: the demo sessions that ended since the last import."""
+    from charging import demo
+
+    return demo.simulate_now()
+
+
 @tenant_task(time_limit=600)
 def import_charging_sources() -> int:
     """The seed's hourly cache refresh: an incremental import of every enabled source."""

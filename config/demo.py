@@ -13,11 +13,19 @@ class DemoTenant:
     time_zone: str
     language: str
     api_key: str  # a fixed demo key so the README's curl example works; real keys are random
+    charging: bool = False  # seeded with charging KPIs (charging/demo.py), kept live by a beat task
 
 
 DEMO_TENANTS = [
     DemoTenant("nordbatt", "Nord Batteries", "Europe/Paris", "fr", "vw_demo-nordbatt-key-0000000000000000000000"),
-    DemoTenant("bornexpress", "Borne Express", "America/Montreal", "fr", "vw_demo-bornexpress-key-000000000000000000"),
+    DemoTenant(
+        "bornexpress",
+        "Borne Express",
+        "America/Montreal",
+        "fr",
+        "vw_demo-bornexpress-key-000000000000000000",
+        charging=True,
+    ),
 ]
 ROLES = ["admin", "operator", "viewer"]
 

@@ -215,7 +215,7 @@ def main() -> int:
     prepare_services()
     log("applying migrations")
     manage("migrate_schemas", "--noinput", "-v", "0")
-    seed_output = "" if options.no_seed else manage("seed_demo")
+    seed_output = "" if options.no_seed else manage("seed_demo", "--charging")
     if not options.no_seed:
         os.environ.setdefault("DEMO_SCHEMAS", "nordbatt,bornexpress")  # live demo data for the demo tenants
 

@@ -33,7 +33,7 @@ SECTIONS = [
     ),
     Section(
         "charging",
-        "portal:charging",
+        "charging:index",
         _("Charging"),
         "plug",
         _("Charge points, sessions, defects and the 13 charging analyses."),

@@ -29,6 +29,16 @@ def enqueue_if_reachable(task, *args, **kwargs) -> bool:
     return True
 
 
+def enqueue_named(name: str, *args, **kwargs) -> bool:
+    """`enqueue_if_reachable` for a task named, not imported: an app's services may queue their own
+    app's tasks, which call those services, and the modules stay acyclic."""
+    from celery import current_app
+
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()  # what the worker does at start: the apps' tasks
+    return enqueue_if_reachable(current_app.tasks[name], *args, **kwargs)
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
 def send_email(*, subject: str, body: str, to: list[str]) -> None:
     send_mail(subject, body, None, to)

@@ -6,5 +6,5 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
-    *[path(f"{slug}/", views.section, {"slug": slug}, name=slug) for slug in ("charging", "chat")],
+    *[path(f"{slug}/", views.section, {"slug": slug}, name=slug) for slug in ("chat",)],
 ]

@@ -8,7 +8,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from telemetry import exports, selectors
+from core import exports
+from telemetry import selectors
 from telemetry.forms import BatteryForm, MeterForm
 from telemetry.metrics import METRIC_BY_NAME
 from telemetry.models import Battery, Chemistry, Meter

@@ -231,6 +231,17 @@ def _public_schema_after_each_test():
 
 
 @pytest.fixture(autouse=True)
+def _default_language_for_each_test():
+    """Each test starts in the site's default language: a request served in French (a French
+    user's page) leaves French active in this thread for whatever the next test translates."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _hosts_and_keys_resolved_afresh():
     """Each test's tenants and keys as the database has them: rolled-back tests and `.update()`
     calls (which send no signal) would otherwise leave this process's caches a step behind."""

@@ -57,6 +57,15 @@ def test_recurring_errors_raise_one_alert_per_charge_point_and_error_key(tenant)
     assert first.labels["sessions"] == ["A1", "A2", "A3"]
 
 
+def test_a_missing_code_is_part_of_the_key_and_left_empty_in_the_alert_type(tenant):
+    charging_load(sessions=[*three("N", ds=1234, evi=None), *three("Z", ds=1234, evi=0, pdc="PDC2")])
+    assert sorted((a.source_label, a.type) for a in recurring()) == [
+        ("CESSON / PDC1", "charging_recurring:Erreur_DownStream:Charge::1234"),
+        ("CESSON / PDC2", "charging_recurring:Erreur_DownStream:Charge:0:1234"),
+    ]
+    assert "EVI —, Downstream 1234" in recurring()[0].message
+
+
 def test_a_reimport_raises_nothing_again(tenant):
     rows = three("A")
     charging_load(sessions=rows)
@@ -94,6 +103,17 @@ def test_only_the_last_7_days_of_the_source_data_are_alerted_on(tenant):
     assert [a.source_label for a in recurring()] == ["CESSON / PDC2"]
 
 
+def test_what_the_moving_7_days_still_show_of_an_alerted_window_is_not_raised_again(tenant):
+    charging_load(sessions=[
+        failure("E1", "2026-03-02 23:00:00"), failure("E2", "2026-03-03 01:00:00"),
+        failure("E3", "2026-03-03 02:00:00"), failure("E4", "2026-03-03 03:00:00"),
+        session("LATEST", start="2026-03-08 12:00:00"),  # 7 days: 03-02 … 03-08
+    ])  # fmt: skip
+    assert [a.labels["sessions"] for a in recurring()] == [["E1", "E2", "E3", "E4"]]
+    charging_load(sessions=[session("NEXT", start="2026-03-09 12:00:00")])  # 03-03 … 03-09: E2, E3, E4 alone
+    assert [(a.occurrences, a.labels["sessions"]) for a in recurring()] == [(1, ["E1", "E2", "E3", "E4"])]
+
+
 def test_raise_charging_alerts_returns_how_many_it_raised(tenant, monkeypatch):
     import charging.alerting
 
@@ -102,6 +122,17 @@ def test_raise_charging_alerts_returns_how_many_it_raised(tenant, monkeypatch):
                   faults=[fault(1), fault(2, end="2026-03-01 09:00:00")])  # fmt: skip
     assert raise_charging_alerts(source=files_source()) == 3  # two charge points, one active fault
     assert raise_charging_alerts(source=files_source()) == 0
+
+
+def test_an_import_alerts_on_the_sites_of_its_own_source(tenant, monkeypatch):
+    import charging.alerting
+
+    monkeypatch.setattr(charging.alerting, "raise_charging_alerts", lambda **kwargs: 0)  # the import's own call
+    charging_load(sessions=three("A"))
+    other = files_source("Other exports")
+    charging_load(sessions=[session("R", site="RENNES")], source=other)
+    assert raise_charging_alerts(source=other) == 0
+    assert raise_charging_alerts(source=files_source()) == 1
 
 
 # --- Faults --------------------------------------------------------------------------------------

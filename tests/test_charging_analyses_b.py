@@ -178,8 +178,12 @@ def test_alerts_group_by_charge_point_type_moment_and_codes(tenant):
     assert [a["session_ids"] for a in detect(filters_of(**MARCH))] == [["P1", "P3", "P4"]]
 
 
-def test_alerts_count_only_failures_of_the_selected_types_and_moments(tenant):
-    charging_load(sessions=[failure(f"E{i}", f"2026-03-02 10:0{i}:00") for i in range(3)])
+def test_alerts_count_only_failures_of_the_selected_sites_period_types_and_moments(tenant):
+    charging_load(
+        sessions=[*[failure(f"E{i}", f"2026-03-02 10:0{i}:00") for i in range(3)], session("R", site="RENNES")]
+    )
+    assert run("alerts", **MARCH, sites="rennes")["count"] == 0
+    assert run("alerts", period="month", d1="2026-04-01")["count"] == 0
     assert run("alerts", **MARCH, types="DownStream")["count"] == 0
     assert run("alerts", **MARCH, moments="Avant charge")["count"] == 0
     assert run("alerts", **MARCH, types="EVI", moments="Charge")["count"] == 1
@@ -380,3 +384,18 @@ def test_every_analysis_of_this_module_says_zero_on_no_data(tenant):
     assert (run("multiple-attempts", **MARCH)["count"], run("suspicious", **MARCH)["count"]) == (0, 0)
     assert (run("alerts", **MARCH)["count"], run("evolution", **MARCH)["months"]) == (0, [])
     assert (run("faults", **MARCH)["total"], run("faults", **MARCH)["mean_duration_days"]) == (0, None)
+
+
+def test_every_answer_is_plain_json(tenant):
+    import json
+
+    charging_load(
+        sessions=[
+            *[failure(f"E{i}", f"2026-03-02 10:0{i}:00", energy=0.5) for i in range(3)],
+            session("OK", start="2026-03-02 10:30:00", energy=0.2),
+        ],
+        faults=[fault(1, start="2026-03-01 08:00:00"), fault(2, start="2026-03-01 08:00", end="2026-03-02 08:00")],
+    )
+    for name in ("overview", "multiple-attempts", "suspicious", "alerts", "evolution", "faults"):
+        result = run(name, **MARCH)
+        assert json.loads(json.dumps(result)) == result, name

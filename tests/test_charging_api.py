@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from charging.analyses import NAMES, analysis
 from charging.models import ChargingSession, ImportRun, ImportStatus
 from tests.charging_data import charging_load, files_of, files_source, session
 from tests.test_celery_worker import wait_for, worker  # noqa: F401  (the real worker fixture)
@@ -143,3 +144,58 @@ def test_an_upload_is_imported_by_a_real_worker_through_the_broker(worlds, worke
         with alpha.blocker.unblock(), schema_context(alpha.slug):
             source.delete()
         connection.set_schema_to_public()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_analysis_answers_the_figures_its_openapi_names(data, name):
+    response = data.api().get(f"/api/v1/charging/analyses/{name}", {"period": "all"})
+    assert response.status_code == 200
+    body = response.json()
+    declared = set(analysis(name).FIGURES)
+    assert declared <= set(body), declared - set(body)
+    assert set(body) - declared == {"analysis", "filters", "data_as_of", "sources", "tables", "charts", "notes"}
+
+
+def test_the_openapi_documents_one_operation_per_analysis(data):
+    schema = data.api().get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    paths = schema.json()["paths"] if schema.status_code == 200 else {}
+    assert {f"/api/v1/charging/analyses/{name}" for name in NAMES} <= set(paths)
+
+
+def test_the_session_list_gives_every_field_and_its_derivation_newest_first(data):
+    body = data.api().get("/api/v1/charging/sessions", {"period": "month", "d1": "2026-03-01"}).json()
+    assert (body["count"], body["next"]) == (3, None)
+    assert [s["id"] for s in body["results"]] == ["EVI", "OK2", "OK1"]
+    first = body["results"][0]
+    assert {k: first[k] for k in ("site", "charge_point", "error_type", "moment", "derivation", "link")} == {
+        "site": "cesson", "charge_point": "PDC1", "error_type": "Erreur_EVI", "moment": "Charge",
+        "derivation": "DS 8192 → EVI error; step 8 → Charge",
+        "link": "https://elto.nidec-asi-online.com/Charge/detail?id=EVI",
+    }  # fmt: skip
+    assert first["started_at"] == "2026-03-04T11:00:00Z"
+
+
+def test_the_session_list_pages_by_cursor_and_filters_by_status_and_text(data):
+    api = data.api()
+    page = api.get("/api/v1/charging/sessions", {"period": "all", "page_size": 2}).json()
+    assert [s["id"] for s in page["results"]] == ["EVI", "OK2"]
+    rest = api.get(page["next"]).json()
+    assert ([s["id"] for s in rest["results"]], rest["next"]) == (["OK1", "FEB"], None)
+    failed = api.get("/api/v1/charging/sessions", {"period": "all", "status": "failed", "types": "EVI"}).json()
+    assert [s["id"] for s in failed["results"]] == ["EVI"]  # FEB failed, but Downstream: filtered out, counts OK
+    assert api.get("/api/v1/charging/sessions", {"period": "all", "q": "ok2"}).json()["count"] == 1
+
+
+def test_a_bad_cursor_or_page_size_is_a_400_naming_it(data):
+    api = data.api()
+    assert api.get("/api/v1/charging/sessions", {"cursor": "yesterday"}).json()["fields"] == {
+        "cursor": "Use the `next` address of the previous page."}  # fmt: skip
+    assert list(api.get("/api/v1/charging/sessions", {"page_size": "0"}).json()["fields"]) == ["page_size"]
+    assert api.get("/api/v1/charging/sessions/export/pdf").status_code == 400
+
+
+def test_the_session_list_exports_as_csv(data):
+    response = data.api().get("/api/v1/charging/sessions/export/csv", {"period": "all", "status": "failed"})
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == ["EVI", "FEB"]

@@ -19,6 +19,11 @@ NOTES = [
 ]
 PARAMS: tuple[str, ...] = ()
 
+# The headline figures of the answer, as the OpenAPI describes them.
+FIGURES = {
+    "months": "Per complete month: month (YYYY-MM), rate (%), sessions.",
+}
+
 
 def run(filters: Filters) -> Result:
     """`filters` are ignored (CHARGING.md). The last complete month is the one before the current

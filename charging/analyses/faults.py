@@ -20,6 +20,22 @@ NOTES = [
 ]  # fmt: skip
 PARAMS: tuple[str, ...] = ()
 
+# The headline figures of the answer, as the OpenAPI describes them.
+FIGURES = {
+    "active": "Faults in progress.",
+    "resolved": "Faults resolved.",
+    "total": "Faults overlapping the period.",
+    "mean_duration_days": "Mean duration, days (in progress: until now).",
+}
+# The cards' labels (the portal's generic ones otherwise).
+FIGURE_LABELS = {
+    "active": gettext_lazy("In progress"),
+    "resolved": gettext_lazy("Resolved"),
+    "total": gettext_lazy("Faults"),
+    "mean_duration_days": gettext_lazy("Mean duration (days)"),
+}
+
+
 TOP = 5
 
 

@@ -18,6 +18,16 @@ NOTES = [
 ]
 PARAMS: tuple[str, ...] = ()
 
+# The headline figures of the answer, as the OpenAPI describes them.
+FIGURES = {
+    "total": "Sessions in the sites and period.",
+    "ok": "OK sessions (a failure filtered out counts as OK).",
+    "failed": "Failures whose type and moment are selected.",
+    "success_pct": "OK / total × 100, 2 decimals.",
+    "failure_pct": "failed / total × 100, 2 decimals.",
+}
+
+
 _GROUPS = [MomentGroup.BEFORE_CHARGE, MomentGroup.CHARGE, MomentGroup.END_OF_CHARGE]
 
 

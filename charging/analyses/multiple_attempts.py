@@ -19,12 +19,21 @@ NOTES = [
 ]
 PARAMS: tuple[str, ...] = ()
 
+# The headline figures of the answer, as the OpenAPI describes them.
+FIGURES = {
+    "count": "Groups of 2+ sessions of one MAC in one clock hour at one site.",
+    "sessions": "Sessions in those groups.",
+}
+# The cards' labels (the portal's generic ones otherwise).
+FIGURE_LABELS = {"count": gettext_lazy("Groups"), "sessions": gettext_lazy("Attempts in those groups")}
+
+
 MAX_ROWS = 2000  # the newest groups shown; the figures count them all
 
 # The groups: (site, local clock hour, MAC) with ≥ 2 sessions; local_date + local_hour are the start
 # truncated to the hour in the source's time zone, as the operators read it. Grouped one day at a
 # time (a group never spans two days): each day's few thousand sessions hash in memory, where one
-# GROUP BY over a whole period's million would spill to disk (≈ 1.5 s instead of ≈ 0.4 s).
+# GROUP BY over a whole period's million spills to disk (1M sessions: 1.4 s instead of 0.6 s).
 _GROUPS = (
     "SELECT day.d AS local_date, g.site_id, g.local_hour, g.mac, g.sessions "
     "FROM (SELECT %(d1)s::date + n AS d FROM generate_series(0, %(days)s - 1) AS n) day "

@@ -25,6 +25,20 @@ NOTES = [
 ]
 PARAMS: tuple[str, ...] = ("charge_points_only",)
 
+# The headline figures of the answer, as the OpenAPI describes them.
+FIGURES = {
+    "active_faults": "Faults without an end date, whatever the period.",
+    "active_faults_level": "red above 5, amber above 0, else green.",
+    "suspicious": "OK sessions under 1 kWh in the period.",
+    "multiple_attempts": "Groups of 2+ sessions of one MAC in one clock hour at one site.",
+    "alerts": "Recurring-error alerts in the period.",
+    "alerts_level": "red above 10, amber above 0, else green.",
+}
+PARAM_HELP = {
+    "charge_points_only": "1: only the faults of charge points (equipment PDC…).",
+}
+
+
 RECENT = timedelta(hours=24)
 OLD = timedelta(days=7)
 TOP_ALERT_SITES = 5

@@ -27,6 +27,15 @@ NOTES = [
 ]  # fmt: skip
 PARAMS: tuple[str, ...] = ()
 
+# The headline figures of the answer, as the OpenAPI describes them.
+FIGURES = {
+    "count": "Recurring-error alerts (3+ same errors of a charge point within 12 h).",
+    "sessions": "Errors in those alerts.",
+}
+# The cards' labels (the portal's generic ones otherwise).
+FIGURE_LABELS = {"count": gettext_lazy("Alerts"), "sessions": gettext_lazy("Errors in those alerts")}
+
+
 WINDOW = timedelta(hours=12)
 MIN_OCCURRENCES = 3
 

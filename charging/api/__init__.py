@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("charging/", include("charging.api.analyses")),
     path("charging/", include("charging.api.imports")),
+    path("charging/", include("charging.api.sessions")),
 ]

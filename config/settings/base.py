@@ -237,6 +237,10 @@ if DEMO_SCHEMAS:
     CELERY_BEAT_SCHEDULE["demo-telemetry"] = every_tenant(
         "telemetry.tasks.simulate_demo_telemetry", env_int("DEMO_TELEMETRY_EVERY_S", 5), DEMO_SCHEMAS
     )
+    # Demo charging sessions that ended since the last import (a tenant without the demo source: nothing).
+    CELERY_BEAT_SCHEDULE["demo-charging"] = every_tenant(
+        "charging.tasks.simulate_demo_charging", env_int("DEMO_CHARGING_EVERY_S", 600), DEMO_SCHEMAS
+    )
 
 # --- Kafka --------------------------------------------------------------------------------------
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS")
@@ -263,7 +267,9 @@ CELERY_BEAT_SCHEDULE["telemetry-retention"] = every_tenant("telemetry.tasks.appl
 # --- Charging -----------------------------------------------------------------------------------
 # The seed's hourly cache refresh: an incremental import of every enabled charging source.
 CHARGING_IMPORT_EVERY_S = float(env_str("CHARGING_IMPORT_EVERY_S", "3600"))
-CELERY_BEAT_SCHEDULE["charging-import"] = every_tenant("charging.tasks.import_charging_sources", CHARGING_IMPORT_EVERY_S)
+CELERY_BEAT_SCHEDULE["charging-import"] = every_tenant(
+    "charging.tasks.import_charging_sources", CHARGING_IMPORT_EVERY_S
+)
 # How long an analysis's answer is kept for one filter set (an import that changes data drops it sooner).
 CHARGING_CACHE_S = env_int("CHARGING_CACHE_S", 24 * 3600)
 

@@ -14,9 +14,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import exports
 from core.api.errors import error_body
 from core.moments import parse_moment
-from telemetry import exports
 from telemetry import series as timeseries
 from telemetry.ingest import Invalid
 from telemetry.listing import asset_list_table, kind_named

@@ -3,6 +3,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import ApiKey, User, hash_api_key
 from accounts.services import create_api_key
+from charging import demo as charging_demo
 from config.demo import DEMO_PASSWORD, DEMO_TENANTS, ROLES, STAFF_EMAIL, demo_email
 from provisioning.services import create_client
 from telemetry.demo import ensure_demo_assets
@@ -13,6 +14,9 @@ from tenants.selectors import public_url, tenant_url
 
 class Command(BaseCommand):
     help = "Create (or complete) the demo tenants, their users of every role and a demo API key. Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--charging", action="store_true", help="load the demo charging data too (make run)")
 
     def handle(self, *args, **options):
         if not User.objects.filter(email=STAFF_EMAIL).exists():
@@ -44,6 +48,8 @@ class Command(BaseCommand):
                     create_api_key(name="Demo integration", scopes=["read", "write", "ingest"], token=demo.api_key)
                 if ensure_demo_assets():
                     compute_rollups()
+                if demo.charging and options["charging"]:
+                    charging_demo.load()  # ~18 months the first time (~12 s), then what ended since
             lines.append(f"{demo.name:<13} {tenant_url(client, '/')}")
             lines.append("              " + ", ".join(demo_email(r, demo.slug) for r in ROLES) + f" / {DEMO_PASSWORD}")
             lines.append(f"              API key: {demo.api_key}")

@@ -1,5 +1,5 @@
-"""Exports of series and asset lists: CSV (streamed), Excel (XlsxWriter, constant memory) and a PDF
-report (fpdf2, with a chart drawn from its primitives).
+"""Exports of tables (series, asset lists, charging analyses): CSV (streamed), Excel (XlsxWriter,
+constant memory) and a PDF report (fpdf2, with a chart drawn from its primitives).
 
 A `Table` is what every export takes: titled columns and rows, datetimes aware and shown in the
 table's time zone.
@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "xlsx": (XLSX_TYPE, "xlsx"),
     "pdf": ("application/pdf", "pdf"),
 }
 
