@@ -179,7 +179,12 @@ def code_by_moment(counts: list[dict], code_label: str, key: str, title: str) ->
 def site_choice(filters: Filters, where: str, params: dict) -> tuple[list[dict], dict | None]:
     """The sites with sessions in the filters' scope, by name ({"id", "site", "code"}), and the one the
     `site` parameter names, else the first."""
-    present = fetch(f"SELECT DISTINCT s.site_id FROM charging_chargingsession s WHERE {where}", params)
+    # One index probe per site with charge points (site, local_date), not a pass over the period.
+    present = fetch(
+        "SELECT p.site_id FROM (SELECT DISTINCT site_id FROM charging_chargepoint) AS p WHERE EXISTS "
+        f"(SELECT 1 FROM charging_chargingsession s WHERE s.site_id = p.site_id AND {where})",
+        params,
+    )
     labels = site_labels(r["site_id"] for r in present)
     options = sorted(({"id": pk, **label} for pk, label in labels.items()), key=lambda o: (o["site"], o["code"]))
     asked = filters.extra.get("site", "")
