@@ -97,25 +97,20 @@ def _count_table(key: str, column: Column, title: str, counts: dict[str, int], o
 
 def run(filters: Filters) -> Result:
     where, params = scope(filters)
-    # One pass: the failures by site and key, and every other session of a site as one group.
     sql, query = with_failed(
-        "SELECT f.site_id, f.failed, f.error_type, f.moment, f.moment_group, f.step, f.code, count(*) AS n FROM ("
-        "SELECT s.site_id, x.failed, CASE WHEN x.failed THEN s.error_type END AS error_type, "
-        "CASE WHEN x.failed THEN s.moment END AS moment, CASE WHEN x.failed THEN s.moment_group END AS moment_group, "
-        "CASE WHEN x.failed THEN s.evi_step END AS step, CASE WHEN NOT x.failed THEN NULL "
-        "WHEN s.error_type = %(evi_type)s THEN coalesce(s.evi_code, 0) ELSE coalesce(s.downstream_code, 0) END AS code "
-        "FROM charging_chargingsession s CROSS JOIN LATERAL (SELECT {failed} AS failed) AS x "
-        f"WHERE {where}) AS f GROUP BY 1, 2, 3, 4, 5, 6, 7",
+        "SELECT s.site_id, s.error_type, s.moment, s.moment_group, s.evi_step AS step, "
+        "CASE WHEN s.error_type = %(evi_type)s THEN coalesce(s.evi_code, 0) ELSE coalesce(s.downstream_code, 0) END "
+        f"AS code, count(*) AS n FROM charging_chargingsession s WHERE {where} AND {{failed}} "
+        "GROUP BY 1, 2, 3, 4, 5, 6",
         {**params, "evi_type": ErrorType.EVI.value},
     )
-    every = fetch(sql, query)
-    groups = [g for g in every if g["failed"]]
-    site_counts: dict[int, dict] = {}
-    for g in every:
-        site = site_counts.setdefault(g["site_id"], {"site_id": g["site_id"], "total": 0, "failed": 0})
-        site["total"] += g["n"]
-        site["failed"] += g["n"] if g["failed"] else 0
-    per_site = list(site_counts.values())
+    groups = fetch(sql, query)
+    sql, query = with_failed(
+        "SELECT s.site_id, count(*) AS total, count(*) FILTER (WHERE {failed}) AS failed "
+        f"FROM charging_chargingsession s WHERE {where} GROUP BY 1",
+        params,
+    )
+    per_site = fetch(sql, query)
     labels = site_labels(r["site_id"] for r in per_site)
     for g in groups:
         g["site"] = labels.get(g["site_id"], {}).get("site", "?")

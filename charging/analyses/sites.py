@@ -98,28 +98,20 @@ def _ok_failed_row(key: str, value: str, total: int, failed: int) -> dict:
 def run(filters: Filters) -> Result:
     month_asked = _month_param(filters)
     where, params = scope(filters)
-    # Per site, hour and month in one pass: the sites, the heatmap and the zoom's months come from it.
     sql, query = with_failed(
-        "SELECT s.site_id, s.local_hour, s.local_date - (extract(day FROM s.local_date)::int - 1) AS month, "
-        "count(*) AS total, "
-        "count(*) FILTER (WHERE {failed}) AS failed "
-        f"FROM charging_chargingsession s WHERE {where} GROUP BY 1, 2, 3",
+        "SELECT s.site_id, s.local_hour, count(*) AS total, count(*) FILTER (WHERE {failed}) AS failed "
+        f"FROM charging_chargingsession s WHERE {where} GROUP BY s.site_id, s.local_hour",
         params,
     )
-    groups = fetch(sql, query)
-    labels = site_labels(row["site_id"] for row in groups)
+    by_hour = fetch(sql, query)
+    labels = site_labels(row["site_id"] for row in by_hour)
     hours: dict[int, dict[int, int]] = {}
     totals: dict[int, list[int]] = {}
-    months: dict[int, dict[str, list[int]]] = {}
-    for row in groups:
-        site_hours = hours.setdefault(row["site_id"], {})
-        site_hours[row["local_hour"]] = site_hours.get(row["local_hour"], 0) + row["total"]
-        for counts in (
-            totals.setdefault(row["site_id"], [0, 0]),
-            months.setdefault(row["site_id"], {}).setdefault(row["month"].strftime("%Y-%m"), [0, 0]),
-        ):
-            counts[0] += row["total"]
-            counts[1] += row["failed"]
+    for row in by_hour:
+        hours.setdefault(row["site_id"], {})[row["local_hour"]] = row["total"]
+        site_total = totals.setdefault(row["site_id"], [0, 0])
+        site_total[0] += row["total"]
+        site_total[1] += row["failed"]
 
     rows = []
     for site_id, (total, failed) in totals.items():
@@ -141,7 +133,13 @@ def run(filters: Filters) -> Result:
     focus = by_code.get(filters.extra.get("site", "")) or (rows[0] if rows else None)
     monthly, daily, month = [], [], ""
     if focus:
-        monthly = [_ok_failed_row("month", key, *counts) for key, counts in sorted(months[focus["site_id"]].items())]
+        sql, query = with_failed(
+            "SELECT to_char(s.local_date, 'YYYY-MM') AS month, count(*) AS total, "
+            "count(*) FILTER (WHERE {failed}) AS failed "
+            f"FROM charging_chargingsession s WHERE {where} AND s.site_id = %(focus_site)s GROUP BY 1 ORDER BY 1",
+            {**params, "focus_site": focus["site_id"]},
+        )
+        monthly = [_ok_failed_row("month", r["month"], r["total"], r["failed"]) for r in fetch(sql, query)]
         months = [r["month"] for r in monthly]
         month = month_asked if month_asked in months else (months[-1] if months else "")
         if month:
