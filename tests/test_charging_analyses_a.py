@@ -4,6 +4,7 @@ that are plain JSON, and every chart backed by a table saying the same in text."
 import json
 
 import pytest
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from charging import selectors
@@ -61,3 +62,53 @@ def test_analysis_answers_plain_json_with_every_chart_backed_by_a_table(alpha, n
         assert chart["table"] in result["tables"], chart["key"]
     for table in result["tables"].values():
         assert all(set(table["columns"]) <= set(row) for row in table["rows"]), table["title"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_analysis_documents_each_of_its_headline_figures(alpha, name):
+    with schema_context(alpha.slug):
+        charging_load(sessions=SESSIONS)
+        module = analysis(name)
+        filters = parse_filters(
+            {"period": "month", "d1": "2026-03-01"},
+            bounds=selectors.data_bounds(),
+            site_ids_by_code=selectors.site_ids_by_code(),
+            extra=module.PARAMS,
+        )
+        figures = module.run(filters).figures
+    assert set(module.FIGURES) == set(figures)
+    assert all(str(description) for description in module.FIGURES.values())
+
+
+def test_an_analysis_parameter_it_cannot_read_is_a_400_naming_it(alpha):
+    with schema_context(alpha.slug):
+        charging_load(sessions=SESSIONS)
+    connection.set_schema_to_public()
+    response = alpha.api().get("/api/v1/charging/analyses/specific-error", {"codes": "12,x", "month": "2026-03"})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"codes": "Codes are whole numbers separated by commas."}
+    response = alpha.api().get("/api/v1/charging/analyses/sites", {"month": "March"})
+    assert (response.status_code, list(response.json()["fields"])) == (400, ["month"])
+
+
+ODD_VALUES = ["", " ", "x", "-1", "0", "2026-02-30", "9999-12", "AA:BB:CC:DD:EE:FF:00:11", "é€", "1" * 40, "12,,13,"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_analysis_answers_odd_parameters_with_a_200_or_a_400(alpha, name):
+    with schema_context(alpha.slug):
+        charging_load(sessions=SESSIONS)
+        params = analysis(name).PARAMS
+    connection.set_schema_to_public()
+    client = alpha.api()
+    for value in ODD_VALUES:
+        for param in params or ("unknown",):
+            response = client.get(f"/api/v1/charging/analyses/{name}", {"period": "month", "d1": "2026-03-01",
+                                                                       param: value})  # fmt: skip
+            assert response.status_code in (200, 400), (param, value, response.status_code)
+
+
+@pytest.mark.parametrize("name", ["sites", "charge-points", "pivot", "specific-error"])
+def test_an_analysis_documents_each_of_its_parameters(name):
+    module = analysis(name)
+    assert set(module.PARAM_HELP) == set(module.PARAMS)

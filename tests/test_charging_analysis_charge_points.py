@@ -61,8 +61,8 @@ def test_charge_points_failed_sessions_newest_first_with_their_console_link(tena
     rows = run("charge-points", period="month", d1="2026-03-01")["tables"]["failed_sessions"]["rows"]
     assert [r["id"] for r in rows] == ["B4", "B2", "A4", "A3", "A2"]
     b4 = rows[0]
-    assert (b4["started"], b4["charge_point"], b4["error"], b4["soc"], b4["mac"], b4["link"]) == (
-        "2026-03-08T11:00:00",
+    assert (b4["start"], b4["charge_point"], b4["error"], b4["soc"], b4["mac"], b4["id_url"]) == (
+        "2026-03-08 11:00:00",  # the source's local time
         "PDC2",
         "Erreur_EVI — Fin de charge",  # step -1
         "20% → 80%",
@@ -71,6 +71,12 @@ def test_charge_points_failed_sessions_newest_first_with_their_console_link(tena
     )
     a4 = rows[2]
     assert (a4["error"], a4["soc"]) == ("Erreur_EVI — Fin de charge", "")  # step 3; SOC end missing
+
+
+def test_charge_points_show_a_summer_start_in_the_sources_local_time(tenant):
+    charging_load(sessions=[session("JUL", start="2026-07-01 10:15:00", outcome=1, ds=8192, step=8)])
+    rows = run("charge-points", period="month", d1="2026-07-01")["tables"]["failed_sessions"]["rows"]
+    assert [(r["id"], r["start"]) for r in rows] == [("JUL", "2026-07-01 10:15:00")]
 
 
 def test_charge_points_list_a_failure_whose_type_is_not_selected_with_the_ok_sessions(tenant):

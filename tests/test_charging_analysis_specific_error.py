@@ -126,7 +126,8 @@ def test_specific_error_drill_down_only_as_deep_as_asked(tenant):
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"codes": "12,x"}, "codes"), ({"mac": "zz:zz"}, "mac"), ({"code_type": "Erreur_EVI"}, "code_type"),
+    [({"codes": "12,x"}, "codes"), ({"codes": "99999999999"}, "codes"), ({"mac": "zz:zz"}, "mac"),
+     ({"code_type": "Erreur_EVI"}, "code_type"),
      ({"drill_month": "2026-3"}, "drill_month"), ({"drill_day": "2026-03-32"}, "drill_day")],
 )  # fmt: skip
 def test_specific_error_refuses_a_malformed_parameter(tenant, params, field):

@@ -6,6 +6,9 @@ code × moment.
 Own parameter: `site` (a site code; default the first site by name among the filtered ones with
 sessions in the period)."""
 
+import zoneinfo
+from datetime import UTC, tzinfo
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,6 +29,21 @@ NOTES = [
     gettext_lazy("EVI step 0, 3, -1 or above 8 counts as Fin de charge."),
 ]
 PARAMS: tuple[str, ...] = ("site",)
+PARAM_HELP = {
+    "site": gettext_lazy("The site's code (default: the first by name with sessions in the period)."),
+}
+FIGURES = {
+    "site": gettext_lazy("The site's code."),
+    "site_name": gettext_lazy("The site's name."),
+    "site_options": gettext_lazy("The sites with sessions in the period: code and name, by name."),
+    "total": gettext_lazy("Sessions of the site."),
+    "ok": gettext_lazy("Sessions counted as OK (a failure filtered out included)."),
+    "failed": gettext_lazy("Failures of the selected types and moments."),
+    "success_pct": gettext_lazy("OK / sessions × 100, rounded to 2 decimals."),
+    "failed_listed": gettext_lazy("Failed sessions listed (the newest)."),
+    "ok_listed": gettext_lazy("OK sessions listed (the newest)."),
+    "row_limit": gettext_lazy("At most this many sessions are listed per table."),
+}
 
 # The headline figures of the answer, as the OpenAPI describes them.
 FIGURES = {
@@ -47,16 +65,17 @@ PARAM_HELP = {
 
 ROW_LIMIT = 500  # sessions listed per table, newest first; the figures give the full counts
 
-# The newest sessions first, limited before the joins; the window counts see every matching session.
+# The newest sessions first, limited before the joins; the window counts (when asked: they make
+# PostgreSQL keep every matching session, not only the newest) see every matching session.
 SESSION_SQL = (
-    "SELECT x.*, (x.started_at AT TIME ZONE src.time_zone) AS started, cp.name AS charge_point FROM ("
+    "SELECT x.*, cp.name AS charge_point FROM ("
     "SELECT s.external_id AS id, s.source_id, s.started_at, s.site_id, s.charge_point_id, s.is_ok, s.error_type, "
     "s.moment, s.soc_start, s.soc_end, s.mac, s.vehicle, s.evi_code, s.downstream_code, s.evi_step, s.energy_kwh, "
-    "{failed} AS failed, count(*) OVER () AS matching, count(*) FILTER (WHERE {failed}) OVER () AS matching_failed "
+    "{failed} AS failed{counts} "
     "FROM charging_chargingsession s WHERE {where} ORDER BY s.started_at DESC, s.external_id LIMIT %(row_limit)s"
-    ") AS x JOIN charging_chargepoint cp ON cp.id = x.charge_point_id "
-    "JOIN charging_chargingsource src ON src.id = x.source_id ORDER BY x.started_at DESC, x.id"
+    ") AS x JOIN charging_chargepoint cp ON cp.id = x.charge_point_id ORDER BY x.started_at DESC, x.id"
 )
+_COUNTS = ", count(*) OVER () AS matching, count(*) FILTER (WHERE {failed}) OVER () AS matching_failed"
 
 
 def soc_text(start: float | None, end: float | None) -> str:
@@ -66,31 +85,47 @@ def soc_text(start: float | None, end: float | None) -> str:
     return f"{round(start)}% → {round(end)}%"
 
 
-def session_list(where: str, params: dict, *, limit: int | None = None) -> tuple[list[dict], int, int]:
+def session_list(
+    where: str, params: dict, *, limit: int | None = None, counted: bool = True
+) -> tuple[list[dict], int | None, int | None]:
     """The newest `limit` sessions matching `where` (SQL on alias `s`, `{failed}` usable), each with
-    its link to the operator's console; how many match in all, and how many of those failed."""
-    sql, query = with_failed(SESSION_SQL.replace("{where}", where), {**params, "row_limit": limit or ROW_LIMIT})
+    its link to the operator's console (`id_url`, as `sql.session_link` gives it) and its start as its
+    source's operators read it (local "YYYY-MM-DD HH:MM:SS", as `sql.local_time`); how many match in
+    all, and how many of those failed (None unless `counted`)."""
+    sql = SESSION_SQL.replace("{counts}", _COUNTS if counted else "").replace("{where}", where)
+    sql, query = with_failed(sql, {**params, "row_limit": limit or ROW_LIMIT})
     found = fetch(sql, query)
     sources = {source.pk: source for source in ChargingSource.objects.filter(pk__in={r["source_id"] for r in found})}
+    zones = {pk: _zone(source.time_zone) for pk, source in sources.items()}
     labels = site_labels(r["site_id"] for r in found)
     rows = []
     for r in found:
         source = sources.get(r["source_id"])
         rows.append({
-            "id": r["id"], "link": source.session_link(r["id"]) if source else "",
-            "started": r["started"].isoformat(), "site": labels.get(r["site_id"], {}).get("site", "?"),
+            "id": r["id"], "id_url": source.session_link(r["id"]) if source else "",
+            "start": r["started_at"].astimezone(zones.get(r["source_id"], UTC)).strftime("%Y-%m-%d %H:%M:%S"),
+            "site": labels.get(r["site_id"], {}).get("site", "?"),
             "charge_point": r["charge_point"], "status": _("Failed") if r["failed"] else _("OK"),
             "error": "" if r["is_ok"] else f"{r['error_type']} — {r['moment']}",
             "soc": soc_text(r["soc_start"], r["soc_end"]), "energy_kwh": rounded(r["energy_kwh"]),
             "mac": r["mac"], "vehicle": r["vehicle"], "evi_code": r["evi_code"],
             "downstream_code": r["downstream_code"], "evi_step": r["evi_step"],
         })  # fmt: skip
+    if not counted:
+        return rows, None, None
     return rows, (found[0]["matching"] if found else 0), (found[0]["matching_failed"] if found else 0)
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def session_columns(*, site: bool = False) -> list[Column]:
     return [
-        Column("started", _("Start"), "datetime"),
+        Column("start", _("Start"), "datetime"),
         *([Column("site", _("Site"))] if site else []),
         Column("charge_point", _("Charge point")),
         Column("status", _("Status")),
@@ -144,7 +179,12 @@ def code_by_moment(counts: list[dict], code_label: str, key: str, title: str) ->
 def site_choice(filters: Filters, where: str, params: dict) -> tuple[list[dict], dict | None]:
     """The sites with sessions in the filters' scope, by name ({"id", "site", "code"}), and the one the
     `site` parameter names, else the first."""
-    present = fetch(f"SELECT DISTINCT s.site_id FROM charging_chargingsession s WHERE {where}", params)
+    # One index probe per site with charge points (site, local_date), not a pass over the period.
+    present = fetch(
+        "SELECT p.site_id FROM (SELECT DISTINCT site_id FROM charging_chargepoint) AS p WHERE EXISTS "
+        f"(SELECT 1 FROM charging_chargingsession s WHERE s.site_id = p.site_id AND {where})",
+        params,
+    )
     labels = site_labels(r["site_id"] for r in present)
     options = sorted(({"id": pk, **label} for pk, label in labels.items()), key=lambda o: (o["site"], o["code"]))
     asked = filters.extra.get("site", "")
@@ -173,8 +213,10 @@ def run(filters: Filters) -> Result:
     total = sum(p["total"] for p in points)
     failed = sum(p["failed"] for p in points)
 
-    failed_rows, failed_count, _failed = session_list(f"{at_site} AND {{failed}}", params)
-    ok_rows, ok_count, _failed = session_list(f"{at_site} AND NOT {{failed}}", params)
+    # The newest sessions; how many there are is the charge points' sums above.
+    failed_rows = session_list(f"{at_site} AND {{failed}}", params, counted=False)[0]
+    ok_rows = session_list(f"{at_site} AND NOT {{failed}}", params, counted=False)[0]
+    failed_count, ok_count = failed, total - failed
 
     # Failures per (type, moment, EVI code, Downstream code): the three tables below come from it.
     sql, query = with_failed(

@@ -21,6 +21,13 @@ NOTES = [
     gettext_lazy("EVI step 0, 3, -1 or above 8 counts as Fin de charge."),
 ]
 PARAMS: tuple[str, ...] = ()
+FIGURES = {
+    "total": gettext_lazy("Sessions."),
+    "failed": gettext_lazy("Failures of the selected types and moments."),
+    "failed_evi": gettext_lazy("Of which EVI errors."),
+    "failed_downstream": gettext_lazy("Of which Downstream errors."),
+    "success_pct": gettext_lazy("(Sessions − failures) / sessions × 100."),
+}
 
 # The headline figures of the answer, as the OpenAPI describes them.
 FIGURES = {

@@ -31,6 +31,19 @@ NOTES = [
     ),
 ]
 PARAMS: tuple[str, ...] = ("site", "site2")
+PARAM_HELP = {
+    "site": gettext_lazy("The first site's code (default: the first by name with sessions in the period)."),
+    "site2": gettext_lazy("A second site's code (optional)."),
+}
+FIGURES = {
+    "site": gettext_lazy("The first site's code."),
+    "site2": gettext_lazy("The second site's code, if any."),
+    "site_options": gettext_lazy("The sites with sessions in the period: code and name, by name."),
+    "failed_evi": gettext_lazy("EVI failures of the sites shown."),
+    "failed_downstream": gettext_lazy("Downstream failures of the sites shown."),
+    "evi_columns": gettext_lazy("The EVI table's columns: key, moment, step, code, label."),
+    "downstream_columns": gettext_lazy("The Downstream table's columns: key, moment, step, code, label."),
+}
 
 # The headline figures of the answer, as the OpenAPI describes them.
 FIGURES = {

@@ -28,6 +28,21 @@ NOTES = [
     ),
 ]
 PARAMS: tuple[str, ...] = ("site", "month")
+PARAM_HELP = {
+    "site": gettext_lazy("The code of the site to zoom on (default: the busiest)."),
+    "month": gettext_lazy("The month to show day by day, YYYY-MM (default: the zoomed site's last)."),
+}
+FIGURES = {
+    "sites": gettext_lazy("Sites with sessions in the period."),
+    "total": gettext_lazy("Sessions."),
+    "ok": gettext_lazy("Sessions counted as OK (a failure filtered out included)."),
+    "failed": gettext_lazy("Failures of the selected types and moments."),
+    "success_pct": gettext_lazy("OK / sessions × 100, rounded to 2 decimals."),
+    "site": gettext_lazy("The zoomed site's code."),
+    "month": gettext_lazy("The zoomed month (YYYY-MM)."),
+    "site_options": gettext_lazy("The sites one can zoom on: code and name, busiest first."),
+    "month_options": gettext_lazy("The months of the zoomed site."),
+}
 
 # The headline figures of the answer, as the OpenAPI describes them.
 FIGURES = {

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from charging.analyses.base import Chart, Column, Result, Table
 from charging.analyses.charge_points import limit_note, session_columns, session_list
-from charging.analyses.sql import fetch, pct, scope, site_labels, with_failed
+from charging.analyses.sql import fetch, one, pct, scope, site_labels, with_failed
 from charging.derivations import mac_digits
 from charging.filters import Filters, InvalidFilter
 from charging.vocabulary import FILTERABLE_TYPES, ErrorType
@@ -32,6 +32,29 @@ NOTES = [
     gettext_lazy("Unidentified prefixes: the first 3 bytes of MACs that the MAC → vehicle table does not name."),
 ]
 PARAMS: tuple[str, ...] = ("mac", "codes", "code_type", "drill_site", "drill_month", "drill_day")
+PARAM_HELP = {
+    "mac": gettext_lazy("A MAC address or its first digits, any separators (AA:BB:CC, aabbcc)."),
+    "codes": gettext_lazy("Error codes, comma-separated integers."),
+    "code_type": gettext_lazy("EVI (default) or DownStream: which code the codes are."),
+    "drill_site": gettext_lazy("A site's code: its matching errors per month."),
+    "drill_month": gettext_lazy("YYYY-MM: the drilled site's matching errors per day of that month."),
+    "drill_day": gettext_lazy("YYYY-MM-DD: the drilled site's matching errors per hour of that day."),
+}
+FIGURES = {
+    "mac": gettext_lazy("The MAC (or prefix) searched, as AA:BB:…; empty when none."),
+    "mac_sessions": gettext_lazy("Sessions of that MAC or prefix."),
+    "mac_ok": gettext_lazy("Of which counted as OK (a failure filtered out included)."),
+    "mac_failed": gettext_lazy("Of which failures of the selected types and moments."),
+    "success_pct": gettext_lazy("The MAC's success rate; null when no MAC is searched."),
+    "codes": gettext_lazy("The codes searched."),
+    "code_type": gettext_lazy("EVI or DownStream: which code the codes are."),
+    "errors": gettext_lazy("Every failure of the selected types and moments."),
+    "matching": gettext_lazy("Failures with one of the codes."),
+    "share_pct": gettext_lazy("matching / errors × 100."),
+    "drill_site": gettext_lazy("The drilled site's code."),
+    "drill_month": gettext_lazy("The drilled month."),
+    "drill_day": gettext_lazy("The drilled day."),
+}
 
 # The headline figures of the answer, as the OpenAPI describes them.
 FIGURES = {
@@ -82,9 +105,13 @@ def _params(filters: Filters) -> dict:
         if not part:
             continue
         try:
-            codes.append(int(part))
+            code = int(part)
         except ValueError:
+            code = None
+        if code is None or not -(2**31) <= code < 2**31:  # the codes are 32-bit integers
             errors["codes"] = _("Codes are whole numbers separated by commas.")
+        else:
+            codes.append(code)
     code_type = extra.get("code_type", "") or "EVI"
     if code_type not in FILTERABLE_TYPES:
         errors["code_type"] = _("Choose among: %s.") % ", ".join(FILTERABLE_TYPES)
@@ -128,20 +155,21 @@ def run(filters: Filters) -> Result:
     tables.append(Table(key="mac_sessions", title=_("Sessions of this MAC"), columns=session_columns(site=True),
                         rows=mac_rows, note=limit_note(len(mac_rows), mac_count)))  # fmt: skip
 
-    # The MAC prefixes no vehicle is known for, and (in the same pass) every error of the scope: the
-    # sessions that are not a prefix's are one group, the last.
+    # Every error of the scope, and the MAC prefixes no vehicle is known for (grouping only those
+    # sessions: grouping them all in one pass sorted the whole period on disk).
     sql, query = with_failed(
-        "SELECT p.prefix, count(*) AS total, count(*) FILTER (WHERE p.failed) AS failed, "
-        "sum(count(*) FILTER (WHERE p.failed)) OVER () AS errors FROM ("
-        f"SELECT CASE WHEN s.vehicle = '' AND length({_DIGITS}) >= 6 THEN substr({_DIGITS}, 1, 6) END AS prefix, "
-        f"{{failed}} AS failed FROM charging_chargingsession s WHERE {where}) AS p "
-        "GROUP BY p.prefix ORDER BY p.prefix IS NULL, count(*) DESC, p.prefix LIMIT %(top)s",
-        {**params, "top": TOP_PREFIXES + 1},
+        f"SELECT count(*) AS n FROM charging_chargingsession s WHERE {where} AND {{failed}}", params
+    )
+    errors = one(sql, query)["n"]
+    sql, query = with_failed(
+        f"SELECT substr({_DIGITS}, 1, 6) AS prefix, count(*) AS total, count(*) FILTER (WHERE {{failed}}) AS failed "
+        f"FROM charging_chargingsession s WHERE {where} AND s.vehicle = '' AND s.mac <> '' "
+        f"AND length({_DIGITS}) >= 6 GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %(top)s",
+        {**params, "top": TOP_PREFIXES},
     )
     found = fetch(sql, query)
-    errors = int(found[0]["errors"]) if found else 0
     prefixes = []
-    for r in [r for r in found if r["prefix"]][:TOP_PREFIXES]:
+    for r in found:
         ok = r["total"] - r["failed"]
         prefixes.append({"prefix": mac_text(r["prefix"]), "total": r["total"], "ok": ok, "failed": r["failed"],
                          "ok_pct": pct(ok, r["total"])})  # fmt: skip
@@ -173,7 +201,8 @@ def run(filters: Filters) -> Result:
             code_params,
         )
         groups = fetch(sql, query)
-        matching_rows, matching_count, _failed = session_list(matching_where, code_params)
+        matching_rows = session_list(matching_where, code_params, counted=False)[0]
+        matching_count = sum(g["n"] for g in groups)
         if limit_note(len(matching_rows), matching_count):
             notes.append(limit_note(len(matching_rows), matching_count))
     matching = sum(g["n"] for g in groups)

@@ -29,6 +29,29 @@ NOTES = [
     gettext_lazy("Sessions of an unknown vehicle are left out of the per-vehicle success rates."),
 ]
 PARAMS: tuple[str, ...] = ()
+FIGURES = {
+    "total": gettext_lazy("Sessions (every outcome)."),
+    "ok": gettext_lazy("Sessions whose outcome is OK."),
+    "energy_total_kwh": gettext_lazy("Energy of every session (kWh)."),
+    "energy_mean_kwh": gettext_lazy("Mean energy of OK sessions and failures at Fin de charge (kWh)."),
+    "energy_max_kwh": gettext_lazy("Maximum energy of OK sessions and failures at Fin de charge (kWh)."),
+    "mean_power_mean_kw": gettext_lazy("Mean of the mean power of OK sessions (kW)."),
+    "mean_power_max_kw": gettext_lazy("Maximum of the mean power of OK sessions (kW)."),
+    "max_power_mean_kw": gettext_lazy("Mean of the maximum power of OK sessions (kW)."),
+    "max_power_max_kw": gettext_lazy("Maximum of the maximum power of OK sessions (kW)."),
+    "soc_start_mean": gettext_lazy("Mean SOC at start of OK sessions (%)."),
+    "soc_end_mean": gettext_lazy("Mean SOC at end of OK sessions (%)."),
+    "soc_gain_mean": gettext_lazy("Mean SOC gained by OK sessions (%)."),
+    "duration_mean_min": gettext_lazy("Mean duration of OK sessions (minutes)."),
+    "charges_900v": gettext_lazy("900 V sessions."),
+    "charges_900v_pct": gettext_lazy("900 V sessions / sessions × 100."),
+    "days": gettext_lazy("Days with at least one OK session."),
+    "ok_per_day_mean": gettext_lazy("OK sessions per such day, mean."),
+    "ok_per_day_median": gettext_lazy("OK sessions per such day, median."),
+    "busiest_site": gettext_lazy("The site of the busiest site-day (most OK sessions)."),
+    "busiest_day": gettext_lazy("The day of the busiest site-day."),
+    "busiest_ok": gettext_lazy("OK sessions of the busiest site-day."),
+}
 
 # The headline figures of the answer, as the OpenAPI describes them.
 FIGURES = {

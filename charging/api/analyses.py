@@ -77,9 +77,10 @@ class AnalysisView(APIView):
         module = analysis(self.analysis_name)
         try:
             filters = request_filters(request.query_params, tuple(module.PARAMS))
+            body = analysis_body(self.analysis_name, filters)  # an analysis checks its own parameters
         except InvalidFilter as error:
             return invalid_filters(error)
-        return HttpResponse(analysis_body(self.analysis_name, filters), content_type="application/json")
+        return HttpResponse(body, content_type="application/json")
 
 
 def _response_schema(name: str, module):
