@@ -199,3 +199,9 @@ def test_the_session_list_exports_as_csv(data):
     assert response.status_code == 200
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert [line.split(",")[0] for line in lines[1:]] == ["EVI", "FEB"]
+
+
+def test_refresh_without_a_database_source_says_to_upload_the_files(data):
+    response = data.api().post("/api/v1/charging/refresh", {}, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["fields"]["source"].startswith("No database source to read here")
