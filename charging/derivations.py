@@ -74,3 +74,46 @@ def vehicle_of(mac: str | None, vehicles: dict[str, str]) -> str:
         if vehicle:
             return vehicle
     return ""
+
+
+# --- The same definitions in SQL, for the import (`charging.importing`), which derives a whole batch
+# in PostgreSQL. Built from the tables above, so that the two cannot drift apart; a test compares
+# them on a table of cases (tests/test_charging_derivations.py).
+
+
+def _literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_is_ok(outcome: str) -> str:
+    return f"(coalesce({outcome}, 0) = 0)"
+
+
+def sql_error_type(*, outcome: str, downstream_code: str, evi_code: str) -> str:
+    failed, ds, evi = f"NOT {sql_is_ok(outcome)}", f"coalesce({downstream_code}, 0)", f"coalesce({evi_code}, 0)"
+    return (
+        f"(CASE WHEN {failed} AND ({ds} = {EVI_DOWNSTREAM_CODE} OR ({ds} = 0 AND {evi} <> 0)) "
+        f"THEN {_literal(ErrorType.EVI.value)} "
+        f"WHEN {failed} AND {ds} NOT IN (0, {EVI_DOWNSTREAM_CODE}) THEN {_literal(ErrorType.DOWNSTREAM.value)} "
+        f"ELSE {_literal(ErrorType.UNKNOWN.value)} END)"
+    )
+
+
+def sql_moment(*, error_type: str, step: str) -> str:
+    cases = " ".join(f"WHEN {step} = {key} THEN {_literal(value.value)}" for key, value in _MOMENT_OF_STEP.items())
+    return (
+        f"(CASE WHEN {error_type} NOT IN ({_literal(ErrorType.EVI.value)}, {_literal(ErrorType.DOWNSTREAM.value)}) "
+        f"OR {step} IS NULL THEN {_literal(Moment.UNKNOWN.value)} {cases} "
+        f"ELSE {_literal(Moment.END_OF_CHARGE.value)} END)"
+    )
+
+
+def sql_moment_group(moment: str) -> str:
+    pairs = _GROUP_OF_MOMENT.items()
+    cases = " ".join(f"WHEN {_literal(key.value)} THEN {_literal(group.value)}" for key, group in pairs)
+    return f"(CASE {moment} {cases} ELSE {_literal(MomentGroup.UNKNOWN.value)} END)"
+
+
+def sql_mac_digits(mac: str) -> str:
+    """`mac_digits` in SQL (upper case first, then every character that is not a hex digit dropped)."""
+    return f"regexp_replace(upper(coalesce({mac}, '')), '[^0-9A-F]', '', 'g')"

@@ -2,9 +2,11 @@
 (incrementally: from the newest imported start minus the source's margin, to catch late updates),
 idempotent on the source's IDs — a changed row updates ours, an unchanged one is not rewritten.
 
-Rows are parsed by `charging.rows` (bad ones counted and reported with their ID and reason), copied
-into a temporary table with COPY and merged with one INSERT … ON CONFLICT per batch, each batch in
-its own transaction: an import that dies keeps whole batches, and the next one carries on."""
+Sessions come from the readers as typed tuples and are derived, checked and merged in PostgreSQL,
+set-based, a batch at a time (`charging.session_merge`); faults and vehicles, a few hundred rows, are
+parsed by `charging.rows`. Bad rows are counted and reported with their ID and reason and never stop
+the others. Each batch has its own transaction: an import that dies keeps whole batches, and the
+next one carries on."""
 
 import logging
 import secrets
@@ -12,14 +14,14 @@ import zoneinfo
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from alerts import services as alerts
-from charging import alerting, rows
+from charging import alerting, rows, session_merge
 from charging.models import (
     ChargePoint,
     ChargingGeneration,
@@ -28,7 +30,6 @@ from charging.models import (
     ImportRun,
     ImportStatus,
     SourceKind,
-    VehicleMac,
 )
 from charging.sources.base import Reader, SourceUnavailable
 from charging.sources.files import FilesReader
@@ -104,6 +105,19 @@ def _merge(table: str, columns: tuple[str, ...], key: tuple[str, ...], values: I
     return created, len(flags) - created
 
 
+def _latest(batch: list[tuple]) -> list[tuple]:
+    """The same ID twice in a batch: the later row wins, as a second import would make it (rows
+    without an ID all stay, each to be refused)."""
+    latest, unnamed = {}, []
+    for row in batch:
+        identifier = row[0]
+        if identifier and (key := identifier.strip()):
+            latest[key] = row
+        else:
+            unnamed.append(row)
+    return [*latest.values(), *unnamed] if len(latest) + len(unnamed) < len(batch) or unnamed else batch
+
+
 class _Import:
     def __init__(self, run: ImportRun, progress: Progress | None):
         self.run = run
@@ -113,9 +127,11 @@ class _Import:
         self.places = _Places()
 
     def reject(self, table: str, row: dict, reason: str) -> None:
+        self.reject_id(table, rows.text(row.get("external_id") if table != "vehicles" else row.get("mac")), reason)
+
+    def reject_id(self, table: str, identifier: str, reason: str) -> None:
         self.run.rows_rejected += 1
         if len(self.run.rejects) < MAX_REPORTED_REJECTS:
-            identifier = rows.text(row.get("external_id") if table != "vehicles" else row.get("mac"))
             self.run.rejects.append(rows.Reject(table, identifier, reason).as_json())
 
     def counted(self, created: int, updated: int) -> None:
@@ -163,28 +179,32 @@ class _Import:
         return (newest - margin).astimezone(self.zone).replace(tzinfo=None)
 
     def sessions(self, reader: Reader) -> None:
-        vehicles = dict(VehicleMac.objects.filter(source=self.source).values_list("prefix", "vehicle"))
-        columns = ("source_id", "site_id", "charge_point_id", *rows.SESSION_COLUMNS)
         since = self.since()
         self.run.rows_expected = reader.count_sessions(since)
         self.report()
+        zone = self.source.time_zone or "UTC"
+        with connection.cursor() as cursor:
+            try:
+                with transaction.atomic():
+                    cursor.execute("SELECT now() AT TIME ZONE %s", [zone])
+            except DatabaseError as error:  # a zone Python knows and PostgreSQL does not
+                raise zoneinfo.ZoneInfoNotFoundError(zone) from error
         for batch in reader.sessions(since):
-            self.run.rows_read += len(batch)
-            parsed = {}
-            with transaction.atomic():
-                for row in batch:
-                    try:
-                        site, project, point, values = rows.session(row, zone=self.zone, vehicles=vehicles)
-                    except rows.Refused as refused:
-                        self.reject("sessions", row, str(refused))
-                        continue
-                    site_id = self.places.site(site)
-                    # The same ID twice in a batch: the later row wins, as a second import would make it.
-                    parsed[values[0]] = (self.source.pk, site_id, self.places.point(site_id, point, project), *values)
-                created, updated = _merge("charging_chargingsession", columns, ("source_id", "external_id"),
-                                          parsed.values())  # fmt: skip
-                self.counted(created, updated)
+            self.run.rows_read += batch.read
+            for identifier, reason in batch.refused:
+                self.reject_id("sessions", identifier, reason)
+            with transaction.atomic(), connection.cursor() as cursor:
+                created, updated, refused = session_merge.merge(
+                    cursor.cursor, _latest(batch.rows), source_id=self.source.pk, zone=zone, place=self.place
+                )
+            for identifier, reason in refused:
+                self.reject_id("sessions", identifier, reason)
+            self.counted(created, updated)
             self.report()
+
+    def place(self, site: str, point: str, project: str) -> tuple[int, int]:
+        site_id = self.places.site(site)
+        return site_id, self.places.point(site_id, point, project)
 
     def report(self) -> None:
         self.run.save(update_fields=["rows_read", "rows_created", "rows_updated", "rows_rejected", "rows_expected",

@@ -5,6 +5,7 @@ A refused row is counted and reported with its ID and reason; it never stops the
 
 import math
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -95,64 +96,93 @@ def to_utc(local: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     return local.replace(tzinfo=zone).astimezone(UTC)
 
 
-# The columns of a stored session, in the order `session` returns them (after site and charge point).
+# The columns of a stored session, in the order the import's INSERT lists them (after site and charge point).
 SESSION_COLUMNS = (
     "external_id", "started_at", "ended_at", "local_date", "local_hour", "duration_s", "outcome", "is_ok",
     "error_type", "moment", "moment_group", "energy_kwh", "mean_power_kw", "max_power_kw", "soc_start",
     "soc_end", "evi_code", "downstream_code", "evi_step", "mac", "vehicle", "charge_900v", "warning",
 )  # fmt: skip
 
+# A session as every reader yields it: one tuple per row, these fields in this order, each value of its
+# kind (str, a naive local datetime, int or float) or None. What the row means is derived from them in
+# PostgreSQL (`charging.importing`); only reading a text as a number or a date happens here.
+SESSION_FIELDS = (
+    "external_id", "site", "project", "charge_point", "start", "end", "outcome", "energy_kwh", "mean_power_kw",
+    "max_power_kw", "soc_start", "soc_end", "evi_code", "downstream_code", "evi_step", "mac", "charge_900v",
+    "vehicle", "warning", "duration",
+)  # fmt: skip
+TEXT, DATETIME, INTEGER, NUMBER = "text", "datetime", "integer", "number"
+SESSION_KINDS = {
+    "external_id": TEXT, "site": TEXT, "project": TEXT, "charge_point": TEXT, "start": DATETIME, "end": DATETIME,
+    "outcome": INTEGER, "energy_kwh": NUMBER, "mean_power_kw": NUMBER, "max_power_kw": NUMBER, "soc_start": NUMBER,
+    "soc_end": NUMBER, "evi_code": INTEGER, "downstream_code": INTEGER, "evi_step": INTEGER, "mac": TEXT,
+    "charge_900v": INTEGER, "vehicle": TEXT, "warning": TEXT, "duration": INTEGER,
+}  # fmt: skip
+# The field's name in the reasons shown to the operator (the customer's column, shortened as they know it).
+SESSION_LABELS = {
+    "start": "Datetime start", "end": "Datetime end", "outcome": "State of charge", "energy_kwh": "Energy (Kwh)",
+    "mean_power_kw": "Mean Power", "max_power_kw": "Max Power", "soc_start": "SOC Start", "soc_end": "SOC End",
+    "evi_code": "EVI Error Code", "downstream_code": "Downstream Code PC", "evi_step": "EVI Status during error",
+    "charge_900v": "charge_900V", "duration": "duration",
+}  # fmt: skip
+INT32 = 2**31
 
-def _soc(value, field: str) -> float | None:
-    result = number(value, field)
-    if result is not None and not 0 <= result <= 100:
-        raise Refused(_("%(field)s: %(value)s is outside 0–100 %%") % {"field": field, "value": value})
+
+def _integer32(value, field: str) -> int | None:
+    result = integer(value, field)
+    if result is not None and not -INT32 <= result < INT32:
+        raise Refused(_("%(field)s: %(value)s is out of range") % {"field": field, "value": result})
     return result
 
 
-def session(row: dict, *, zone: zoneinfo.ZoneInfo, vehicles: dict[str, str]) -> tuple[str, str, str, tuple]:
-    """(site name, project, charge point name, values in SESSION_COLUMNS order), or Refused."""
-    external_id = text(row.get("external_id"))
-    if not external_id:
-        raise Refused(_("ID is empty"))
-    site = text(row.get("site"))
-    charge_point = text(row.get("charge_point"))
-    if not site:
-        raise Refused(_("Site is empty"))
-    if not charge_point:
-        raise Refused(_("PDC is empty"))
-    start = local_datetime(row.get("start"), "Datetime start")
-    if start is None:
-        raise Refused(_("Datetime start is empty"))
-    end = local_datetime(row.get("end"), "Datetime end")
-    outcome = integer(row.get("outcome"), "State of charge")
-    if outcome not in (None, 0, 1):
-        raise Refused(_("State of charge: %(value)s is neither 0 (good) nor 1 (error)") % {"value": outcome})
-    energy = number(row.get("energy_kwh"), "Energy (Kwh)")
-    if energy is not None and energy < 0:
-        raise Refused(_("Energy (Kwh): %(value)s is negative") % {"value": energy})
-    evi_code = integer(row.get("evi_code"), "EVI Error Code")
-    downstream_code = integer(row.get("downstream_code"), "Downstream Code PC")
-    step = integer(row.get("evi_step"), "EVI Status during error")
-    started_at = to_utc(start, zone)
-    ended_at = to_utc(end, zone) if end is not None else None
-    if ended_at is not None:
-        duration = max(0, int((ended_at - started_at).total_seconds()))  # an end before the start counts 0
-    else:
-        duration = max(0, integer(row.get("duration"), "duration") or 0)
-    error_type = derivations.error_type(outcome=outcome, downstream_code=downstream_code, evi_code=evi_code)
-    moment = derivations.moment(error_type=error_type, step=step)
-    mac = text(row.get("mac")).upper()
-    vehicle = derivations.vehicle_of(mac, vehicles) or text(row.get("vehicle"))
-    flag_900v = integer(row.get("charge_900v"), "charge_900V")
-    values = (
-        external_id, started_at, ended_at, start.date(), start.hour, duration, outcome, derivations.is_ok(outcome),
-        error_type, moment, derivations.moment_group(moment), energy, number(row.get("mean_power_kw"), "Mean Power"),
-        number(row.get("max_power_kw"), "Max Power"), _soc(row.get("soc_start"), "SOC Start"),
-        _soc(row.get("soc_end"), "SOC End"), evi_code, downstream_code, step, mac[:32], vehicle[:120],
-        None if flag_900v is None else bool(flag_900v), text(row.get("warning"))[:255],
-    )  # fmt: skip
-    return site, text(row.get("project")), charge_point, values
+def session_converter(field: str) -> Callable[[object], object]:
+    """Reads one field of a session from a text (a CSV), or a spreadsheet's or database's own value."""
+    kind, label = SESSION_KINDS[field], SESSION_LABELS.get(field, field)
+    if kind == TEXT:
+        return text
+    if kind == DATETIME:
+        return lambda value: local_datetime(value, label)
+    if kind == INTEGER:
+        return lambda value: _integer32(value, label)
+    return lambda value: number(value, label)
+
+
+def typed_sessions(rows: list, converters: list) -> tuple[list[tuple], list[tuple[str, str]]]:
+    """(the rows with each value read by its converter — None: taken as it is —, the (ID, reason) of
+    each row a value of which cannot be read). `rows` as they are when no field needs reading."""
+    if all(convert is None for convert in converters):
+        return rows, []
+    read, refused = [], []
+    pairs = list(enumerate(converters))
+    for row in rows:
+        try:
+            read.append(tuple(row[i] if convert is None else convert(row[i]) for i, convert in pairs))
+        except Refused as reason:
+            refused.append((text(row[0]), str(reason)))
+    return read, refused
+
+
+def session_reason(code: str, value) -> str:
+    """The reason shown for a row the import's checks in SQL refused (`code`, the value concerned)."""
+    if code == "id_empty":
+        return _("ID is empty")
+    if code == "site_empty":
+        return _("Site is empty")
+    if code == "pdc_empty":
+        return _("PDC is empty")
+    if code == "start_empty":
+        return _("Datetime start is empty")
+    if code == "outcome":
+        return _("State of charge: %(value)s is neither 0 (good) nor 1 (error)") % {"value": int(value)}
+    if code == "energy_kwh":
+        return _("Energy (Kwh): %(value)s is negative") % {"value": float(value)}
+    if code in ("soc_start", "soc_end"):
+        return _("%(field)s: %(value)s is outside 0–100 %%") % {"field": SESSION_LABELS[code], "value": float(value)}
+    if code in ("id_long", "site_long", "pdc_long"):
+        field = {"id_long": "ID", "site_long": "Site", "pdc_long": "PDC"}[code]
+        return _("%(field)s: “%(value)s” is longer than %(max)s characters") % {
+            "field": field, "value": value, "max": 120 if code == "site_long" else 64}  # fmt: skip
+    return _("%(field)s: %(value)s is out of range") % {"field": SESSION_LABELS[code], "value": value}
 
 
 FAULT_COLUMNS = ("external_id", "started_at", "ended_at", "label", "equipment", "bit_position", "field_name")

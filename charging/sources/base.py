@@ -1,4 +1,5 @@
-"""What every reader gives the import: batches of rows with our field names (`charging.sources.columns`)."""
+"""What every reader gives the import: batches of sessions as typed tuples (`charging.rows.SESSION_FIELDS`),
+of faults and vehicles as dicts with our field names (`charging.sources.columns`)."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -6,6 +7,8 @@ from datetime import datetime
 from typing import Protocol
 
 BATCH_ROWS = 5000
+# Sessions are read and merged this many at a time, each batch in its own transaction.
+SESSION_BATCH_ROWS = 50_000
 
 
 class SourceUnavailable(Exception):
@@ -21,10 +24,23 @@ class ConnectionReport:
     newest_session: datetime | None = None
 
 
+@dataclass
+class SessionBatch:
+    """Sessions read from a source: `rows` typed, in `charging.rows.SESSION_FIELDS` order; `refused`
+    the (ID, reason) of the rows a value of which could not be read."""
+
+    rows: list[tuple]
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return len(self.rows) + len(self.refused)
+
+
 class Reader(Protocol):
     def count_sessions(self, since: datetime | None) -> int | None: ...
 
-    def sessions(self, since: datetime | None) -> Iterator[list[dict]]: ...
+    def sessions(self, since: datetime | None) -> Iterator[SessionBatch]: ...
 
     def faults(self) -> Iterator[list[dict]]: ...
 

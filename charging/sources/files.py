@@ -9,8 +9,9 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
+from charging import rows as session_rows
 from charging.sources import columns
-from charging.sources.base import BATCH_ROWS, SourceUnavailable
+from charging.sources.base import BATCH_ROWS, SESSION_BATCH_ROWS, SessionBatch, SourceUnavailable
 
 EXTENSIONS = (".csv", ".xlsx")
 
@@ -39,8 +40,7 @@ def _xlsx_rows(content: bytes) -> tuple[list[str], Iterator[list]]:
     return [str(name).strip() if name is not None else "" for name in header], rows
 
 
-def table_rows(table: str, filename: str, content: bytes) -> Iterator[list[dict]]:
-    """Batches of `table`'s rows in the file, with our field names."""
+def _open(table: str, filename: str, content: bytes) -> tuple[list[str], Iterator]:
     if filename.lower().endswith(".xlsx"):
         header, rows = _xlsx_rows(content)
     elif filename.lower().endswith(".csv"):
@@ -52,18 +52,47 @@ def table_rows(table: str, filename: str, content: bytes) -> Iterator[list[dict]
         raise SourceUnavailable(
             _("%(file)s lacks the columns %(columns)s.") % {"file": filename, "columns": ", ".join(missing)}
         )
+    return header, rows
+
+
+def _filled(rows: Iterator) -> Iterator:
+    for row in rows:
+        if any(value not in (None, "") for value in row):
+            yield row  # not the blank lines at the end of an export
+
+
+def table_rows(table: str, filename: str, content: bytes) -> Iterator[list[dict]]:
+    """Batches of `table`'s rows in the file, with our field names."""
+    header, rows = _open(table, filename, content)
     wanted = columns.fields_of(table, header)
     positions = [(header.index(column), field) for column, field in wanted]
     batch: list[dict] = []
-    for row in rows:
-        if not any(value not in (None, "") for value in row):
-            continue  # blank lines at the end of an export
+    for row in _filled(rows):
         batch.append({field: row[index] if index < len(row) else None for index, field in positions})
         if len(batch) >= BATCH_ROWS:
             yield batch
             batch = []
     if batch:
         yield batch
+
+
+def session_batches(filename: str, content: bytes) -> Iterator[SessionBatch]:
+    """The file's sessions, each value read from its text (or the spreadsheet's own value) as the
+    database would give it: then they go the same way as a database's rows."""
+    header, rows = _open("sessions", filename, content)
+    known = dict(columns.fields_of("sessions", header))
+    position = {known[column]: index for index, column in enumerate(header) if column in known}
+    picks = [position.get(name) for name in session_rows.SESSION_FIELDS]
+    converters = [session_rows.session_converter(name) for name in session_rows.SESSION_FIELDS]
+    batch: list[tuple] = []
+    for row in _filled(rows):
+        width = len(row)
+        batch.append(tuple(row[i] if i is not None and i < width else None for i in picks))
+        if len(batch) >= SESSION_BATCH_ROWS:
+            yield SessionBatch(*session_rows.typed_sessions(batch, converters))
+            batch = []
+    if batch:
+        yield SessionBatch(*session_rows.typed_sessions(batch, converters))
 
 
 class FilesReader:
@@ -80,8 +109,9 @@ class FilesReader:
     def count_sessions(self, since: datetime | None) -> int | None:
         return None
 
-    def sessions(self, since: datetime | None) -> Iterator[list[dict]]:
-        return self._rows("sessions")  # an export is read whole: the upsert skips what is unchanged
+    def sessions(self, since: datetime | None) -> Iterator[SessionBatch]:
+        if "sessions" in self.uploads:  # an export is read whole: the upsert skips what is unchanged
+            yield from session_batches(*self.uploads["sessions"])
 
     def faults(self) -> Iterator[list[dict]]:
         return self._rows("faults")

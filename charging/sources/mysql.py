@@ -10,9 +10,11 @@ from datetime import datetime
 import MySQLdb
 import MySQLdb.cursors
 from django.utils.translation import gettext as _
+from MySQLdb.constants import FIELD_TYPE
 
+from charging import rows as session_rows
 from charging.sources import columns
-from charging.sources.base import BATCH_ROWS, ConnectionReport, SourceUnavailable
+from charging.sources.base import BATCH_ROWS, SESSION_BATCH_ROWS, ConnectionReport, SessionBatch, SourceUnavailable
 
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 300
@@ -39,6 +41,16 @@ def _reason(error: MySQLdb.Error) -> str:
     return f"{_(known)}: {message}" if known else f"MySQL {code}: {message}"
 
 
+# The MySQL column types whose values mysqlclient already gives as the kind a session field needs
+# (`charging.rows.SESSION_KINDS`); a column of another type is read value by value, as a CSV's text.
+_TYPED = {
+    session_rows.TEXT: {FIELD_TYPE.VARCHAR, FIELD_TYPE.VAR_STRING, FIELD_TYPE.STRING},
+    session_rows.DATETIME: {FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP},
+    session_rows.INTEGER: {FIELD_TYPE.TINY, FIELD_TYPE.SHORT, FIELD_TYPE.LONG, FIELD_TYPE.INT24, FIELD_TYPE.LONGLONG},
+    session_rows.NUMBER: {FIELD_TYPE.DOUBLE, FIELD_TYPE.FLOAT},
+}
+
+
 def _table(name: str) -> str:
     if not _IDENTIFIER.match(name or ""):
         raise SourceUnavailable(_("“%(name)s” is not a table name (letters, digits and _ only).") % {"name": name})
@@ -60,6 +72,7 @@ class MysqlReader:
     def __init__(self, source):
         self.source = source
         self.connection = connect(source)
+        self.types: dict[str, dict[str, int]] = {}
         self.present = {table: self._columns(table) for table in columns.TABLES}
 
     def _table_name(self, table: str) -> str:
@@ -72,6 +85,7 @@ class MysqlReader:
             with self.connection.cursor() as cursor:
                 cursor.execute(f"SELECT * FROM {_table(name)} LIMIT 0")
                 present = [d[0] for d in cursor.description]
+                self.types[table] = {d[0]: d[1] for d in cursor.description}
         except MySQLdb.Error as error:
             raise SourceUnavailable(_reason(error)) from error
         missing = columns.missing_columns(table, present)
@@ -86,6 +100,19 @@ class MysqlReader:
         listed = ", ".join(f"`{column}`" for column, _field in pairs)
         sql = f"SELECT {listed} FROM {_table(self._table_name(table))} {where}"
         return sql, [field for _column, field in pairs], params
+
+    def session_select(self, where: str = "") -> tuple[str, list]:
+        """The SELECT of the sessions in `charging.rows.SESSION_FIELDS` order (NULL for a column the
+        table lacks), and the converter of each (None: mysqlclient already gives the right kind)."""
+        column_of = {field: column for column, field in columns.fields_of("sessions", self.present["sessions"])}
+        listed, converters = [], []
+        for name in session_rows.SESSION_FIELDS:
+            column = column_of.get(name)
+            listed.append(f"`{column}`" if column else "NULL")
+            typed = column is None or self.types["sessions"][column] in _TYPED[session_rows.SESSION_KINDS[name]]
+            converters.append(None if typed else session_rows.session_converter(name))
+        sql = f"SELECT {', '.join(listed)} FROM {_table(self.source.sessions_table)} {where}"
+        return sql, converters
 
     def _stream(self, sql: str, fields: list[str], params=()) -> Iterator[list[dict]]:
         cursor = MySQLdb.cursors.SSCursor(self.connection)
@@ -104,10 +131,18 @@ class MysqlReader:
             cursor.execute(f"SELECT COUNT(*) FROM {_table(self.source.sessions_table)} {where}", params)
             return cursor.fetchone()[0]
 
-    def sessions(self, since: datetime | None) -> Iterator[list[dict]]:
+    def sessions(self, since: datetime | None) -> Iterator[SessionBatch]:
         where, params = ("WHERE `Datetime start` >= %s", (since,)) if since else ("", ())
-        sql, fields, params = self._select("sessions", where, params)
-        yield from self._stream(sql, fields, params)
+        sql, converters = self.session_select(where)
+        cursor = MySQLdb.cursors.SSCursor(self.connection)
+        try:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(SESSION_BATCH_ROWS):
+                yield SessionBatch(*session_rows.typed_sessions(rows, converters))
+        except MySQLdb.Error as error:
+            raise SourceUnavailable(_reason(error)) from error
+        finally:
+            cursor.close()
 
     def faults(self) -> Iterator[list[dict]]:
         sql, fields, params = self._select("faults")
