@@ -8,10 +8,13 @@ parsed by `charging.rows`. Bad rows are counted and reported with their ID and r
 the others. Each batch has its own transaction: an import that dies keeps whole batches, and the
 next one carries on."""
 
+import contextlib
 import logging
+import queue
 import secrets
+import threading
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 
 from django.db import DatabaseError, connection, transaction
@@ -31,7 +34,7 @@ from charging.models import (
     ImportStatus,
     SourceKind,
 )
-from charging.sources.base import Reader, SourceUnavailable
+from charging.sources.base import Reader, SessionBatch, SourceUnavailable
 from charging.sources.files import FilesReader
 from charging.sources.mysql import MysqlReader
 from sites import selectors as site_selectors
@@ -103,6 +106,45 @@ def _merge(table: str, columns: tuple[str, ...], key: tuple[str, ...], values: I
         flags = [inserted for (inserted,) in cursor.fetchall()]
     created = sum(flags)
     return created, len(flags) - created
+
+
+def _ahead(batches: Iterator[SessionBatch]) -> Iterator[SessionBatch]:
+    """`batches`, the next one read from the source in a thread while PostgreSQL merges this one (the
+    source's driver and ours both let the other thread run while they wait). An error of the source
+    comes out here, in the import's thread; leaving early stops the reading."""
+    slot: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    done = object()
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        slot.put(batch, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slot.put(done)
+        except BaseException as error:  # handed over to the import's thread, raised there
+            slot.put(error)
+
+    reader = threading.Thread(target=read, name="charging-import-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := slot.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        with contextlib.suppress(queue.Empty):
+            slot.get_nowait()  # a reader blocked on a full slot sees `stop` then
+        reader.join()
+        if hasattr(batches, "close"):
+            batches.close()
 
 
 def _latest(batch: list[tuple]) -> list[tuple]:
@@ -189,7 +231,7 @@ class _Import:
                     cursor.execute("SELECT now() AT TIME ZONE %s", [zone])
             except DatabaseError as error:  # a zone Python knows and PostgreSQL does not
                 raise zoneinfo.ZoneInfoNotFoundError(zone) from error
-        for batch in reader.sessions(since):
+        for batch in _ahead(reader.sessions(since)):
             self.run.rows_read += batch.read
             for identifier, reason in batch.refused:
                 self.reject_id("sessions", identifier, reason)

@@ -15,6 +15,8 @@ one that does not exist (spring) lands just after the change, as `charging.rows.
 
 from collections.abc import Callable
 
+from psycopg import DatabaseError
+
 from charging import derivations, rows
 
 STAGE = "_import_session_rows"
@@ -60,8 +62,9 @@ _REFUSED = (
     + " END, CASE " + " ".join(f"WHEN coalesce({test}, false) THEN {value}" for _c, test, value in _CHECKS) + " END"
 )  # fmt: skip
 
-_NAMES = (f"SELECT {_trim('site')}, {_trim('charge_point')}, min({_trim('project')}) FROM {STAGE} "
-          "GROUP BY 1, 2")  # fmt: skip
+# The batch's (site, charge point) as written (the join on them is then a plain equality), and as meant.
+_NAMES = (f"SELECT site, charge_point, {_trim('site')}, {_trim('charge_point')}, min({_trim('project')}) "
+          f"FROM {STAGE} GROUP BY 1, 2")  # fmt: skip
 
 # The stored columns, each with the SQL that gives it from the staged row `s` (and the lateral helpers).
 _DERIVED = {
@@ -89,9 +92,7 @@ _DERIVED = {
     "downstream_code": "s.downstream_code::int",
     "evi_step": "s.evi_step::int",
     "mac": "left(upper(" + _trim("s.mac") + "), 32)",
-    "vehicle": "left(coalesce(nullif(v1.vehicle, ''), nullif(v2.vehicle, ''), nullif(v3.vehicle, ''), "
-    + _trim("s.vehicle")
-    + "), 120)",
+    "vehicle": "left(coalesce(v.vehicle, " + _trim("s.vehicle") + "), 120)",
     "charge_900v": "(s.charge_900v <> 0)",
     "warning": "left(" + _trim("s.warning") + ", 255)",
 }
@@ -106,17 +107,22 @@ WITH merged AS (
     INSERT INTO charging_chargingsession AS t ({", ".join(COLUMNS)})
     SELECT {", ".join(_DERIVED.values())}
     FROM {STAGE} s
-    JOIN {POINTS} p ON p.site = {_trim("s.site")} AND p.point = {_trim("s.charge_point")}
+    JOIN {POINTS} p ON p.site = s.site AND p.point = s.charge_point
     CROSS JOIN LATERAL (SELECT {_local_to_utc("s.start", "%(zone)s")} AS started_at,
                                {_local_to_utc("s.end", "%(zone)s")} AS ended_at) u
     CROSS JOIN LATERAL (SELECT {
         derivations.sql_error_type(outcome="s.outcome", downstream_code="s.downstream_code", evi_code="s.evi_code")
     } AS error_type) e
     CROSS JOIN LATERAL (SELECT {derivations.sql_moment(error_type="e.error_type", step="s.evi_step")} AS moment) m
-    CROSS JOIN LATERAL (SELECT {derivations.sql_mac_digits("s.mac")} AS digits) d
-    LEFT JOIN charging_vehiclemac v1 ON v1.source_id = %(source)s AND v1.prefix = d.digits
-    LEFT JOIN charging_vehiclemac v2 ON v2.source_id = %(source)s AND v2.prefix = left(d.digits, 6)
-    LEFT JOIN charging_vehiclemac v3 ON v3.source_id = %(source)s AND v3.prefix = left(d.digits, 4)
+    LEFT JOIN (
+        -- The vehicle of each of the batch's MACs (a few thousand: a vehicle charges again and again).
+        SELECT d.mac, coalesce(nullif(v1.vehicle, ''), nullif(v2.vehicle, ''), nullif(v3.vehicle, '')) AS vehicle
+        FROM (SELECT mac, {derivations.sql_mac_digits("mac")} AS digits
+              FROM (SELECT DISTINCT mac FROM {STAGE}) macs) d
+        LEFT JOIN charging_vehiclemac v1 ON v1.source_id = %(source)s AND v1.prefix = d.digits
+        LEFT JOIN charging_vehiclemac v2 ON v2.source_id = %(source)s AND v2.prefix = left(d.digits, 6)
+        LEFT JOIN charging_vehiclemac v3 ON v3.source_id = %(source)s AND v3.prefix = left(d.digits, 4)
+    ) v ON v.mac = s.mac
     ON CONFLICT (source_id, external_id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in changed)}
     WHERE ({", ".join(f"t.{c}" for c in changed)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in changed)})
     RETURNING (xmax = 0) AS created
@@ -127,8 +133,26 @@ SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM
 INSERT = _insert()
 
 
+# For this transaction only: the batch is one big statement, planned without statistics on the
+# temporary tables — no JIT (it compiles for longer than the statement runs), hash joins in memory;
+# and the commit does not wait for the disk: a batch lost in a crash is read again by the next import.
+_SETTINGS = ("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL enable_mergejoin = off; "
+             "SET LOCAL synchronous_commit = off")  # fmt: skip
+TEMP_BUFFERS = "64MB"
+
+
 def prepare(cursor) -> None:
     """The two temporary tables, empty (made the first time in this connection)."""
+    cursor.execute(_SETTINGS)
+    cursor.execute(f"SELECT to_regclass('pg_temp.{STAGE}') IS NULL")
+    if cursor.fetchone()[0]:
+        # A batch fits in memory when the connection has not used a temporary table yet.
+        cursor.execute("SAVEPOINT temp_buffers")
+        try:
+            cursor.execute(f"SET temp_buffers = '{TEMP_BUFFERS}'")
+        except DatabaseError:
+            cursor.execute("ROLLBACK TO SAVEPOINT temp_buffers")
+        cursor.execute("RELEASE SAVEPOINT temp_buffers")
     listed = ", ".join(f'"{name}" {kind}' for name, kind in zip(rows.SESSION_FIELDS, STAGE_TYPES, strict=True))
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({listed}) ON COMMIT DELETE ROWS")
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {POINTS} (site text, point text, site_id int, point_id int) "
@@ -148,7 +172,8 @@ def merge(cursor, batch: list[tuple], *, source_id: int, zone: str,
     cursor.execute(_REFUSED)
     refused = [(identifier, rows.session_reason(code, value)) for identifier, code, value in cursor.fetchall()]
     cursor.execute(_NAMES)
-    places = [(site, point, *place(site, point, project)) for site, point, project in cursor.fetchall()]
+    places = [(site, point, *place(name, point_name, project))
+              for site, point, name, point_name, project in cursor.fetchall()]  # fmt: skip
     with cursor.copy(f"COPY {POINTS} FROM STDIN") as copy:
         for row in places:
             copy.write_row(row)
