@@ -141,18 +141,22 @@ _SETTINGS = ("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL enable
 TEMP_BUFFERS = "64MB"
 
 
-def prepare(cursor) -> None:
-    """The two temporary tables, empty (made the first time in this connection)."""
-    cursor.execute(_SETTINGS)
+def reserve_temp_buffers(cursor) -> None:
+    """Room for a batch's temporary table in memory (8 MB by default: it would go to disk), where the
+    connection has not used a temporary table yet (PostgreSQL refuses the change after that)."""
     cursor.execute(f"SELECT to_regclass('pg_temp.{STAGE}') IS NULL")
     if cursor.fetchone()[0]:
-        # A batch fits in memory when the connection has not used a temporary table yet.
         cursor.execute("SAVEPOINT temp_buffers")
         try:
             cursor.execute(f"SET temp_buffers = '{TEMP_BUFFERS}'")
         except DatabaseError:
             cursor.execute("ROLLBACK TO SAVEPOINT temp_buffers")
         cursor.execute("RELEASE SAVEPOINT temp_buffers")
+
+
+def prepare(cursor) -> None:
+    """The two temporary tables, empty (made the first time in this connection)."""
+    cursor.execute(_SETTINGS)
     listed = ", ".join(f'"{name}" {kind}' for name, kind in zip(rows.SESSION_FIELDS, STAGE_TYPES, strict=True))
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({listed}) ON COMMIT DELETE ROWS")
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {POINTS} (site text, point text, site_id int, point_id int) "
