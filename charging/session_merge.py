@@ -118,7 +118,7 @@ WITH merged AS (
         -- The vehicle of each of the batch's MACs (a few thousand: a vehicle charges again and again).
         SELECT d.mac, coalesce(nullif(v1.vehicle, ''), nullif(v2.vehicle, ''), nullif(v3.vehicle, '')) AS vehicle
         FROM (SELECT mac, {derivations.sql_mac_digits("mac")} AS digits
-              FROM (SELECT DISTINCT mac FROM {STAGE}) macs) d
+              FROM (SELECT DISTINCT mac FROM {STAGE}) macs OFFSET 0) d  -- OFFSET 0: the digits once per MAC
         LEFT JOIN charging_vehiclemac v1 ON v1.source_id = %(source)s AND v1.prefix = d.digits
         LEFT JOIN charging_vehiclemac v2 ON v2.source_id = %(source)s AND v2.prefix = left(d.digits, 6)
         LEFT JOIN charging_vehiclemac v3 ON v3.source_id = %(source)s AND v3.prefix = left(d.digits, 4)
@@ -134,10 +134,12 @@ INSERT = _insert()
 
 
 # For this transaction only: the batch is one big statement, planned without statistics on the
-# temporary tables — no JIT (it compiles for longer than the statement runs), hash joins in memory;
+# temporary tables (nor, often, on a source's fresh MAC table) — no JIT (it compiles for longer than
+# the statement runs), and every join an equality one, a hash join in memory (a nested loop once
+# took 6 s instead of 0.1 for 20,000 rows);
 # and the commit does not wait for the disk: a batch lost in a crash is read again by the next import.
 _SETTINGS = ("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL enable_mergejoin = off; "
-             "SET LOCAL synchronous_commit = off")  # fmt: skip
+             "SET LOCAL enable_nestloop = off; SET LOCAL synchronous_commit = off")  # fmt: skip
 TEMP_BUFFERS = "64MB"
 
 
