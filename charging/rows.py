@@ -1,5 +1,9 @@
-"""From a source's row (our field names, the source's values: text from a CSV, numbers and datetimes
-from MySQL or XLSX) to the values we store, or the reason the row is refused.
+"""Reading a source's values: text from a CSV, numbers and datetimes from MySQL or XLSX.
+
+Sessions: each value read as the kind its field needs (`SESSION_FIELDS`, `typed_sessions`), the
+rest — derivations and checks — done in PostgreSQL by `charging.session_merge`, whose refusals are
+worded here (`session_reason`). Faults and vehicles (a few hundred rows): from a row with our field
+names to the values we store, or the reason the row is refused.
 
 A refused row is counted and reported with its ID and reason; it never stops the others."""
 

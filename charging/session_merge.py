@@ -2,16 +2,21 @@
 
 The rows (typed tuples in `charging.rows.SESSION_FIELDS` order) are copied as they are into a
 temporary table with a binary COPY; then, set-based:
-  1. the rows that cannot be stored are deleted from it, each returned with its ID and the check it
-     fails (the reason is worded in Python, `charging.rows.session_reason`);
+  1. the rows that cannot be stored are deleted from it, each returned with its ID and the first check
+     it fails (worded in Python, `charging.rows.session_reason`; a value a reader could not read at
+     all, "le 2 mars" for a date, was refused before, with its own reason);
   2. the batch's few distinct (site, charge point) names are mapped to our ids through a small
-     temporary table filled from Python (sites made by `sites.services`, charge points here);
+     temporary table filled from Python (sites made by `sites.services`, charge points by the import);
   3. one INSERT … SELECT computes every derived field (`charging.derivations`' SQL twins, the UTC
      instants from the local ones, the duration, the vehicle by MAC) and merges: ON CONFLICT DO UPDATE
      only where something changed, so an unchanged row is not rewritten; it answers (created, updated).
 
 Local times are the source's wall clock: an hour that happens twice (autumn) is taken the first time,
-one that does not exist (spring) lands just after the change, as `charging.rows.to_utc` does."""
+one that does not exist (spring) lands just after the change, as `charging.rows.to_utc` does.
+
+Where the time goes (bench/bench_charging.py): most of it is PostgreSQL storing the row — the heap,
+the table's ten indexes and, at commit, its three foreign keys checked row by row — not deriving it
+(~5 µs a row) nor reading it."""
 
 from collections.abc import Callable
 
