@@ -264,10 +264,10 @@ def run_import(*, run: ImportRun, progress: Progress | None = None) -> ImportRun
     run.rejects, run.error = [], ""
     run.save()
     job = _Import(run, progress)
+    with transaction.atomic(), connection.cursor() as cursor:
+        session_merge.reserve_temp_buffers(cursor.cursor)  # before any temporary table of the import
     try:
         reader = open_reader(run)
-        with transaction.atomic(), connection.cursor() as cursor:
-            session_merge.reserve_temp_buffers(cursor.cursor)  # before any temporary table of the import
         try:
             job.vehicles(reader)
             job.faults(reader)
