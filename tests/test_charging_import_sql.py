@@ -122,3 +122,39 @@ def test_a_database_column_of_another_type_is_read_like_a_files_text(mysql_datab
     assert (run.status, run.rows_created) == ("succeeded", 1)
     assert run.rejects == [{"table": "sessions", "id": "BAD", "reason": "Energy (Kwh): “n/a” is not a number"}]
     assert stored("GOOD").energy_kwh == 12.5
+
+
+def test_the_batch_read_ahead_hands_over_the_sources_error_after_the_batches_before_it():
+    from charging.importing import _ahead
+    from charging.sources.base import SessionBatch, SourceUnavailable
+
+    def batches():
+        yield SessionBatch([("S1",)])
+        yield SessionBatch([("S2",)])
+        raise SourceUnavailable("The connection was lost during the query")
+
+    seen = []
+    with pytest.raises(SourceUnavailable, match="lost during the query"):
+        for batch in _ahead(batches()):
+            seen.append(batch.rows[0][0])
+    assert seen == ["S1", "S2"]
+
+
+def test_leaving_the_read_ahead_early_stops_the_reading_and_closes_the_source():
+    from charging.importing import _ahead
+    from charging.sources.base import SessionBatch
+
+    read, closed = [], []
+
+    def batches():
+        try:
+            for n in range(100):
+                read.append(n)
+                yield SessionBatch([(f"S{n}",)])
+        finally:
+            closed.append(True)
+
+    for _batch in _ahead(batches()):
+        break
+    assert closed == [True]
+    assert len(read) <= 3  # the one merged, the one read ahead, the one being read
