@@ -59,7 +59,7 @@ FIGURES = {
     "row_limit": "At most this many sessions listed per table.",
 }
 PARAM_HELP = {
-    "site": "The site (its code); default: the first by name.",
+    "site": gettext_lazy("The site (its code); default: the first by name."),
 }
 
 

@@ -56,8 +56,8 @@ FIGURES = {
     "downstream_columns": "The Downstream table's columns.",
 }
 PARAM_HELP = {
-    "site": "The first site (its code).",
-    "site2": "A second site (its code), optional.",
+    "site": gettext_lazy("The first site (its code)."),
+    "site2": gettext_lazy("A second site (its code), optional."),
 }
 
 

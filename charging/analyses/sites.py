@@ -57,8 +57,8 @@ FIGURES = {
     "month_options": "Months to zoom on.",
 }
 PARAM_HELP = {
-    "site": "The site to zoom on (its code).",
-    "month": "The month of the per-day zoom, YYYY-MM.",
+    "site": gettext_lazy("The site to zoom on (its code)."),
+    "month": gettext_lazy("The month of the per-day zoom, YYYY-MM."),
 }
 
 

@@ -73,12 +73,12 @@ FIGURES = {
     "drill_day": "Its day.",
 }
 PARAM_HELP = {
-    "mac": "A full MAC or a prefix (AA:BB:CC…).",
-    "codes": "Codes, comma-separated.",
-    "code_type": "EVI or DownStream: which code the codes are.",
-    "drill_site": "Drill down: the site (code).",
-    "drill_month": "Drill down: the month, YYYY-MM.",
-    "drill_day": "Drill down: the day, YYYY-MM-DD.",
+    "mac": gettext_lazy("A full MAC or a prefix (AA:BB:CC…)."),
+    "codes": gettext_lazy("Codes, comma-separated."),
+    "code_type": gettext_lazy("EVI or DownStream: which code the codes are."),
+    "drill_site": gettext_lazy("Drill down: the site (code)."),
+    "drill_month": gettext_lazy("Drill down: the month, YYYY-MM."),
+    "drill_day": gettext_lazy("Drill down: the day, YYYY-MM-DD."),
 }
 
 
