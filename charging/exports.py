@@ -6,9 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.core.handlers.asgi import ASGIRequest
 from django.db.models import F
-from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from charging import explain
@@ -61,33 +59,9 @@ def export_table(table: Table, *, subtitle: str = "", time_zone: str = "UTC") ->
     return exports.Table(title=str(table.title), columns=columns, rows=rows, subtitle=subtitle, time_zone=time_zone)
 
 
-STREAM_LINES = 1000
-
-
-async def _streamed(lines: Iterator[str]):
-    """Lines read in the request's sync thread (where its database connection and tenant schema
-    are), a thousand at a time: under ASGI a sync iterator would be read whole before sending."""
-    from asgiref.sync import sync_to_async
-
-    def chunk() -> str:
-        return "".join(line for _index, line in zip(range(STREAM_LINES), lines, strict=False))
-
-    while part := await sync_to_async(chunk)():
-        yield part
-
-
 def response(table: exports.Table, fmt: str, filename: str, *, request=None):
     """The download: CSV streamed as rows are read, XLSX built in constant memory."""
-    content_type, extension = exports.EXPORT_FORMATS[fmt]
-    if fmt == "csv":
-        lines = exports.csv_lines(table)
-        if isinstance(request, ASGIRequest):
-            lines = _streamed(lines)
-        reply = StreamingHttpResponse(lines, content_type=content_type)
-    else:
-        reply = HttpResponse(exports.xlsx_bytes(table), content_type=content_type)
-    reply["Content-Disposition"] = exports.content_disposition(f"{filename}.{extension}")
-    return reply
+    return exports.download(table, fmt, filename, request=request)
 
 
 def session_columns() -> list[exports.Column]:

@@ -110,7 +110,7 @@ def asset_list(request, kind: str):
 def asset_list_export(request, kind: str, fmt: str):
     kind = kind_named(kind)
     table = asset_list_table(kind, request.GET, request.tenant.timezone)
-    return export_response(table, fmt, f"voltwatch-{kind.section}")
+    return export_response(table, fmt, f"voltwatch-{kind.section}", request=request)
 
 
 # --- Asset page ---------------------------------------------------------------------------------------

@@ -199,3 +199,26 @@ def test_the_session_list_exports_as_csv(data):
     assert response.status_code == 200
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert [line.split(",")[0] for line in lines[1:]] == ["EVI", "FEB"]
+
+
+def test_refresh_without_a_database_source_says_to_upload_the_files(data):
+    response = data.api().post("/api/v1/charging/refresh", {}, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["fields"]["source"].startswith("No database source to read here")
+
+
+def test_refresh_queues_a_job_to_poll_and_reports_a_source_that_is_down(data, django_capture_on_commit_callbacks):
+    from charging.models import ChargingSource
+    from tests.conftest import free_port
+
+    with schema_context(data.slug):
+        ChargingSource.objects.create(name="KPI", host="127.0.0.1", port=free_port(), user="u", database="Charges")
+    connection.set_schema_to_public()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = data.api().post("/api/v1/charging/refresh", {"full": True}, content_type="application/json")
+    assert response.status_code == 202
+    [job] = response.json()["jobs"]
+    assert (job["status"], job["full"], job["trigger"]) == ("queued", True, "api")
+    polled = data.api().get(job["url"].replace("http://testserver", "")).json()
+    assert polled["status"] == "failed"
+    assert polled["error"].startswith("Nothing answers at this host and port")

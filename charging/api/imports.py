@@ -89,6 +89,10 @@ class RefreshView(APIView):
             sources = ChargingSource.objects.filter(pk=form.validated_data["source"])
             if not sources:
                 return _not_found("source", form.validated_data["source"])
+        if not sources:
+            detail = _("No database source to read here: a file source is imported by uploading its files "
+                       "(POST /api/v1/charging/uploads).")  # fmt: skip
+            return Response(error_body("invalid", detail, {"source": detail}), status=status.HTTP_400_BAD_REQUEST)
         runs = [services.import_request(source=source, trigger=ImportTrigger.API, full=form.validated_data["full"],
                                         by=request.user) for source in sources]  # fmt: skip
         return Response({"jobs": [job(request, run) for run in runs]}, status=status.HTTP_202_ACCEPTED)

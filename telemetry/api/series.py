@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.urls import path, re_path
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -217,16 +217,8 @@ def series_table(query: dict, interval: str, found: list) -> exports.Table:
     )
 
 
-def export_response(table: exports.Table, fmt: str, filename: str, chart=None):
-    content_type, extension = exports.EXPORT_FORMATS[fmt]
-    if fmt == "csv":
-        response = StreamingHttpResponse(exports.csv_lines(table), content_type=content_type)
-    elif fmt == "xlsx":
-        response = HttpResponse(exports.xlsx_bytes(table), content_type=content_type)
-    else:
-        response = HttpResponse(exports.pdf_bytes(table, chart=chart), content_type=content_type)
-    response["Content-Disposition"] = exports.content_disposition(f"{filename}.{extension}")
-    return response
+def export_response(table: exports.Table, fmt: str, filename: str, chart=None, *, request=None):
+    return exports.download(table, fmt, filename, request=request, chart=chart)
 
 
 class SeriesExportView(APIView):
@@ -247,7 +239,9 @@ class SeriesExportView(APIView):
             unit=", ".join(dict.fromkeys(s.unit for s in found if s.unit)),
         )
         stamp = query["end"].astimezone(ZoneInfo(query["tz"])).strftime("%Y%m%d-%H%M")
-        return export_response(series_table(query, interval, found), fmt, f"voltwatch-series-{stamp}", chart=chart)
+        return export_response(
+            series_table(query, interval, found), fmt, f"voltwatch-series-{stamp}", chart=chart, request=request
+        )
 
 
 class AssetListExportView(APIView):
@@ -259,7 +253,7 @@ class AssetListExportView(APIView):
     def get(self, request, kind: str, fmt: str):
         found = kind_named(kind)
         table = asset_list_table(found, request.query_params, request.tenant.timezone)
-        return export_response(table, fmt, f"voltwatch-{found.section}")
+        return export_response(table, fmt, f"voltwatch-{found.section}", request=request)
 
 
 urlpatterns = [
