@@ -119,7 +119,7 @@ def test_an_analysis_speaks_french_to_a_french_reader(alpha):
     with schema_context(alpha.slug), translation.override("fr"):
         charging_load(sessions=SESSIONS)
         assert [str(analysis(name).TITLE) for name in NAMES] == [
-            "Comparaison par site", "Détails PDC", "Statistiques", "Projection pivot", "Erreur moment",
+            "Comparaison par site", "Détails PDC", "Statistiques", "Projection pivot", "Erreur Moment",
             "Erreur spécifique",
         ]  # fmt: skip
         module = analysis("charge-points")
