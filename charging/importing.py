@@ -32,6 +32,7 @@ from charging.models import (
     ChargingSource,
     ImportRun,
     ImportStatus,
+    ImportTrigger,
     SourceKind,
 )
 from charging.sources.base import Reader, SessionBatch, SourceUnavailable
@@ -211,14 +212,30 @@ class _Import:
                 self.counted(*_merge("charging_fault", columns, ("source_id", "external_id"), parsed.values()))
 
     def since(self):
-        """The local start from which sessions are read again (None: all of them)."""
-        if self.run.full:
+        """The local start from which sessions are read again (None: all of them). Incremental only
+        after a read that went to its end: one that died part way may have stored newer sessions
+        than older ones it never reached (the source's order is not ours), so the next read is whole."""
+        if self.run.full or self._last_read_stopped_part_way():
             return None
         newest = ChargingSession.objects.filter(source=self.source).aggregate(newest=Max("started_at"))["newest"]
         if newest is None:
             return None
         margin = timedelta(hours=self.source.margin_hours)
         return (newest - margin).astimezone(self.zone).replace(tzinfo=None)
+
+    def _last_read_stopped_part_way(self) -> bool:
+        previous = (
+            ImportRun.objects.filter(source=self.source, finished_at__isnull=False)
+            .exclude(pk=self.run.pk)
+            .exclude(trigger=ImportTrigger.UPLOAD)  # files say nothing of what was read from the database
+            .order_by("-finished_at")
+            .first()
+        )
+        return (
+            previous is not None
+            and previous.status == ImportStatus.FAILED
+            and bool(previous.rows_created or previous.rows_updated)
+        )
 
     def sessions(self, reader: Reader) -> None:
         since = self.since()

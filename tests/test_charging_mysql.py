@@ -7,10 +7,11 @@ import uuid
 
 import MySQLdb
 import pytest
+from django.utils import timezone
 
 from alerts.models import Alert
 from charging import selectors
-from charging.models import ChargingSession, ChargingSource, ImportStatus, ImportTrigger, SourceKind
+from charging.models import ChargingSession, ChargingSource, ImportRun, ImportStatus, ImportTrigger, SourceKind
 from charging.services import charging_import_now, source_test_connection
 from charging.sources import mysql_schema
 from tests.charging_data import fault, mysql_insert, session, vehicle
@@ -181,3 +182,19 @@ def test_test_connection_gives_up_within_its_time_on_a_server_that_never_answers
     assert report.ok is False
     assert report.reason.startswith("The connection was lost during the query: Lost connection to server")
     assert elapsed < 5
+
+
+def test_after_an_import_that_died_part_way_the_next_one_reads_everything_again(server, database, tenant):
+    name, connection = database
+    mysql_insert(connection, sessions=[session("OLD", start="2026-03-01 10:00:00"),
+                                       session("NEW", start="2026-03-10 10:00:00")])  # fmt: skip
+    source = mysql_source(server, name)
+    imported(source)
+    # A read that stored some rows, then lost the source: rows it never reached may be older.
+    ImportRun.objects.create(source=source, trigger=ImportTrigger.SCHEDULE, status=ImportStatus.FAILED,
+                             rows_read=10, rows_created=5, finished_at=timezone.now(), error="lost")  # fmt: skip
+    mysql_insert(connection, sessions=[session("NEVER_REACHED", start="2026-03-02 10:00:00")])
+    run = imported(source)
+    assert run.rows_read == 3
+    assert ChargingSession.objects.filter(external_id="NEVER_REACHED").exists()
+    assert imported(source).rows_read == 1  # NEW, within the margin: incremental again
