@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from alerts import services as alerts
-from charging import alerting, rows
+from charging import alerting, rollups, rows
 from charging.models import (
     ChargePoint,
     ChargingGeneration,
@@ -217,6 +217,9 @@ def run_import(*, run: ImportRun, progress: Progress | None = None) -> ImportRun
     run.status, run.finished_at = ImportStatus.SUCCEEDED, timezone.now()
     run.uploads.all().delete()  # read: the stored files have done their job
     run.save()
+    # The pre-aggregates the analyses read, for the days whose sessions changed (found by
+    # charging.rollups itself): before the cached answers are let go, so none is computed from stale days.
+    rollups.refresh(source)
     if run.rows_created or run.rows_updated:
         generation_bump()
     ChargingSource.objects.filter(pk=source.pk).update(last_success_at=run.finished_at, unreachable_since=None,
