@@ -56,19 +56,27 @@ def _groups(filters: Filters) -> tuple[str, dict]:
     return _GROUPED.format(where=where), {**params, "days": (filters.end_exclusive - filters.d1).days}
 
 
+def _totals(filters: Filters) -> tuple[int, int]:
+    """(groups, sessions in them) of the filters' sites and period."""
+    groups, params = _groups(filters)
+    totals = one(f"SELECT count(*) AS n, coalesce(sum(g.sessions), 0) AS sessions FROM ({groups}) g", params)
+    return totals["n"], int(totals["sessions"])
+
+
 def group_count(filters: Filters) -> int:
     """How many groups of ≥ 2 attempts the filters' sites and period have (the overview's card)."""
-    groups, params = _groups(filters)
-    return one(f"SELECT count(*) AS n FROM ({groups}) g", params)["n"]
+    return _totals(filters)[0]
 
 
 def run(filters: Filters) -> Result:
+    count, sessions = _totals(filters)
     groups_sql, params = _groups(filters)
     start = local_time("s.started_at")
-    # The newest groups (and the count of all of them), then their sessions by id.
+    # The newest groups, then their sessions by id (the counts apart: counting in the same query
+    # would read every group in date order, not only the newest).
     groups = fetch(
-        "WITH g AS (SELECT g.*, count(*) OVER () AS groups, sum(g.sessions) OVER () AS attempts "
-        f"FROM ({groups_sql}) g ORDER BY g.local_date DESC, g.local_hour DESC, g.site_id, g.mac LIMIT {MAX_ROWS}) "
+        f"WITH g AS (SELECT * FROM ({groups_sql}) g "
+        f"ORDER BY g.local_date DESC, g.local_hour DESC, g.site_id, g.mac LIMIT {MAX_ROWS}) "
         "SELECT g.site_id, g.local_date, g.local_hour, g.mac, count(*) AS sessions, "
         "count(*) FILTER (WHERE s.is_ok) AS ok, "
         "string_agg(DISTINCT cp.name, ', ' ORDER BY cp.name) AS charge_points, "
@@ -76,7 +84,7 @@ def run(filters: Filters) -> Result:
         "string_agg(s.external_id, ', ' ORDER BY s.started_at, s.external_id) AS session_ids, "
         "min(s.soc_start) AS soc_start_min, max(s.soc_start) AS soc_start_max, "
         "min(s.soc_end) AS soc_end_min, max(s.soc_end) AS soc_end_max, "
-        "coalesce(max(NULLIF(s.vehicle, '')), '') AS vehicle, max(g.groups) AS groups, max(g.attempts) AS attempts "
+        "coalesce(max(NULLIF(s.vehicle, '')), '') AS vehicle "
         "FROM g CROSS JOIN LATERAL unnest(g.session_ids) AS i(id) "
         "JOIN charging_chargingsession s ON s.id = i.id "
         "JOIN charging_chargepoint cp ON cp.id = s.charge_point_id "
@@ -106,8 +114,6 @@ def run(filters: Filters) -> Result:
         }
         for g in groups
     ]
-    count = groups[0]["groups"] if groups else 0
-    sessions = int(groups[0]["attempts"]) if groups else 0
     table = Table(
         key="groups",
         title=_("Multiple attempts"),
