@@ -164,3 +164,16 @@ def mysql_insert(connection, *, sessions=(), faults=(), vehicles=(), tables=None
                 [[row.get(c) for c in header] for row in rows],
             )
     connection.commit()
+
+
+def run_analysis(name: str, **params) -> dict:
+    """An analysis's answer (its JSON) under the filters `params` name, in the current schema, as
+    the API would compute it."""
+    from charging import selectors
+    from charging.analyses import analysis
+    from charging.filters import parse_filters
+
+    module = analysis(name)
+    filters = parse_filters(params, bounds=selectors.data_bounds(), site_ids_by_code=selectors.site_ids_by_code(),
+                            extra=module.PARAMS)  # fmt: skip
+    return module.run(filters).as_json()

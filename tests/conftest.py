@@ -141,6 +141,13 @@ def beta(worlds, db) -> TenantWorld:
 
 
 @pytest.fixture
+def tenant(alpha) -> TenantWorld:
+    """alpha, with its schema active for the whole test (services, selectors and ORM reads)."""
+    with schema_context(alpha.slug):
+        yield alpha
+
+
+@pytest.fixture
 def staff_client(worlds, db) -> HttpClient:
     client = HttpClient(HTTP_HOST=settings.BASE_DOMAIN)
     client.login(username="staff@platform.test", password=PASSWORD)

@@ -1,7 +1,6 @@
 """What a charging import raises through the platform's alert engine: analysis 10's recurring errors
 (one alert per charge point and error key) and active faults (raised once, resolved when they end)."""
 
-import pytest
 from django_tenants.utils import schema_context
 
 from alerts.selectors import source_alerts
@@ -9,12 +8,6 @@ from charging.alerting import raise_charging_alerts
 from charging.models import ChargePoint
 from sites.selectors import sites
 from tests.charging_data import charging_load, fault, files_source, session
-
-
-@pytest.fixture
-def tenant(alpha):
-    with schema_context(alpha.slug):
-        yield alpha
 
 
 def failure(id, start, *, pdc="PDC1", site="CESSON", ds=8192, evi=0, step=8, **fields):

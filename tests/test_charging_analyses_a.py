@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.db import connection
+from django.utils import translation
 from django_tenants.utils import schema_context
 
 from charging import selectors
@@ -112,3 +113,18 @@ def test_an_analysis_answers_odd_parameters_with_a_200_or_a_400(alpha, name):
 def test_an_analysis_documents_each_of_its_parameters(name):
     module = analysis(name)
     assert set(module.PARAM_HELP) == set(module.PARAMS)
+
+
+def test_an_analysis_speaks_french_to_a_french_reader(alpha):
+    with schema_context(alpha.slug), translation.override("fr"):
+        charging_load(sessions=SESSIONS)
+        assert [str(analysis(name).TITLE) for name in NAMES] == [
+            "Comparaison par site", "Détails PDC", "Statistiques", "Projection pivot", "Erreur Moment",
+            "Erreur spécifique",
+        ]  # fmt: skip
+        module = analysis("charge-points")
+        filters = parse_filters({"period": "month", "d1": "2026-03-01"}, bounds=selectors.data_bounds(),
+                                site_ids_by_code=selectors.site_ids_by_code(), extra=module.PARAMS)  # fmt: skip
+        result = module.run(filters).as_json()
+    assert result["tables"]["failed_sessions"]["title"] == "Sessions en échec"
+    assert "L’étape EVI 0, 3, -1 ou au-delà de 8 compte comme Fin de charge." in result["notes"]

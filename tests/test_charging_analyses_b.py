@@ -3,7 +3,6 @@
 import zoneinfo
 from datetime import date, timedelta
 
-import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -12,12 +11,6 @@ from charging.analyses import analysis
 from charging.analyses.recurring_errors import detect
 from charging.filters import parse_filters
 from tests.charging_data import charging_load, fault, session
-
-
-@pytest.fixture
-def tenant(alpha):
-    with schema_context(alpha.slug):
-        yield alpha
 
 
 def filters_of(**params):

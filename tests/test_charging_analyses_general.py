@@ -1,21 +1,5 @@
-import pytest
-from django_tenants.utils import schema_context
-
-from charging import selectors
-from charging.analyses import analysis
-from charging.filters import parse_filters
 from tests.charging_data import charging_load, session
-
-
-@pytest.fixture
-def tenant(alpha):
-    with schema_context(alpha.slug):
-        yield alpha
-
-
-def run(name, **params):
-    filters = parse_filters(params, bounds=selectors.data_bounds(), site_ids_by_code=selectors.site_ids_by_code())
-    return analysis(name).run(filters).as_json()
+from tests.charging_data import run_analysis as run
 
 
 def test_general_counts_a_filtered_out_failure_as_ok(tenant):

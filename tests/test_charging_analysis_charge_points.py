@@ -1,27 +1,10 @@
 """Analysis 3 (Charge-point details) on hand-built sessions whose answers are counted by hand."""
 
-import pytest
 from django_tenants.utils import schema_context
 
-from charging import selectors
-from charging.analyses import analysis, charge_points
-from charging.filters import parse_filters
+from charging.analyses import charge_points
 from tests.charging_data import charging_load, session
-
-
-@pytest.fixture
-def tenant(alpha):
-    with schema_context(alpha.slug):
-        yield alpha
-
-
-def run(name, **params):
-    module = analysis(name)
-    filters = parse_filters(
-        params, bounds=selectors.data_bounds(), site_ids_by_code=selectors.site_ids_by_code(), extra=module.PARAMS
-    )
-    return module.run(filters).as_json()
-
+from tests.charging_data import run_analysis as run
 
 SESSIONS = [
     session("A1", pdc="PDC1", start="2026-03-02 10:00:00"),

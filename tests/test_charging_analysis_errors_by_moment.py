@@ -1,27 +1,9 @@
 """Analysis 8 (Errors by moment) on hand-built failures whose ranking is counted by hand."""
 
-import pytest
 from django_tenants.utils import schema_context
 
-from charging import selectors
-from charging.analyses import analysis
-from charging.filters import parse_filters
 from tests.charging_data import charging_load, session
-
-
-@pytest.fixture
-def tenant(alpha):
-    with schema_context(alpha.slug):
-        yield alpha
-
-
-def run(name, **params):
-    module = analysis(name)
-    filters = parse_filters(
-        params, bounds=selectors.data_bounds(), site_ids_by_code=selectors.site_ids_by_code(), extra=module.PARAMS
-    )
-    return module.run(filters).as_json()
-
+from tests.charging_data import run_analysis as run
 
 SESSIONS = [
     *[session(f"E{i}", outcome=1, ds=8192, evi=12, step=8) for i in (1, 2, 3)],  # DS 8192: EVI code 12 at Charge

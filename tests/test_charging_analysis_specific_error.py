@@ -3,25 +3,9 @@
 import pytest
 from django_tenants.utils import schema_context
 
-from charging import selectors
-from charging.analyses import analysis
-from charging.filters import InvalidFilter, parse_filters
+from charging.filters import InvalidFilter
 from tests.charging_data import charging_load, session, vehicle
-
-
-@pytest.fixture
-def tenant(alpha):
-    with schema_context(alpha.slug):
-        yield alpha
-
-
-def run(name, **params):
-    module = analysis(name)
-    filters = parse_filters(
-        params, bounds=selectors.data_bounds(), site_ids_by_code=selectors.site_ids_by_code(), extra=module.PARAMS
-    )
-    return module.run(filters).as_json()
-
+from tests.charging_data import run_analysis as run
 
 VEHICLES = [vehicle("AA:BB:CC", "Model A")]
 SESSIONS = [

@@ -1,27 +1,9 @@
 """Analysis 4 (Statistics) on hand-built sessions whose answers are computed by hand."""
 
-import pytest
 from django_tenants.utils import schema_context
 
-from charging import selectors
-from charging.analyses import analysis
-from charging.filters import parse_filters
 from tests.charging_data import charging_load, session, vehicle
-
-
-@pytest.fixture
-def tenant(alpha):
-    with schema_context(alpha.slug):
-        yield alpha
-
-
-def run(name, **params):
-    module = analysis(name)
-    filters = parse_filters(
-        params, bounds=selectors.data_bounds(), site_ids_by_code=selectors.site_ids_by_code(), extra=module.PARAMS
-    )
-    return module.run(filters).as_json()
-
+from tests.charging_data import run_analysis as run
 
 VEHICLES = [vehicle("AA:BB:CC", "Model A"), vehicle("DD:EE:FF:00:00:01", "Model B")]
 NONE = {"energy": None, "mean_power": None, "max_power": None, "soc_start": None, "soc_end": None}

@@ -6,7 +6,6 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 import pytest
-from django_tenants.utils import schema_context
 
 from charging import demo
 from charging.models import ChargingSession, Fault, ImportStatus, SourceKind
@@ -145,12 +144,6 @@ def test_generate_sessions_gives_exactly_n_rows_on_that_many_charge_points():
     rows = list(demo.generate_sessions(5000, charge_points=20, years=0.25, seed=3))
     assert len(rows) == 5000 == len({r["ID"] for r in rows})
     assert len({(r["Site"], r["PDC"]) for r in rows}) == 20
-
-
-@pytest.fixture
-def tenant(alpha):
-    with schema_context(alpha.slug):
-        yield alpha
 
 
 def test_the_demo_load_imports_every_row_without_a_reject(tenant):

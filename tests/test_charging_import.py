@@ -3,17 +3,8 @@ rows reported and skipped, CSV and XLSX read the same."""
 
 from datetime import UTC, datetime
 
-import pytest
-from django_tenants.utils import schema_context
-
 from charging.models import ChargePoint, ChargingSession, Fault, ImportStatus
 from tests.charging_data import charging_load, fault, session, vehicle
-
-
-@pytest.fixture
-def tenant(alpha):
-    with schema_context(alpha.slug):
-        yield alpha
 
 
 def stored(external_id):

@@ -7,7 +7,6 @@ import uuid
 
 import MySQLdb
 import pytest
-from django_tenants.utils import schema_context
 
 from alerts.models import Alert
 from charging import selectors
@@ -34,12 +33,6 @@ def database(server):
     yield name, connection
     connection.close()
     server.drop_database(name)
-
-
-@pytest.fixture
-def tenant(alpha):
-    with schema_context(alpha.slug):
-        yield alpha
 
 
 def mysql_source(server, database_name, **changes) -> ChargingSource:

@@ -45,23 +45,6 @@ FIGURES = {
     "row_limit": gettext_lazy("At most this many sessions are listed per table."),
 }
 
-# The headline figures of the answer, as the OpenAPI describes them.
-FIGURES = {
-    "site": "The site's code.",
-    "site_name": "The site's name.",
-    "site_options": "Sites to choose from.",
-    "total": "The site's sessions.",
-    "ok": "OK sessions.",
-    "failed": "Failures under the filters.",
-    "success_pct": "OK / total × 100.",
-    "failed_listed": "Failed sessions listed (newest first).",
-    "ok_listed": "OK sessions listed.",
-    "row_limit": "At most this many sessions listed per table.",
-}
-PARAM_HELP = {
-    "site": "The site (its code); default: the first by name.",
-}
-
 
 ROW_LIMIT = 500  # sessions listed per table, newest first; the figures give the full counts
 

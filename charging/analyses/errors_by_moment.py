@@ -29,15 +29,6 @@ FIGURES = {
     "success_pct": gettext_lazy("(Sessions − failures) / sessions × 100."),
 }
 
-# The headline figures of the answer, as the OpenAPI describes them.
-FIGURES = {
-    "total": "Sessions.",
-    "failed": "Failures under the filters.",
-    "failed_evi": "EVI failures.",
-    "failed_downstream": "Downstream failures.",
-    "success_pct": "OK / total × 100.",
-}
-
 
 TOP = 3
 _PHASES = [MomentGroup.BEFORE_CHARGE.value, MomentGroup.CHARGE.value, MomentGroup.END_OF_CHARGE.value]

@@ -6,7 +6,7 @@ top 5 faults."""
 from collections import Counter
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from charging.analyses.base import Chart, Column, Result, Table
 from charging.analyses.sql import fetch, local_time, rounded, site_labels
@@ -30,7 +30,7 @@ FIGURES = {
 # The cards' labels (the portal's generic ones otherwise).
 FIGURE_LABELS = {
     "active": gettext_lazy("In progress"),
-    "resolved": gettext_lazy("Resolved"),
+    "resolved": pgettext_lazy("faults (a count)", "Resolved"),  # an alert is resolved too: French genders differ
     "total": gettext_lazy("Faults"),
     "mean_duration_days": gettext_lazy("Mean duration (days)"),
 }
@@ -79,7 +79,7 @@ def overlapping(filters: Filters) -> list[dict]:
 
 
 def status_label(status: str) -> str:
-    return _("In progress") if status == "in_progress" else _("Resolved")
+    return _("In progress") if status == "in_progress" else pgettext("a fault", "Resolved")
 
 
 def _top(faults: list[dict], field: str, label: str, key: str, title: str) -> Table:

@@ -35,7 +35,7 @@ FIGURES = {
     "alerts_level": "red above 10, amber above 0, else green.",
 }
 PARAM_HELP = {
-    "charge_points_only": "Only the faults of charge points (equipment PDC…).",
+    "charge_points_only": gettext_lazy("Only the faults of charge points (equipment PDC…)."),
 }
 
 

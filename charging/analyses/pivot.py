@@ -45,21 +45,6 @@ FIGURES = {
     "downstream_columns": gettext_lazy("The Downstream table's columns: key, moment, step, code, label."),
 }
 
-# The headline figures of the answer, as the OpenAPI describes them.
-FIGURES = {
-    "site": "The first site's code.",
-    "site2": "The second site's code, or empty.",
-    "site_options": "Sites to choose from.",
-    "failed_evi": "EVI failures of the chosen sites.",
-    "failed_downstream": "Downstream failures of the chosen sites.",
-    "evi_columns": "The EVI table's columns (moment, step, code).",
-    "downstream_columns": "The Downstream table's columns.",
-}
-PARAM_HELP = {
-    "site": "The first site (its code).",
-    "site2": "A second site (its code), optional.",
-}
-
 
 _KINDS = [("evi", ErrorType.EVI.value, "s.evi_code"), ("downstream", ErrorType.DOWNSTREAM.value, "s.downstream_code")]
 

@@ -44,23 +44,6 @@ FIGURES = {
     "month_options": gettext_lazy("The months of the zoomed site."),
 }
 
-# The headline figures of the answer, as the OpenAPI describes them.
-FIGURES = {
-    "sites": "Sites with sessions.",
-    "total": "Sessions.",
-    "ok": "OK sessions.",
-    "failed": "Failures under the filters.",
-    "success_pct": "OK / total × 100.",
-    "site": "The zoomed site's code.",
-    "month": "The zoomed month (YYYY-MM).",
-    "site_options": "Sites to zoom on.",
-    "month_options": "Months to zoom on.",
-}
-PARAM_HELP = {
-    "site": "The site to zoom on (its code).",
-    "month": "The month of the per-day zoom, YYYY-MM.",
-}
-
 
 HOURS = list(range(24))
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -56,31 +56,6 @@ FIGURES = {
     "drill_day": gettext_lazy("The drilled day."),
 }
 
-# The headline figures of the answer, as the OpenAPI describes them.
-FIGURES = {
-    "mac": "The MAC or prefix searched.",
-    "codes": "The codes searched.",
-    "code_type": "EVI or DownStream.",
-    "mac_sessions": "Sessions of that MAC.",
-    "mac_ok": "Their OK sessions.",
-    "mac_failed": "Their failures.",
-    "success_pct": "Their success rate, % (null without a MAC).",
-    "errors": "All failures of the type in the period.",
-    "matching": "Failures with one of the codes.",
-    "share_pct": "matching / errors × 100.",
-    "drill_site": "The drill-down's site.",
-    "drill_month": "Its month.",
-    "drill_day": "Its day.",
-}
-PARAM_HELP = {
-    "mac": "A full MAC or a prefix (AA:BB:CC…).",
-    "codes": "Codes, comma-separated.",
-    "code_type": "EVI or DownStream: which code the codes are.",
-    "drill_site": "Drill down: the site (code).",
-    "drill_month": "Drill down: the month, YYYY-MM.",
-    "drill_day": "Drill down: the day, YYYY-MM-DD.",
-}
-
 
 TOP_PREFIXES = 10
 _MAC = re.compile(r"^[0-9A-Fa-f:\-. ]+$")

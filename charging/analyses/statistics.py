@@ -53,31 +53,6 @@ FIGURES = {
     "busiest_ok": gettext_lazy("OK sessions of the busiest site-day."),
 }
 
-# The headline figures of the answer, as the OpenAPI describes them.
-FIGURES = {
-    "total": "Sessions.",
-    "ok": "OK sessions.",
-    "energy_total_kwh": "Energy of all sessions.",
-    "energy_mean_kwh": "Mean energy of OK sessions and failures at Fin de charge.",
-    "energy_max_kwh": "Largest energy of the same.",
-    "mean_power_mean_kw": "Mean of the mean power (OK).",
-    "mean_power_max_kw": "Largest mean power (OK).",
-    "max_power_mean_kw": "Mean of the max power (OK).",
-    "max_power_max_kw": "Largest max power (OK).",
-    "soc_start_mean": "Mean SOC at start (OK), %.",
-    "soc_end_mean": "Mean SOC at end (OK), %.",
-    "soc_gain_mean": "Mean SOC gain (OK), points.",
-    "duration_mean_min": "Mean duration of OK sessions, minutes.",
-    "charges_900v": "900 V charges.",
-    "charges_900v_pct": "Their share of all sessions, %.",
-    "days": "Days with OK charges.",
-    "ok_per_day_mean": "OK charges per day, mean.",
-    "ok_per_day_median": "OK charges per day, median.",
-    "busiest_site": "The site of the busiest site-day.",
-    "busiest_day": "Its date.",
-    "busiest_ok": "Its OK charges.",
-}
-
 
 # Vehicles that are no vehicle: none found for the MAC, or the source's own placeholders.
 _UNKNOWN_VEHICLES = ("", "unknown", "none", "null", "nan")

@@ -10,6 +10,7 @@ from datetime import datetime
 import MySQLdb
 import MySQLdb.cursors
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from charging.sources import columns
 from charging.sources.base import BATCH_ROWS, ConnectionReport, SourceUnavailable
@@ -18,17 +19,17 @@ CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 300
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
-# MySQL's error numbers worth a sentence of our own; the server's own message follows it.
+# MySQL's error numbers worth a sentence of our own (translated when raised); the server's own message follows it.
 _REASONS = {
-    1045: "The server refused the user name or password",
-    1044: "The user may not read this database (or it does not exist)",
-    1049: "The database does not exist on this server",
-    1146: "A table is missing",
-    2002: "Nothing answers at this host and port",
-    2003: "Nothing answers at this host and port",
-    2005: "The host name is unknown",
-    2006: "The server went away",
-    2013: "The connection was lost during the query",
+    1045: gettext_noop("The server refused the user name or password"),
+    1044: gettext_noop("The user may not read this database (or it does not exist)"),
+    1049: gettext_noop("The database does not exist on this server"),
+    1146: gettext_noop("A table is missing"),
+    2002: gettext_noop("Nothing answers at this host and port"),
+    2003: gettext_noop("Nothing answers at this host and port"),
+    2005: gettext_noop("The host name is unknown"),
+    2006: gettext_noop("The server went away"),
+    2013: gettext_noop("The connection was lost during the query"),
 }
 
 

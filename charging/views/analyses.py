@@ -108,6 +108,19 @@ FIGURE_LABELS = {
     "mean_duration_days": gettext_lazy("Mean duration (days)"),
     "energy_kwh": gettext_lazy("Energy (kWh)"),
 }
+# An analysis's own parameters, as its options form names them (the parameter's name otherwise).
+PARAM_LABELS = {
+    "site": gettext_lazy("Site"),
+    "site2": gettext_lazy("Second site"),
+    "month": gettext_lazy("Month"),
+    "charge_points_only": gettext_lazy("Charge points only"),
+    "mac": gettext_lazy("MAC"),
+    "codes": gettext_lazy("Codes"),
+    "code_type": gettext_lazy("Code type"),
+    "drill_site": gettext_lazy("Drill-down site"),
+    "drill_month": gettext_lazy("Drill-down month"),
+    "drill_day": gettext_lazy("Drill-down day"),
+}
 NUMERIC_KINDS = ("int", "float", "pct")
 
 
@@ -142,6 +155,7 @@ def _figure_label(module, key: str) -> str:
 
 
 LEVEL_PILLS = {"red": "pill-critical", "amber": "pill-warning", "green": "pill-ok"}
+LEVEL_WORDS = {"red": gettext_lazy("red"), "amber": gettext_lazy("amber"), "green": gettext_lazy("green")}
 
 
 def _figures(result: Result, module=None) -> list[dict]:
@@ -155,6 +169,7 @@ def _figures(result: Result, module=None) -> list[dict]:
         card = {"key": key, "label": _figure_label(module, key), "value": shown(value, kind, None)}
         if key.endswith("_level"):
             card["pill"] = LEVEL_PILLS.get(str(value), "pill-info")
+            card["value"] = str(LEVEL_WORDS.get(str(value), card["value"]))  # the API keeps red, amber, green
         cards.append(card)
     return cards
 
@@ -229,7 +244,8 @@ def result_view(result: Result, name: str, query: dict, module=None) -> dict:
 
 
 def _param_label(module, name: str) -> str:
-    return str(getattr(module, "PARAM_LABELS", {}).get(name) or name.replace("_", " ").capitalize())
+    own = getattr(module, "PARAM_LABELS", {}).get(name)
+    return str(own or PARAM_LABELS.get(name) or name.replace("_", " ").capitalize())
 
 
 def _param_widget(name: str) -> str:

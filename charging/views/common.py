@@ -28,6 +28,7 @@ FIELD_LABELS = {
     "d2": _("End date"),
     "types": _("Error types"),
     "moments": _("Moments"),
+    "status": _("Outcome"),  # the session list's own filter
 }
 
 
