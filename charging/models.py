@@ -365,9 +365,10 @@ class ChargingAttempt(models.Model):
 
 
 class ChargingDayRefresh(models.Model):
-    """Where `ChargingDay` stands for one source: the oldest transaction that could still have been
-    running at its last refresh. A session written since has a newer `xmin`: the next refresh finds
-    its day by that, and a day whose session count differs (a session deleted) by the counts."""
+    """Where `ChargingDay` and `ChargingAttempt` stand for one source: the oldest transaction that
+    could still have been running at their last refresh. A session written since has a newer `xmin`:
+    the next refresh finds its day by that, and a day whose session count differs (a session
+    deleted) by the counts."""
 
     source = models.OneToOneField(ChargingSource, on_delete=models.CASCADE, related_name="+")
     xid = models.BigIntegerField()
