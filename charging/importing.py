@@ -298,6 +298,11 @@ def run_import(*, run: ImportRun, progress: Progress | None = None) -> ImportRun
     run.status, run.finished_at = ImportStatus.SUCCEEDED, timezone.now()
     run.uploads.all().delete()  # read: the stored files have done their job
     run.save()
+    # The pre-aggregates the analyses read, for the days whose sessions changed (found by
+    # charging.rollups itself): before the cached answers are let go, so none is computed from stale days.
+    from charging import rollups  # here, not at the top: the whole change to the import is this call
+
+    rollups.refresh(source)
     if run.rows_created or run.rows_updated:
         generation_bump()
     ChargingSource.objects.filter(pk=source.pk).update(last_success_at=run.finished_at, unreachable_since=None,

@@ -32,35 +32,35 @@ _GROUPS = [MomentGroup.BEFORE_CHARGE, MomentGroup.CHARGE, MomentGroup.END_OF_CHA
 
 
 def run(filters: Filters) -> Result:
+    # One pass over the days pre-aggregate (charging.rollups): sessions per site, moment, phase and
+    # whether they count as failed under the filters; the per-site and per-moment figures add them up.
     where, params = scope(filters)
-    group_counts = ", ".join(
-        f"count(*) FILTER (WHERE {{failed}} AND s.moment_group = '{group.value}') AS g{index}"
-        for index, group in enumerate(_GROUPS)
-    )
     sql, params = with_failed(
-        f"SELECT s.site_id, count(*) AS total, count(*) FILTER (WHERE {{failed}}) AS failed, {group_counts} "
-        f"FROM charging_chargingsession s WHERE {where} GROUP BY s.site_id",
+        f"SELECT s.site_id, s.moment, s.moment_group, {{failed}} AS failed, sum(s.sessions) AS n "
+        f"FROM charging_chargingday s WHERE {where} GROUP BY 1, 2, 3, 4",
         params,
     )
-    per_site = fetch(sql, params)
-    labels = site_labels(row["site_id"] for row in per_site)
+    per_site: dict[int, dict] = {}
+    by_moment: dict[str, int] = {}
+    for group in fetch(sql, params):
+        site = per_site.setdefault(group["site_id"], {"total": 0, "failed": 0, **{g.value: 0 for g in _GROUPS}})
+        site["total"] += group["n"]
+        if group["failed"]:
+            site["failed"] += group["n"]
+            if group["moment_group"] in site:
+                site[group["moment_group"]] += group["n"]
+            by_moment[group["moment"]] = by_moment.get(group["moment"], 0) + group["n"]
+    labels = site_labels(per_site)
     rows = []
-    for row in per_site:
+    for site_id, row in per_site.items():
         ok = row["total"] - row["failed"]
         rows.append({
-            **labels.get(row["site_id"], {"site": "?", "code": ""}),
+            **labels.get(site_id, {"site": "?", "code": ""}),
             "total": row["total"], "ok": ok, "failed": row["failed"],
-            **{group.value: row[f"g{index}"] for index, group in enumerate(_GROUPS)},
+            **{group.value: row[group.value] for group in _GROUPS},
             "ok_pct": pct(ok, row["total"]), "failed_pct": pct(row["failed"], row["total"]),
         })  # fmt: skip
     rows.sort(key=lambda r: (-r["failed"], r["site"]))
-
-    sql, params = with_failed(
-        f"SELECT s.moment, count(*) AS failed FROM charging_chargingsession s WHERE {where} AND {{failed}} "
-        "GROUP BY s.moment",
-        scope(filters)[1],
-    )
-    by_moment = {row["moment"]: row["failed"] for row in fetch(sql, params)}
     moments = [{"moment": Moment(m).label, "key": m, "failed": by_moment[m]} for m in MOMENT_ORDER if m in by_moment]
 
     total = sum(r["total"] for r in rows)

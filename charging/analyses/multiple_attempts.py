@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 from charging.analyses.base import Column, Result, Table
 from charging.analyses.sql import fetch, local_time, one, scope, site_labels
 from charging.filters import Filters
+from charging.selectors import charging_sources
 
 NAME = "multiple-attempts"
 TITLE = gettext_lazy("Multiple attempts")
@@ -31,35 +32,51 @@ FIGURE_LABELS = {"count": gettext_lazy("Groups"), "sessions": gettext_lazy("Atte
 MAX_ROWS = 2000  # the newest groups shown; the figures count them all
 
 # The groups: (site, local clock hour, MAC) with ≥ 2 sessions; local_date + local_hour are the start
-# truncated to the hour in the source's time zone, as the operators read it. Grouped one day at a
-# time (a group never spans two days): each day's few thousand sessions hash in memory, where one
-# GROUP BY over a whole period's million spills to disk (1M sessions: 1.4 s instead of 0.6 s).
-_GROUPS = (
-    "SELECT day.d AS local_date, g.site_id, g.local_hour, g.mac, g.sessions "
+# truncated to the hour in the source's time zone, as the operators read it. `charging.rollups`
+# keeps them, with their sessions' ids, in charging_chargingattempt, one source's sessions at a
+# time: where two sources could share a site (and a vehicle the hour), they are grouped here from the
+# sessions, one day at a time (a group never spans two days: each day's few thousand sessions hash in
+# memory, where one GROUP BY over a whole period's million spills to disk).
+_KEPT = "SELECT s.local_date, s.site_id, s.local_hour, s.mac, s.sessions, s.session_ids FROM charging_chargingattempt s"
+_GROUPED = (
+    "SELECT day.d AS local_date, g.site_id, g.local_hour, g.mac, g.sessions, g.session_ids "
     "FROM (SELECT %(d1)s::date + n AS d FROM generate_series(0, %(days)s - 1) AS n) day "
-    "CROSS JOIN LATERAL (SELECT s.site_id, s.local_hour, s.mac, count(*) AS sessions "
+    "CROSS JOIN LATERAL (SELECT s.site_id, s.local_hour, s.mac, count(*) AS sessions, array_agg(s.id) AS session_ids "
     "FROM charging_chargingsession s WHERE s.local_date = day.d AND {where} AND s.mac <> '' "
     "GROUP BY s.site_id, s.local_hour, s.mac HAVING count(*) >= 2) g"
 )
 
 
 def _groups(filters: Filters) -> tuple[str, dict]:
+    """SQL of the groups (local_date, site_id, local_hour, mac, sessions, session_ids), and its parameters."""
     where, params = scope(filters)
     params.pop("_failed")
-    return _GROUPS.format(where=where), {**params, "days": (filters.end_exclusive - filters.d1).days}
+    if charging_sources().count() <= 1:
+        return f"{_KEPT} WHERE {where}", params
+    return _GROUPED.format(where=where), {**params, "days": (filters.end_exclusive - filters.d1).days}
+
+
+def _totals(filters: Filters) -> tuple[int, int]:
+    """(groups, sessions in them) of the filters' sites and period."""
+    groups, params = _groups(filters)
+    totals = one(f"SELECT count(*) AS n, coalesce(sum(g.sessions), 0) AS sessions FROM ({groups}) g", params)
+    return totals["n"], int(totals["sessions"])
 
 
 def group_count(filters: Filters) -> int:
     """How many groups of ≥ 2 attempts the filters' sites and period have (the overview's card)."""
-    groups, params = _groups(filters)
-    return one(f"SELECT count(*) AS n FROM ({groups}) g", params)["n"]
+    return _totals(filters)[0]
 
 
 def run(filters: Filters) -> Result:
+    count, sessions = _totals(filters)
     groups_sql, params = _groups(filters)
     start = local_time("s.started_at")
+    # The newest groups, then their sessions by id (the counts apart: counting in the same query
+    # would read every group in date order, not only the newest).
     groups = fetch(
-        f"WITH g AS ({groups_sql}) "
+        f"WITH g AS (SELECT * FROM ({groups_sql}) g "
+        f"ORDER BY g.local_date DESC, g.local_hour DESC, g.site_id, g.mac LIMIT {MAX_ROWS}) "
         "SELECT g.site_id, g.local_date, g.local_hour, g.mac, count(*) AS sessions, "
         "count(*) FILTER (WHERE s.is_ok) AS ok, "
         "string_agg(DISTINCT cp.name, ', ' ORDER BY cp.name) AS charge_points, "
@@ -67,14 +84,13 @@ def run(filters: Filters) -> Result:
         "string_agg(s.external_id, ', ' ORDER BY s.started_at, s.external_id) AS session_ids, "
         "min(s.soc_start) AS soc_start_min, max(s.soc_start) AS soc_start_max, "
         "min(s.soc_end) AS soc_end_min, max(s.soc_end) AS soc_end_max, "
-        "coalesce(max(NULLIF(s.vehicle, '')), '') AS vehicle, "
-        "count(*) OVER () AS groups, sum(count(*)) OVER () AS attempts "
-        "FROM g JOIN charging_chargingsession s ON s.local_date = g.local_date AND s.site_id = g.site_id "
-        "AND s.local_hour = g.local_hour AND s.mac = g.mac "
+        "coalesce(max(NULLIF(s.vehicle, '')), '') AS vehicle "
+        "FROM g CROSS JOIN LATERAL unnest(g.session_ids) AS i(id) "
+        "JOIN charging_chargingsession s ON s.id = i.id "
         "JOIN charging_chargepoint cp ON cp.id = s.charge_point_id "
         "JOIN charging_chargingsource src ON src.id = s.source_id "
         "GROUP BY g.site_id, g.local_date, g.local_hour, g.mac "
-        f"ORDER BY g.local_date DESC, g.local_hour DESC, g.site_id, g.mac LIMIT {MAX_ROWS}",
+        "ORDER BY g.local_date DESC, g.local_hour DESC, g.site_id, g.mac",
         params,
     )
     labels = site_labels(g["site_id"] for g in groups)
@@ -98,8 +114,6 @@ def run(filters: Filters) -> Result:
         }
         for g in groups
     ]
-    count = groups[0]["groups"] if groups else 0
-    sessions = int(groups[0]["attempts"]) if groups else 0
     table = Table(
         key="groups",
         title=_("Multiple attempts"),

@@ -117,10 +117,13 @@ def _label(choices, value) -> str:
 
 def run(filters: Filters) -> Result:
     alerts = detect(filters)
+    # Each label translated once, not once per alert (thousands over a whole period).
+    types = {value: _label(ErrorType, value) for value in {a["error_type"] for a in alerts}}
+    moments = {value: _label(Moment, value) for value in {a["moment"] for a in alerts}}
     rows = [
         {
             "site": a["site"], "code": a["code"], "charge_point": a["charge_point"],
-            "error_type": _label(ErrorType, a["error_type"]), "moment": _label(Moment, a["moment"]),
+            "error_type": types[a["error_type"]], "moment": moments[a["moment"]],
             "evi_code": a["evi_code"], "downstream_code": a["downstream_code"],
             "detection": a["detection_local"], "last": a["last_local"], "occurrences": a["occurrences"],
             "session_ids": ", ".join(a["session_ids"]),
