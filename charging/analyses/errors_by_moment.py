@@ -87,18 +87,19 @@ def _count_table(key: str, column: Column, title: str, counts: dict[str, int], o
 
 
 def run(filters: Filters) -> Result:
+    # Both from the days pre-aggregate (charging.rollups), which keeps the failures' steps and codes.
     where, params = scope(filters)
     sql, query = with_failed(
         "SELECT s.site_id, s.error_type, s.moment, s.moment_group, s.evi_step AS step, "
         "CASE WHEN s.error_type = %(evi_type)s THEN coalesce(s.evi_code, 0) ELSE coalesce(s.downstream_code, 0) END "
-        f"AS code, count(*) AS n FROM charging_chargingsession s WHERE {where} AND {{failed}} "
+        f"AS code, sum(s.sessions) AS n FROM charging_chargingday s WHERE {where} AND {{failed}} "
         "GROUP BY 1, 2, 3, 4, 5, 6",
         {**params, "evi_type": ErrorType.EVI.value},
     )
     groups = fetch(sql, query)
     sql, query = with_failed(
-        "SELECT s.site_id, count(*) AS total, count(*) FILTER (WHERE {failed}) AS failed "
-        f"FROM charging_chargingsession s WHERE {where} GROUP BY 1",
+        "SELECT s.site_id, sum(s.sessions) AS total, coalesce(sum(s.sessions) FILTER (WHERE {failed}), 0) AS failed "
+        f"FROM charging_chargingday s WHERE {where} GROUP BY 1",
         params,
     )
     per_site = fetch(sql, query)
