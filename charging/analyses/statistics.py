@@ -63,33 +63,43 @@ def run(filters: Filters) -> Result:
     where, params = filters.session_where("s")
     params = {**params, "end_of_charge": _END}
     energy = "(s.is_ok OR s.moment = %(end_of_charge)s)"
+
+    def mean(measure: str, condition: str) -> str:
+        """The mean of a measure over the sessions meeting `condition`, from the days' sums and counts."""
+        return (f"sum(s.{measure}_sum) FILTER (WHERE {condition}) "
+                f"/ NULLIF(sum(s.{measure}_n) FILTER (WHERE {condition}), 0)")  # fmt: skip
+
+    # The figures and the OK charges per site and day from the days pre-aggregate (charging.rollups).
     totals = one(
-        "SELECT count(*) AS total, count(*) FILTER (WHERE s.is_ok) AS ok, sum(s.energy_kwh) AS energy_total, "
-        f"avg(s.energy_kwh) FILTER (WHERE {energy}) AS energy_mean, "
-        f"max(s.energy_kwh) FILTER (WHERE {energy}) AS energy_max, "
-        "avg(s.mean_power_kw) FILTER (WHERE s.is_ok) AS mean_power_mean, "
-        "max(s.mean_power_kw) FILTER (WHERE s.is_ok) AS mean_power_max, "
-        "avg(s.max_power_kw) FILTER (WHERE s.is_ok) AS max_power_mean, "
-        "max(s.max_power_kw) FILTER (WHERE s.is_ok) AS max_power_max, "
-        "avg(s.soc_start) FILTER (WHERE s.is_ok) AS soc_start_mean, "
-        "avg(s.soc_end) FILTER (WHERE s.is_ok) AS soc_end_mean, "
-        "avg(s.soc_end - s.soc_start) FILTER (WHERE s.is_ok) AS soc_gain_mean, "
-        "avg(s.duration_s) FILTER (WHERE s.is_ok) AS duration_mean_s, "
-        "count(*) FILTER (WHERE s.charge_900v) AS charges_900v "
-        f"FROM charging_chargingsession s WHERE {where}",
+        "SELECT coalesce(sum(s.sessions), 0) AS total, coalesce(sum(s.sessions) FILTER (WHERE s.is_ok), 0) AS ok, "
+        f"sum(s.energy_sum) AS energy_total, {mean('energy', energy)} AS energy_mean, "
+        f"max(s.energy_max) FILTER (WHERE {energy}) AS energy_max, "
+        f"{mean('mean_power', 's.is_ok')} AS mean_power_mean, "
+        "max(s.mean_power_max) FILTER (WHERE s.is_ok) AS mean_power_max, "
+        f"{mean('max_power', 's.is_ok')} AS max_power_mean, "
+        "max(s.max_power_max) FILTER (WHERE s.is_ok) AS max_power_max, "
+        f"{mean('soc_start', 's.is_ok')} AS soc_start_mean, {mean('soc_end', 's.is_ok')} AS soc_end_mean, "
+        f"{mean('soc_gain', 's.is_ok')} AS soc_gain_mean, "
+        "sum(s.duration_sum) FILTER (WHERE s.is_ok) / NULLIF(sum(s.sessions) FILTER (WHERE s.is_ok), 0) "
+        "AS duration_mean_s, coalesce(sum(s.charges_900v), 0) AS charges_900v "
+        f"FROM charging_chargingday s WHERE {where}",
         params,
     )
-    # The OK charges per site and day, the vehicles and the charge points' hours, in one pass.
+    site_days = fetch(
+        "SELECT s.site_id, s.local_date, sum(s.sessions) FILTER (WHERE s.is_ok) AS ok "
+        f"FROM charging_chargingday s WHERE {where} GROUP BY 1, 2 HAVING bool_or(s.is_ok)",
+        params,
+    )
+    # The vehicles and the charge points' hours, in one pass over the sessions.
     groups = fetch(
-        "SELECT GROUPING(s.local_date) = 0 AS per_day, GROUPING(s.vehicle) = 0 AS per_vehicle, s.site_id, "
-        "s.local_date, s.vehicle, s.charge_point_id, count(*) AS total, count(*) FILTER (WHERE s.is_ok) AS ok, "
+        "SELECT GROUPING(s.vehicle) = 0 AS per_vehicle, s.site_id, "
+        "s.vehicle, s.charge_point_id, count(*) AS total, count(*) FILTER (WHERE s.is_ok) AS ok, "
         "coalesce(sum(s.duration_s) FILTER (WHERE s.is_ok), 0) AS seconds "
         f"FROM charging_chargingsession s WHERE {where} "
-        "GROUP BY GROUPING SETS ((s.site_id, s.local_date), (s.vehicle), (s.site_id, s.charge_point_id))",
+        "GROUP BY GROUPING SETS ((s.vehicle), (s.site_id, s.charge_point_id))",
         params,
     )
-    site_days = [g for g in groups if g["per_day"] and g["ok"]]
-    seconds = [g for g in groups if not g["per_day"] and not g["per_vehicle"]]
+    seconds = [g for g in groups if not g["per_vehicle"]]
     vehicles = []
     for r in groups:
         if not r["per_vehicle"] or r["vehicle"].strip().lower() in _UNKNOWN_VEHICLES:
