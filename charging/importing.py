@@ -24,7 +24,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from alerts import services as alerts
-from charging import alerting, rows, session_merge
+from charging import alerting, rollups, rows, session_merge
 from charging.models import (
     ChargePoint,
     ChargingGeneration,
@@ -300,8 +300,6 @@ def run_import(*, run: ImportRun, progress: Progress | None = None) -> ImportRun
     run.save()
     # The pre-aggregates the analyses read, for the days whose sessions changed (found by
     # charging.rollups itself): before the cached answers are let go, so none is computed from stale days.
-    from charging import rollups  # here, not at the top: the whole change to the import is this call
-
     rollups.refresh(source)
     if run.rows_created or run.rows_updated:
         generation_bump()
