@@ -142,7 +142,8 @@ FAULTS = [
     ("Porte armoire ouverte", "armoire", 4, "alarm_word_ac", 0.3, 0.0),
     ("Perte réseau", "armoire", 0, "alarm_word_ac", 1, 0.0),
 ]
-FAULTS_PER_SITE_DAY = 1 / 8
+FAULTS_PER_SITE_DAY = 1 / 6
+LONGEST_FAULT_DAYS = 40  # a drive waiting for its spare part
 
 
 @dataclass(frozen=True)
@@ -426,7 +427,7 @@ def _site_faults(world: Layout, site_index: int, day: date, per_day: float) -> l
         else:
             equipment = "Armoire AC"
         start = datetime.combine(day, datetime.min.time()) + timedelta(seconds=rng.randrange(86400))
-        duration = (timedelta(days=rng.uniform(3, 25)) if rng.random() < long_share
+        duration = (timedelta(days=rng.uniform(3, LONGEST_FAULT_DAYS)) if rng.random() < long_share
                     else timedelta(hours=hours * rng.lognormvariate(0, 0.8)))  # fmt: skip
         rows.append({
             "id": (day.toordinal() - 730_000) * 10_000 + site_index * 10 + k, "site": site, "date_debut": start,
@@ -611,7 +612,11 @@ def load(now: datetime | None = None, *, days: int = HISTORY_DAYS, seed: int = S
         vehicles = None
     sessions = ended(sessions_between(world, first, now.date(), rate=rate), now, since)
     # Faults may last weeks: the recent ones are generated again, so that one that ended is seen to end.
-    fault_first = first if since is None else max(first - timedelta(days=40), now.date() - timedelta(days=days))
+    fault_first = (
+        first
+        if since is None
+        else max(first - timedelta(days=LONGEST_FAULT_DAYS + 1), now.date() - timedelta(days=days))
+    )
     faults = faults_between(world, fault_first, now.date(), now)
     if since is not None:
         known = set(ChargingSession.objects.filter(source=source, external_id__in=[r["ID"] for r in sessions])
