@@ -533,3 +533,9 @@ def test_a_signed_out_htmx_request_sends_the_page_to_the_sign_in(data):
     assert response.status_code == 204
     assert response["HX-Redirect"] == "/accounts/login/?next=/charging/%3Ftab%3Dgeneral%26period%3Dall"
     assert anonymous.get("/charging/tab/general/").status_code == 302  # a plain request: the usual redirect
+
+
+def test_the_pivot_shades_each_count_and_still_shows_it(data):
+    html = page(data.http("viewer").get("/charging/tab/pivot/?period=month&d1=2026-03-01&site=cesson"))
+    # CESSON's one EVI failure (DS 8192, step 8) is the largest cell of its table: the strongest shade.
+    assert '<td data-sort="1" class="num heat" style="--heat: 68%">1</td>' in html

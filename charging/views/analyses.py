@@ -174,6 +174,9 @@ def _figures(result: Result, module=None) -> list[dict]:
     return cards
 
 
+SHADE_STEP = 17  # % of the accent colour per shade 0–4, as the heatmap's strongest cell (70 %)
+
+
 def _table_view(table: Table, name: str, query: dict, links: dict, zone) -> dict:
     rows = []
     for row in table.rows:
@@ -182,6 +185,9 @@ def _table_view(table: Table, name: str, query: dict, links: dict, zone) -> dict
             value = row.get(column.key)
             numeric = column.kind in NUMERIC_KINDS
             cell = {"text": shown(value, column.kind, zone), "sort": sort_key(value), "numeric": numeric}
+            shade = (row.get("buckets") or {}).get(column.key)
+            if shade is not None:  # a shaded cell (pivot): the colour beside its number, never instead
+                cell["heat"] = shade * SHADE_STEP
             if column.kind == "link" and value:
                 # The analysis's own address (`<key>_url` or `link`), else the source's template.
                 cell["href"] = (
