@@ -9,8 +9,9 @@ from decimal import Decimal
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from charging import explain
+from charging import explain, selectors
 from charging.analyses.base import Table
+from charging.analyses.sql import site_labels
 from core import exports
 
 FORMATS = ("csv", "xlsx")
@@ -137,3 +138,13 @@ def sessions_table(sessions: Iterable, site_names: dict[int, str], *, subtitle: 
     return exports.Table(
         title=_("Charging sessions"), columns=session_columns(), rows=rows(), subtitle=subtitle, time_zone=time_zone
     )
+
+
+def sessions_download(sessions, filters, fmt: str, *, request=None):
+    """The file of a session list (`selectors.sessions_list`), for the portal and the API alike:
+    streamed in chunks, times in the source's zone."""
+    rows = session_values(sessions).iterator(chunk_size=5000)
+    names = {pk: label["site"] for pk, label in site_labels(None).items()}
+    subtitle = _("Sessions · %(d1)s → %(d2)s") % {"d1": filters.d1, "d2": filters.d2}
+    table = sessions_table(rows, names, subtitle=subtitle, time_zone=selectors.time_zone_name())
+    return response(table, fmt, f"charging-sessions-{filters.d1:%Y%m%d}-{filters.d2:%Y%m%d}", request=request)

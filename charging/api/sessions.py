@@ -147,12 +147,7 @@ class SessionExportView(APIView):
             filters, found = _listed(request)
         except InvalidFilter as error:
             return invalid_filters(error)
-        rows = exports.session_values(found).iterator(chunk_size=5000)
-        names = {pk: label["site"] for pk, label in site_labels(None).items()}
-        subtitle = _("Sessions · %(d1)s → %(d2)s") % {"d1": filters.d1, "d2": filters.d2}
-        table = exports.sessions_table(rows, names, subtitle=subtitle, time_zone=selectors.time_zone_name())
-        filename = f"charging-sessions-{filters.d1:%Y%m%d}-{filters.d2:%Y%m%d}"
-        return exports.response(table, fmt, filename, request=request)
+        return exports.sessions_download(found, filters, fmt, request=request)
 
 
 urlpatterns = [

@@ -476,11 +476,7 @@ def sessions_export(request, fmt: str):
         return error_response(request, 400, "invalid_filter", reasons)
     filters = state.filters
     listed = selectors.sessions_list(filters, request.GET.get("q", ""), status=status)
-    found = exports.session_values(listed).iterator(chunk_size=5000)
-    names = {pk: label["site"] for pk, label in site_labels(None).items()}
-    subtitle = _("Sessions · %(d1)s → %(d2)s") % {"d1": filters.d1, "d2": filters.d2}
-    table = exports.sessions_table(found, names, subtitle=subtitle, time_zone=selectors.time_zone_name())
-    return exports.response(table, fmt, f"charging-sessions-{filters.d1:%Y%m%d}-{filters.d2:%Y%m%d}", request=request)
+    return exports.sessions_download(listed, filters, fmt, request=request)
 
 
 urlpatterns = [
